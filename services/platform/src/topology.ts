@@ -1,0 +1,113 @@
+// The one description of every meshmart service: who it is, what it calls,
+// which topics it touches and which RPCs are safe to retry. The Connect
+// clients (clients.ts), the cdk8s manifests and the Istio policy (cdk8s/,
+// mesh/) are all derived from this table, so the AuthorizationPolicy callers
+// can never drift from the clients a service really builds.
+
+export type ServiceName = "gateway" | "catalog" | "inventory" | "orders" | "payments" | "notifications";
+
+export interface ServiceDescription {
+  readonly name: ServiceName;
+  /** Fully-qualified protobuf service served on the port (gateway serves REST). */
+  readonly rpcService?: string;
+  /** Port used for local runs (`make dev`); in Kubernetes every service listens on 8080. */
+  readonly localPort: number;
+  /** Has its own PostgreSQL database (named after the service). */
+  readonly database: boolean;
+  /** Services this one calls synchronously (Connect clients). */
+  readonly calls: readonly ServiceName[];
+  /** Kafka topics this service publishes to through its outbox. */
+  readonly produces: readonly string[];
+  /** Kafka topics this service consumes. */
+  readonly consumes: readonly string[];
+  /** RPC methods that are safe for the mesh to retry (reads and idempotent writes). */
+  readonly retryableMethods: readonly string[];
+  /** Per-call timeout the mesh enforces for this service's routes. */
+  readonly timeoutMs: number;
+}
+
+/** Port every service listens on inside the cluster. */
+export const clusterPort = 8080;
+
+export const topics = {
+  catalog: "meshmart.catalog.v1",
+  inventory: "meshmart.inventory.v1",
+  orders: "meshmart.orders.v1",
+  payments: "meshmart.payments.v1",
+} as const;
+
+export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
+  gateway: {
+    name: "gateway",
+    localPort: 8080,
+    database: false,
+    calls: ["catalog", "inventory", "orders"],
+    produces: [],
+    consumes: [],
+    retryableMethods: [],
+    timeoutMs: 10_000,
+  },
+  catalog: {
+    name: "catalog",
+    rpcService: "meshmart.catalog.v1.CatalogService",
+    localPort: 8081,
+    database: true,
+    calls: [],
+    produces: [topics.catalog],
+    consumes: [],
+    retryableMethods: ["GetProduct", "ListProducts", "BatchGetProducts"],
+    timeoutMs: 3_000,
+  },
+  inventory: {
+    name: "inventory",
+    rpcService: "meshmart.inventory.v1.InventoryService",
+    localPort: 8082,
+    database: true,
+    calls: [],
+    produces: [topics.inventory],
+    consumes: [topics.orders],
+    retryableMethods: ["GetStock", "ListStock", "Audit"],
+    timeoutMs: 3_000,
+  },
+  orders: {
+    name: "orders",
+    rpcService: "meshmart.orders.v1.OrderService",
+    localPort: 8083,
+    database: true,
+    calls: ["catalog"],
+    produces: [topics.orders],
+    consumes: [topics.inventory, topics.payments],
+    // PlaceOrder is idempotent by its idempotency key, CancelOrder by order id.
+    retryableMethods: ["GetOrder", "ListOrders", "PlaceOrder", "CancelOrder", "Audit"],
+    timeoutMs: 5_000,
+  },
+  payments: {
+    name: "payments",
+    rpcService: "meshmart.payments.v1.PaymentService",
+    localPort: 8084,
+    database: true,
+    calls: [],
+    produces: [topics.payments],
+    consumes: [topics.orders],
+    retryableMethods: ["GetPayment", "ListPayments", "Audit"],
+    timeoutMs: 3_000,
+  },
+  notifications: {
+    name: "notifications",
+    rpcService: "meshmart.notifications.v1.NotificationService",
+    localPort: 8085,
+    database: true,
+    calls: [],
+    produces: [],
+    consumes: [topics.orders],
+    retryableMethods: ["ListNotifications", "Audit"],
+    timeoutMs: 3_000,
+  },
+};
+
+export const serviceNames = Object.keys(services) as ServiceName[];
+
+/** The services that call `target`, derived from every service's `calls`. */
+export function callersOf(target: ServiceName): ServiceName[] {
+  return serviceNames.filter((name) => services[name].calls.includes(target));
+}
