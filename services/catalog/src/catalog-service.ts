@@ -1,0 +1,96 @@
+// CatalogService handlers. Reads go straight to the store; writes run in a
+// transaction so that the events they emit commit with them (outbox).
+import { randomUUID } from "node:crypto";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import {
+  alreadyExists,
+  decodePageToken,
+  encodePageToken,
+  notFound,
+  pageSize,
+  type Database,
+} from "@meshmart/platform";
+import * as store from "./product-store.ts";
+
+export function createCatalogService(db: Database): ServiceImpl<typeof CatalogService> {
+  return {
+    async getProduct({ id }) {
+      const product = await store.getProduct(db, id);
+      if (!product) throw notFound("product", id);
+      return { product };
+    },
+
+    async listProducts(req) {
+      const filter: store.ProductFilter = {
+        category: req.category || undefined,
+        minPriceMinor: req.minPriceUnitsMinor,
+        maxPriceMinor: req.maxPriceUnitsMinor,
+      };
+      const tokenFilters = { ...filter, minPriceMinor: filter.minPriceMinor?.toString(), maxPriceMinor: filter.maxPriceMinor?.toString() };
+      const after = decodePageToken(req.pageToken, tokenFilters);
+      const { products, more } = await store.listProducts(db, filter, pageSize(req.pageSize), after);
+      const last = products.at(-1);
+      return { products, nextPageToken: more && last ? encodePageToken(last.id, tokenFilters) : "" };
+    },
+
+    async batchGetProducts({ ids }) {
+      const found = await store.getProducts(db, ids);
+      return {
+        products: ids.flatMap((id) => found.get(id) ?? []),
+        missingIds: ids.filter((id) => !found.has(id)),
+      };
+    },
+
+    async createProduct(req) {
+      try {
+        const product = await db.transaction((tx) =>
+          store.insertProduct(tx, {
+            id: randomUUID(),
+            sku: req.sku,
+            name: req.name,
+            description: req.description,
+            currencyCode: req.price!.currencyCode, // required by the proto rules
+            priceMinor: req.price!.unitsMinor,
+            category: req.category,
+            imageUrls: req.imageUrls,
+          }),
+        );
+        return { product };
+      } catch (err) {
+        if (store.isDuplicateSku(err)) throw alreadyExists(`a product with sku ${req.sku} already exists`);
+        throw err;
+      }
+    },
+
+    async updateProduct(req) {
+      try {
+        const product = await db.transaction(async (tx) => {
+          const before = await store.getProduct(tx, req.id, true);
+          if (!before) throw notFound("product", req.id);
+          return store.updateProduct(tx, req.id, {
+            sku: req.sku,
+            name: req.name,
+            description: req.description,
+            currencyCode: req.price?.currencyCode,
+            priceMinor: req.price?.unitsMinor,
+            category: req.category,
+            imageUrls: req.imageUrls?.urls,
+          });
+        });
+        return { product };
+      } catch (err) {
+        if (store.isDuplicateSku(err)) throw alreadyExists(`a product with sku ${req.sku} already exists`);
+        throw err;
+      }
+    },
+
+    async deleteProduct({ id }) {
+      await db.transaction(async (tx) => {
+        const deleted = await store.deleteProduct(tx, id);
+        if (!deleted) throw notFound("product", id);
+      });
+      return {};
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// SQL for products. Rows map to the proto Product; money stays in integer
+// minor units end to end (bigint in Postgres, bigint in TypeScript).
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ProductSchema, type Product } from "@meshmart/proto/catalog/v1/catalog_pb";
+import type { Queryable } from "@meshmart/platform";
+
+type ProductRow = {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  currency_code: string;
+  price_minor: string; // pg returns bigint as text
+  category: string;
+  image_urls: string[];
+  created_at: Date;
+  updated_at: Date;
+};
+
+export interface NewProduct {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  currencyCode: string;
+  priceMinor: bigint;
+  category: string;
+  imageUrls: string[];
+}
+
+export type ProductChanges = Partial<Omit<NewProduct, "id">>;
+
+export interface ProductFilter {
+  category?: string;
+  minPriceMinor?: bigint;
+  maxPriceMinor?: bigint;
+}
+
+const columns = "id, sku, name, description, currency_code, price_minor, category, image_urls, created_at, updated_at";
+
+export function toProduct(row: ProductRow): Product {
+  return create(ProductSchema, {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    price: { currencyCode: row.currency_code, unitsMinor: BigInt(row.price_minor) },
+    category: row.category,
+    imageUrls: row.image_urls,
+    createTime: timestampFromDate(row.created_at),
+    updateTime: timestampFromDate(row.updated_at),
+  });
+}
+
+export async function getProduct(db: Queryable, id: string, forUpdate = false): Promise<Product | undefined> {
+  const { rows } = await db.query<ProductRow>(
+    `SELECT ${columns} FROM products WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+    [id],
+  );
+  return rows[0] && toProduct(rows[0]);
+}
+
+export async function getProducts(db: Queryable, ids: string[]): Promise<Map<string, Product>> {
+  const { rows } = await db.query<ProductRow>(`SELECT ${columns} FROM products WHERE id = ANY($1::uuid[])`, [ids]);
+  return new Map(rows.map((row) => [row.id, toProduct(row)]));
+}
+
+/** One page in id order, after `afterId`; fetches one extra row to know whether more follow. */
+export async function listProducts(
+  db: Queryable,
+  filter: ProductFilter,
+  limit: number,
+  afterId?: string,
+): Promise<{ products: Product[]; more: boolean }> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    values.push(value);
+    where.push(clause.replace("?", `$${values.length}`));
+  };
+  if (filter.category) add("category = ?", filter.category);
+  if (filter.minPriceMinor !== undefined) add("price_minor >= ?", filter.minPriceMinor.toString());
+  if (filter.maxPriceMinor !== undefined) add("price_minor <= ?", filter.maxPriceMinor.toString());
+  if (afterId) add("id > ?", afterId);
+  values.push(limit + 1);
+  const { rows } = await db.query<ProductRow>(
+    `SELECT ${columns} FROM products ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT $${values.length}`,
+    values,
+  );
+  return { products: rows.slice(0, limit).map(toProduct), more: rows.length > limit };
+}
+
+export async function insertProduct(db: Queryable, product: NewProduct): Promise<Product> {
+  const { rows } = await db.query<ProductRow>(
+    `INSERT INTO products (id, sku, name, description, currency_code, price_minor, category, image_urls)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
+    [
+      product.id,
+      product.sku,
+      product.name,
+      product.description,
+      product.currencyCode,
+      product.priceMinor.toString(),
+      product.category,
+      product.imageUrls,
+    ],
+  );
+  return toProduct(rows[0]!);
+}
+
+/** Inserts products whose sku is not there yet; returns how many were new. */
+export async function insertMissingProducts(db: Queryable, products: NewProduct[]): Promise<number> {
+  let inserted = 0;
+  for (const product of products) {
+    const { rowCount } = await db.query(
+      `INSERT INTO products (id, sku, name, description, currency_code, price_minor, category, image_urls)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+      [
+        product.id,
+        product.sku,
+        product.name,
+        product.description,
+        product.currencyCode,
+        product.priceMinor.toString(),
+        product.category,
+        product.imageUrls,
+      ],
+    );
+    inserted += rowCount ?? 0;
+  }
+  return inserted;
+}
+
+const changeColumns: Record<keyof ProductChanges, string> = {
+  sku: "sku",
+  name: "name",
+  description: "description",
+  currencyCode: "currency_code",
+  priceMinor: "price_minor",
+  category: "category",
+  imageUrls: "image_urls",
+};
+
+export async function updateProduct(db: Queryable, id: string, changes: ProductChanges): Promise<Product | undefined> {
+  const sets: string[] = [];
+  const values: unknown[] = [id];
+  for (const [key, value] of Object.entries(changes) as [keyof ProductChanges, unknown][]) {
+    if (value === undefined) continue;
+    values.push(typeof value === "bigint" ? value.toString() : value);
+    sets.push(`${changeColumns[key]} = $${values.length}`);
+  }
+  const { rows } = await db.query<ProductRow>(
+    `UPDATE products SET ${[...sets, "updated_at = now()"].join(", ")} WHERE id = $1 RETURNING ${columns}`,
+    values,
+  );
+  return rows[0] && toProduct(rows[0]);
+}
+
+export async function deleteProduct(db: Queryable, id: string): Promise<Product | undefined> {
+  const { rows } = await db.query<ProductRow>(`DELETE FROM products WHERE id = $1 RETURNING ${columns}`, [id]);
+  return rows[0] && toProduct(rows[0]);
+}
+
+/** True when `err` is the unique violation of the sku column. */
+export function isDuplicateSku(err: unknown): boolean {
+  const pgError = err as { code?: string; constraint?: string };
+  return pgError?.code === "23505" && pgError.constraint === "products_sku_key";
+}

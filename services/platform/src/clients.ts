@@ -1,0 +1,70 @@
+// Connect clients for calling other services by name. Every call carries a
+// deadline: the caller's remaining time when there is one, otherwise the
+// client's default. The request id and trace context travel along.
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { childTrace, currentContext, formatTraceparent, remainingMs } from "./request-context.ts";
+import { services, type ServiceName } from "./topology.ts";
+import type { Env } from "./config.ts";
+
+export interface ClientOptions {
+  /** Base URL of the service, e.g. http://catalog:8080. */
+  baseUrl: string;
+  /** Deadline for calls made outside of any incoming request's deadline. */
+  defaultTimeoutMs?: number;
+  interceptors?: Interceptor[];
+}
+
+export function createServiceClient<S extends DescService>(service: S, options: ClientOptions): Client<S> {
+  const transport = createConnectTransport({
+    baseUrl: options.baseUrl,
+    // Connect over HTTP/1.1: errors are plain HTTP statuses the mesh can see and retry (503).
+    httpVersion: "1.1",
+    interceptors: options.interceptors,
+  });
+  return createClient(service, withPropagation(transport, options.defaultTimeoutMs ?? 5_000));
+}
+
+/**
+ * Where `target` answers: `<TARGET>_URL` if set (local runs), else its Kubernetes
+ * DNS name in the namespace (http://catalog:8080).
+ */
+export function serviceUrl(target: ServiceName, env: Env = process.env): string {
+  const variable = `${target.toUpperCase()}_URL`;
+  const configured = env[variable];
+  if (configured) {
+    try {
+      return new URL(configured).toString().replace(/\/$/, "");
+    } catch {
+      throw new Error(`config: ${variable} must be an absolute URL (got "${configured}")`);
+    }
+  }
+  return `http://${services[target].name}:8080`;
+}
+
+function withPropagation(inner: Transport, defaultTimeoutMs: number): Transport {
+  const deadline = (explicit: number | undefined): number => {
+    const left = remainingMs();
+    if (left !== undefined && left <= 0) {
+      throw new ConnectError("deadline exceeded before the call was made", Code.DeadlineExceeded);
+    }
+    const candidates = [explicit ?? defaultTimeoutMs, left ?? Infinity];
+    return Math.max(1, Math.floor(Math.min(...candidates)));
+  };
+  const headers = (init: ConstructorParameters<typeof Headers>[0]): Headers => {
+    const result = new Headers(init);
+    const context = currentContext();
+    if (context) {
+      result.set("x-request-id", context.requestId);
+      result.set("traceparent", formatTraceparent(childTrace(context.trace)));
+    }
+    return result;
+  };
+  return {
+    unary: async (method, signal, timeoutMs, header, input, contextValues) =>
+      inner.unary(method, signal, deadline(timeoutMs), headers(header), input, contextValues),
+    stream: async (method, signal, timeoutMs, header, input, contextValues) =>
+      inner.stream(method, signal, deadline(timeoutMs), headers(header), input, contextValues),
+  };
+}

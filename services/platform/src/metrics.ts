@@ -1,0 +1,78 @@
+// Prometheus metrics (prom-client). Each running service owns a Registry, so
+// several services can share one process in tests without mixing series.
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+const rpcBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Server-side interceptor: duration and count of every RPC this service serves. */
+  readonly serverInterceptor: Interceptor;
+  /** Client-side interceptor: duration and count of every RPC this service makes. */
+  readonly clientInterceptor: Interceptor;
+}
+
+export function createMetrics(service: string, options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ app: service });
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const labelNames = ["service", "method", "code"] as const;
+  const serverDuration = new Histogram({
+    name: "rpc_server_duration_seconds",
+    help: "Duration of RPCs served, by protobuf service, method and Connect code.",
+    labelNames,
+    buckets: rpcBuckets,
+    registers: [registry],
+  });
+  const serverTotal = new Counter({
+    name: "rpc_server_requests_total",
+    help: "RPCs served, by protobuf service, method and Connect code.",
+    labelNames,
+    registers: [registry],
+  });
+  const clientDuration = new Histogram({
+    name: "rpc_client_duration_seconds",
+    help: "Duration of RPCs made to other services, by protobuf service, method and Connect code.",
+    labelNames,
+    buckets: rpcBuckets,
+    registers: [registry],
+  });
+  const clientTotal = new Counter({
+    name: "rpc_client_requests_total",
+    help: "RPCs made to other services, by protobuf service, method and Connect code.",
+    labelNames,
+    registers: [registry],
+  });
+
+  const measure =
+    (duration: Histogram<(typeof labelNames)[number]>, total: Counter<(typeof labelNames)[number]>): Interceptor =>
+    (next) =>
+    async (req) => {
+      const stop = duration.startTimer({ service: req.service.typeName, method: req.method.name });
+      const record = (code: string) => {
+        stop({ code });
+        total.inc({ service: req.service.typeName, method: req.method.name, code });
+      };
+      try {
+        const res = await next(req);
+        record("ok");
+        return res;
+      } catch (err) {
+        record(codeName(ConnectError.from(err).code));
+        throw err;
+      }
+    };
+
+  return {
+    registry,
+    serverInterceptor: measure(serverDuration, serverTotal),
+    clientInterceptor: measure(clientDuration, clientTotal),
+  };
+}
+
+/** Connect code in the snake_case used on the wire, e.g. "invalid_argument". */
+export function codeName(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}

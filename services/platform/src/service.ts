@@ -1,0 +1,264 @@
+// startService() is how every meshmart service comes to life: it reads the
+// config, opens the database and applies migrations, mounts the RPCs and the
+// health and metrics routes on one port, starts background workers, and on
+// SIGTERM drains: readiness goes false, in-flight requests finish, workers
+// stop, connections close, exit 0.
+import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import Koa from "koa";
+import {
+  bool,
+  ConfigError,
+  int,
+  loadConfig,
+  oneOf,
+  port,
+  setting,
+  str,
+  type ConfigOf,
+  type ConfigSpec,
+  type Env,
+} from "./config.ts";
+import { connectMiddleware } from "./connect-middleware.ts";
+import { Database } from "./database.ts";
+import { deadlineFromHeaders } from "./deadline.ts";
+import { FaultSwitch, parseFaults } from "./fault-switch.ts";
+import { Health } from "./health.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { childTrace, newRequestId, parseTraceparent, runWithContext } from "./request-context.ts";
+import { listen } from "./server.ts";
+import { services, type ServiceName } from "./topology.ts";
+
+const baseConfig = {
+  PORT: port(),
+  HOST: str("0.0.0.0"),
+  LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const, "info"),
+  SHUTDOWN_TIMEOUT_MS: int({ default: 10_000, min: 0, max: 300_000 }),
+  /** Fault switch rules (see fault-switch.ts); empty means off. */
+  FAULTS: setting(parseFaults, []),
+  /** Enables GET/PUT /admin/faults to change the rules at run time. Never on by default. */
+  FAULT_ADMIN: bool(false),
+};
+
+/** What a service's code gets to work with. */
+export interface Runtime<S extends ConfigSpec = ConfigSpec> {
+  readonly name: ServiceName;
+  readonly config: ConfigOf<typeof baseConfig> & ConfigOf<S>;
+  readonly env: Env;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly health: Health;
+  readonly faults: FaultSwitch;
+  /** Present when the service declares migrations. */
+  readonly db: Database;
+}
+
+/** A background worker (relay, consumer): started after the port is open, stopped on shutdown. */
+export interface Worker {
+  stop(): Promise<void>;
+}
+
+export interface ServiceDefinition<S extends ConfigSpec = ConfigSpec> {
+  name: ServiceName;
+  /** Settings beyond the common ones (PORT, LOG_LEVEL, ...), read from the environment. */
+  config?: S;
+  /** Folder of SQL migrations; declaring it gives the service a database (DATABASE_URL). */
+  migrations?: URL;
+  /** Registers the Connect-RPC handlers. */
+  rpc?: (router: ConnectRouter, runtime: Runtime<S>) => void;
+  /** Adds ordinary Koa middleware and routes, mounted after the RPCs. */
+  http?: (app: Koa, runtime: Runtime<S>) => void;
+  /** Starts background work once the database is migrated. */
+  workers?: (runtime: Runtime<S>) => Promise<Worker[]> | Worker[];
+}
+
+export interface RunningService<S extends ConfigSpec = ConfigSpec> {
+  readonly runtime: Runtime<S>;
+  readonly port: number;
+  readonly url: string;
+  /** Graceful shutdown; resolves when everything is closed. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Env;
+  /** Install SIGTERM/SIGINT handlers that stop the service and exit (main entry points only). */
+  handleSignals?: boolean;
+}
+
+export async function startService<S extends ConfigSpec>(
+  definition: ServiceDefinition<S>,
+  options: StartOptions = {},
+): Promise<RunningService<S>> {
+  const env = options.env ?? process.env;
+  const spec = {
+    ...baseConfig,
+    ...(definition.migrations ? { DATABASE_URL: str() } : {}),
+    ...(definition.config ?? {}),
+  };
+  const config = loadConfig(spec, env) as Runtime<S>["config"] & { DATABASE_URL?: string };
+  const logger = createLogger(definition.name, config.LOG_LEVEL);
+  const metrics = createMetrics(definition.name);
+  const health = new Health();
+  const faults = new FaultSwitch(config.FAULTS);
+  if (faults.active.length > 0) logger.warn({ faults: config.FAULTS }, "fault switch is ON");
+
+  let db: Database | undefined;
+  if (definition.migrations && config.DATABASE_URL) {
+    db = new Database(config.DATABASE_URL, logger);
+    await db.migrate(definition.migrations);
+    const database = db;
+    health.addCheck("database", () => database.ping());
+  }
+  const runtime: Runtime<S> = {
+    name: definition.name,
+    config,
+    env,
+    logger,
+    metrics,
+    health,
+    faults,
+    get db(): Database {
+      if (!db) throw new Error(`${definition.name} declares no migrations, so it has no database`);
+      return db;
+    },
+  };
+
+  const app = new Koa();
+  app.proxy = true;
+  app.use(requestContext());
+  app.use(healthAndMetricsRoutes(health, metrics));
+  if (config.FAULT_ADMIN) app.use(faultAdminRoute(faults, logger));
+  if (definition.rpc) {
+    const register = definition.rpc;
+    const interceptors: Interceptor[] = [
+      metrics.serverInterceptor,
+      errorLogging(logger),
+      createValidateInterceptor(),
+      faults.interceptor(),
+    ];
+    app.use(connectMiddleware({ routes: (router) => register(router, runtime), interceptors }));
+  }
+  definition.http?.(app, runtime);
+  app.on("error", (err: Error) => logger.error({ err }, "unhandled HTTP error"));
+
+  const server = await listen(app, config.PORT, config.HOST);
+  const workers = definition.workers ? await definition.workers(runtime) : [];
+  const url = `http://127.0.0.1:${server.port}`;
+  logger.info({ port: server.port, rpcService: services[definition.name].rpcService }, "serving");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info("draining: readiness is now false");
+      health.startDraining();
+      await server.close(config.SHUTDOWN_TIMEOUT_MS);
+      for (const worker of workers.reverse()) {
+        await worker.stop().catch((err: Error) => logger.error({ err }, "worker did not stop cleanly"));
+      }
+      await db?.close();
+      logger.info("stopped");
+    })());
+
+  if (options.handleSignals) {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, "shutdown requested");
+        stop().then(
+          () => process.exit(0),
+          (err: Error) => {
+            logger.error({ err }, "shutdown failed");
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { runtime, port: server.port, url, stop };
+}
+
+/** Entry point helper for main.ts: a config error prints one line and exits 1. */
+export async function runService<S extends ConfigSpec>(definition: ServiceDefinition<S>): Promise<void> {
+  try {
+    await startService(definition, { handleSignals: true });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${definition.name}: ${err.message}\n`);
+    } else {
+      process.stderr.write(`${definition.name}: failed to start: ${(err as Error).stack ?? err}\n`);
+    }
+    process.exit(1);
+  }
+}
+
+function requestContext(): Koa.Middleware {
+  return (ctx, next) => {
+    const requestId = ctx.get("x-request-id") || newRequestId();
+    const trace = childTrace(parseTraceparent(ctx.get("traceparent")));
+    const deadline = deadlineFromHeaders((name) => ctx.get(name) || undefined);
+    ctx.set("x-request-id", requestId);
+    return runWithContext({ requestId, trace, deadline }, next);
+  };
+}
+
+function healthAndMetricsRoutes(health: Health, metrics: Metrics): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== "GET" && ctx.method !== "HEAD") return next();
+    switch (ctx.path) {
+      case "/healthz":
+        ctx.body = { status: "alive" };
+        return;
+      case "/readyz": {
+        const report = await health.readiness();
+        ctx.status = report.ready ? 200 : 503;
+        ctx.body = report;
+        return;
+      }
+      case "/metrics":
+        ctx.type = metrics.registry.contentType;
+        ctx.body = await metrics.registry.metrics();
+        return;
+      default:
+        return next();
+    }
+  };
+}
+
+/** GET shows the fault rules, PUT replaces them (body: a FAULTS specification, empty turns faults off). */
+function faultAdminRoute(faults: FaultSwitch, logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== "/admin/faults") return next();
+    if (ctx.method === "PUT") {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      try {
+        faults.replace(parseFaults(Buffer.concat(chunks).toString("utf8")));
+      } catch (err) {
+        ctx.status = 400;
+        ctx.body = { error: (err as Error).message };
+        return;
+      }
+      logger.warn({ faults: faults.active }, "fault rules replaced");
+    } else if (ctx.method !== "GET") {
+      ctx.status = 405;
+      return;
+    }
+    ctx.body = { faults: faults.active };
+  };
+}
+
+/** Internal errors are logged with their stack; expected codes only at debug. */
+function errorLogging(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      const error = ConnectError.from(err);
+      const fields = { rpc: `${req.service.typeName}/${req.method.name}`, code: Code[error.code] };
+      if (error.code === Code.Internal || error.code === Code.Unknown) logger.error({ ...fields, err }, "rpc failed");
+      else logger.debug({ ...fields, msg: error.rawMessage }, "rpc returned an error");
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,55 @@
+// Helpers for tests that need the real dependencies. `make test` (scripts/test.ts)
+// starts PostgreSQL and Kafka and passes them in MESHMART_TEST_PG_URL and
+// KAFKA_BROKERS; each test file gets databases of its own.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+function adminUrl(): string {
+  const url = process.env.MESHMART_TEST_PG_URL;
+  if (!url) {
+    throw new Error(
+      "MESHMART_TEST_PG_URL is not set: run tests with `make test`, or start `npm run infra -- up --profile test` and export it",
+    );
+  }
+  return url;
+}
+
+/** Creates an empty database with a unique name and returns its URL. */
+export async function createTestDatabase(prefix: string): Promise<string> {
+  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function testKafkaBrokers(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error("KAFKA_BROKERS is not set: run tests with `make test`");
+  return brokers.split(",").map((broker) => broker.trim());
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  { timeoutMs = 30_000, intervalMs = 100, what = "condition" } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+}
