@@ -19,7 +19,7 @@ describe("CatalogService", () => {
     const env = { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: await createTestDatabase("catalog") };
     service = await startService(catalogService, { env });
     connect = createClient(CatalogService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" }));
-    grpc = createClient(CatalogService, createGrpcTransport({ baseUrl: service.url, httpVersion: "2" }));
+    grpc = createClient(CatalogService, createGrpcTransport({ baseUrl: service.url }));
   });
   after(() => service.stop());
 

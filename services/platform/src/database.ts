@@ -69,10 +69,11 @@ export class Database implements Queryable {
   }
 
   /**
-   * Applies the `*.sql` files of `dir` in name order, each once, each in its own
+   * Applies the `*.sql` files of `dir` in name order, each once (recorded as
+   * `prefix` + file name), each in its own
    * transaction. An advisory lock serialises concurrent replicas starting together.
    */
-  async migrate(dir: URL | string): Promise<string[]> {
+  async migrate(dir: URL | string, prefix = ""): Promise<string[]> {
     const path = typeof dir === "string" ? dir : fileURLToPath(dir);
     const files = (await readdir(path)).filter((name) => name.endsWith(".sql")).sort();
     const applied: string[] = [];
@@ -86,19 +87,20 @@ export class Database implements Queryable {
         (await client.query<{ name: string }>("SELECT name FROM schema_migrations")).rows.map((row) => row.name),
       );
       for (const file of files) {
-        if (done.has(file)) continue;
+        const name = prefix + file;
+        if (done.has(name)) continue;
         const sql = await readFile(`${path}/${file}`, "utf8");
         try {
           await client.query("BEGIN");
           await client.query(sql);
-          await client.query("INSERT INTO schema_migrations (name) VALUES ($1)", [file]);
+          await client.query("INSERT INTO schema_migrations (name) VALUES ($1)", [name]);
           await client.query("COMMIT");
         } catch (err) {
           await client.query("ROLLBACK");
-          throw new Error(`migration ${file} failed: ${(err as Error).message}`, { cause: err });
+          throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err });
         }
-        applied.push(file);
-        this.logger?.info({ migration: file }, "migration applied");
+        applied.push(name);
+        this.logger?.info({ migration: name }, "migration applied");
       }
     } finally {
       await client.query("SELECT pg_advisory_unlock(hashtext('meshmart.migrations'))").catch(() => {});

@@ -11,3 +11,4 @@ export * from "./topology.ts";
 export * from "./errors.ts";
 export * from "./page-token.ts";
 export * from "./fault-switch.ts";
+export * from "./events/index.ts";

@@ -1,0 +1,51 @@
+// The event bus as the rest of meshmart sees it. Only kafka-event-bus.ts knows
+// that Kafka (through kafkajs) is behind it.
+
+/** A message on the wire: key, value and string headers. */
+export interface BusMessage {
+  topic: string;
+  key: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export interface ConsumedMessage extends BusMessage {
+  partition: number;
+  offset: string;
+}
+
+export interface DeliveryControl {
+  /** Tells the broker this consumer is alive during slow work. */
+  heartbeat(): Promise<void>;
+  /** False once the subscription is stopping: finish the current message and return. */
+  isRunning(): boolean;
+}
+
+export interface SubscriptionOptions {
+  groupId: string;
+  topics: string[];
+  /** Where a group with no committed offset starts. */
+  fromBeginning?: boolean;
+  /**
+   * Handles one message and resolves true; the bus commits the message's offset
+   * only after that. Resolving false (the subscription is stopping) leaves the
+   * message uncommitted, to be delivered again.
+   */
+  onMessage(message: ConsumedMessage, control: DeliveryControl): Promise<boolean>;
+  /** Lag (messages not yet handled) per topic and partition, after each batch. */
+  onLag?(topic: string, partition: number, lag: number): void;
+}
+
+export interface Subscription {
+  /** Finishes the message in hand, commits, and leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface EventBus {
+  /** Creates missing topics with the given partition count. */
+  ensureTopics(topics: string[], partitions: number): Promise<void>;
+  /** Publishes messages in order, with idempotence and acknowledgement from all in-sync replicas. */
+  publish(messages: BusMessage[]): Promise<void>;
+  subscribe(options: SubscriptionOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,163 @@
+// The EventBus on Kafka, through kafkajs. The one file that imports kafkajs.
+import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from "kafkajs";
+import type { Logger } from "../logger.ts";
+import type { BusMessage, EventBus, Subscription, SubscriptionOptions } from "./event-bus.ts";
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  logger?: Logger;
+}
+
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private connecting: Promise<Producer> | undefined;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    const log = options.logger?.child({ component: "kafkajs" });
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+      // Short retries: callers (relay, consumer) own the long-term retry policy.
+      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => {
+        const { message, ...extra } = entry.log;
+        if (entry.level <= logLevel.ERROR) log?.debug({ ...extra, kafkaLevel: "error" }, message);
+        else log?.debug(extra, message);
+      },
+    });
+  }
+
+  async ensureTopics(topics: string[], partitions: number): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async publish(messages: BusMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.connectedProducer();
+    const byTopic = new Map<string, BusMessage[]>();
+    for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message]);
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((m) => ({ key: m.key, value: Buffer.from(m.value), headers: m.headers })),
+        })),
+      });
+    } catch (err) {
+      // Start from a fresh connection next time; kafkajs does not always recover one.
+      this.producer = undefined;
+      await producer.disconnect().catch(() => {});
+      throw err;
+    }
+  }
+
+  async subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    this.consumers.add(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+    let running = true;
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        let lastHandled: string | undefined;
+        const commit = async () => {
+          if (lastHandled === undefined) return;
+          await consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastHandled) + 1n).toString() }]);
+        };
+        try {
+          for (const message of batch.messages) {
+            if (!running || !isRunning() || isStale()) break;
+            const handled = await options.onMessage(
+              {
+                topic,
+                partition,
+                offset: message.offset,
+                key: message.key?.toString("utf8") ?? "",
+                value: message.value ?? Buffer.alloc(0),
+                headers: decodeHeaders(message.headers),
+              },
+              { heartbeat, isRunning: () => running && isRunning() && !isStale() },
+            );
+            if (!handled) break;
+            resolveOffset(message.offset);
+            lastHandled = message.offset;
+            await heartbeat();
+          }
+        } finally {
+          await commit();
+        }
+        const high = BigInt(batch.highWatermark);
+        const next = lastHandled === undefined ? BigInt(batch.firstOffset() ?? batch.highWatermark) : BigInt(lastHandled) + 1n;
+        options.onLag?.(topic, partition, Number(high - next));
+      },
+    });
+    return {
+      stop: async () => {
+        running = false;
+        await consumer.disconnect();
+        this.consumers.delete(consumer);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const consumer of this.consumers) await consumer.disconnect().catch(() => {});
+    this.consumers.clear();
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => {});
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.connecting ??= (async () => {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      try {
+        await producer.connect();
+        this.producer = producer;
+        return producer;
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+    return this.connecting;
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) result[name] = first.toString();
+  }
+  return result;
+}

@@ -1,0 +1,202 @@
+// The relay publishes committed outbox rows to the event bus, in order. It
+// wakes on LISTEN/NOTIFY and polls as a fallback. One relay per database is
+// the leader (a PostgreSQL advisory lock); rows are also locked while being
+// published, so a second relay can never publish the same row at the same
+// moment. When the broker is down it backs off and retries forever: writes keep
+// succeeding, the backlog grows, nothing is dropped.
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Database } from "../database.ts";
+import type { Logger } from "../logger.ts";
+import type { EventBus } from "./event-bus.ts";
+
+export interface OutboxRelayOptions {
+  db: Database;
+  /** Connection string for the relay's own session (advisory lock and LISTEN). */
+  databaseUrl: string;
+  bus: EventBus;
+  logger: Logger;
+  registry: Registry;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  maxBackoffMs?: number;
+  /** Published rows older than this are deleted. */
+  retentionMs?: number;
+}
+
+type OutboxRow = {
+  id: string;
+  topic: string;
+  aggregate_id: string;
+  payload: Buffer;
+  headers: Record<string, string>;
+  created_at: Date;
+};
+
+const leaderLock = "hashtext('meshmart.outbox.relay')";
+
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private session: pg.Client | undefined;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly retentionMs: number;
+  private readonly published: Counter;
+  private readonly failures: Counter;
+  private readonly latency: Histogram;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 200;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.retentionMs = options.retentionMs ?? 24 * 3_600_000;
+    const registers = [options.registry];
+    const db = options.db;
+    new Gauge({
+      name: "outbox_backlog",
+      help: "Outbox events committed but not yet published.",
+      registers,
+      async collect() {
+        const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL");
+        this.set(Number(rows[0]?.n ?? 0));
+      },
+    });
+    this.published = new Counter({ name: "outbox_published_total", help: "Outbox events published.", registers });
+    this.failures = new Counter({
+      name: "outbox_publish_failures_total",
+      help: "Failed attempts to publish a batch of outbox events.",
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "outbox_publish_latency_seconds",
+      help: "Time from an event's commit to its publication.",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.closeSession();
+  }
+
+  /** Publishes until the outbox is empty; returns how many were published. For tests and tools. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.publishBatch();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    let lastPrune = 0;
+    while (this.running) {
+      try {
+        if (!(await this.ensureLeader())) {
+          await this.idle(this.pollIntervalMs);
+          continue;
+        }
+        const n = await this.publishBatch();
+        backoff = 100;
+        if (Date.now() - lastPrune > 60_000) {
+          lastPrune = Date.now();
+          await this.prune();
+        }
+        if (n < this.batchSize) await this.idle(this.pollIntervalMs);
+      } catch (err) {
+        this.failures.inc();
+        this.options.logger.warn({ err: (err as Error).message, retryInMs: backoff }, "outbox relay: publish failed, retrying");
+        await this.idle(backoff);
+        backoff = Math.min(backoff * 2, this.maxBackoffMs);
+      }
+    }
+  }
+
+  /** Takes (or keeps) leadership on a dedicated session that also LISTENs for new events. */
+  private async ensureLeader(): Promise<boolean> {
+    if (this.session) return true;
+    const session = new pg.Client({ connectionString: this.options.databaseUrl });
+    session.on("error", () => void this.closeSession());
+    await session.connect();
+    const { rows } = await session.query<{ leader: boolean }>(`SELECT pg_try_advisory_lock(${leaderLock}) AS leader`);
+    if (!rows[0]?.leader) {
+      await session.end().catch(() => {});
+      return false;
+    }
+    session.on("notification", () => this.wake?.());
+    await session.query("LISTEN meshmart_outbox");
+    this.session = session;
+    this.options.logger.info("outbox relay: leading");
+    return true;
+  }
+
+  private async closeSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.end().catch(() => {});
+  }
+
+  private async publishBatch(): Promise<number> {
+    const outcome = await this.options.db.transaction(async (tx) => {
+      const { rows } = await tx.query<OutboxRow>(
+        `SELECT id, topic, aggregate_id, payload, headers, created_at FROM outbox
+         WHERE published_at IS NULL AND next_attempt_at <= clock_timestamp()
+         ORDER BY seq LIMIT $1 FOR UPDATE`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) return { published: 0 };
+      const ids = rows.map((row) => row.id);
+      try {
+        await this.options.bus.publish(
+          rows.map((row) => ({ topic: row.topic, key: row.aggregate_id, value: row.payload, headers: row.headers })),
+        );
+      } catch (err) {
+        // Record the attempt (committed with this transaction), then report the failure.
+        await tx.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])", [
+          ids,
+          (err as Error).message.slice(0, 1000),
+        ]);
+        return { failed: err as Error };
+      }
+      await tx.query(
+        "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",
+        [ids],
+      );
+      const now = Date.now();
+      for (const row of rows) this.latency.observe((now - row.created_at.getTime()) / 1000);
+      this.published.inc(rows.length);
+      return { published: rows.length };
+    });
+    if ("failed" in outcome) throw outcome.failed;
+    return outcome.published;
+  }
+
+  private async prune(): Promise<void> {
+    await this.options.db.query("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", [
+      this.retentionMs / 1000,
+    ]);
+  }
+
+  private async idle(ms: number): Promise<void> {
+    if (!this.running) return;
+    const controller = new AbortController();
+    this.wake = () => controller.abort();
+    await sleep(ms, undefined, { signal: controller.signal }).catch(() => {});
+    this.wake = undefined;
+  }
+}

@@ -1,0 +1,50 @@
+// Writing events: into the outbox table, inside the caller's transaction. The
+// only way to emit an event takes a Transaction, which exists only inside
+// Database.transaction(), so an event can never be published without the state
+// change it describes (or the other way round).
+import { randomUUID } from "node:crypto";
+import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import type { Transaction } from "../database.ts";
+import { childTrace, currentContext, formatTraceparent } from "../request-context.ts";
+import { toHeaders } from "./cloud-events.ts";
+
+/** Topic of an event: its protobuf package, one topic per aggregate type (e.g. meshmart.orders.v1). */
+export function topicOf(schema: DescMessage): string {
+  return schema.file.proto.package;
+}
+
+export class Outbox {
+  /** @param source CloudEvents source of this service, e.g. /meshmart/catalog */
+  constructor(private readonly source: string) {}
+
+  /**
+   * Adds an event to the outbox in `tx`. `key` is the aggregate id: it is the
+   * Kafka message key, so the events of one aggregate stay in order.
+   */
+  async emit<Desc extends DescMessage>(
+    tx: Transaction,
+    schema: Desc,
+    data: MessageInitShape<Desc>,
+    options: { key: string },
+  ): Promise<string> {
+    const id = randomUUID();
+    const topic = topicOf(schema);
+    const payload = toBinary(schema, create(schema, data));
+    const context = currentContext();
+    const headers = toHeaders({
+      id,
+      source: this.source,
+      type: schema.typeName,
+      time: new Date().toISOString(),
+      subject: options.key,
+      dataschema: schema.typeName,
+      traceparent: formatTraceparent(childTrace(context?.trace)),
+    });
+    await tx.query(
+      `INSERT INTO outbox (id, topic, aggregate_type, aggregate_id, type, payload, headers)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [id, topic, topic, options.key, schema.typeName, Buffer.from(payload), headers],
+    );
+    return id;
+  }
+}
