@@ -11,6 +11,7 @@ import {
   ConfigError,
   int,
   loadConfig,
+  list,
   oneOf,
   port,
   setting,
@@ -21,6 +22,7 @@ import {
 } from "./config.ts";
 import { connectMiddleware } from "./connect-middleware.ts";
 import { Database } from "./database.ts";
+import { EventConsumer, KafkaEventBus, Outbox, OutboxRelay, deadLetterTopic, type EventBus } from "./events/index.ts";
 import { deadlineFromHeaders } from "./deadline.ts";
 import { FaultSwitch, parseFaults } from "./fault-switch.ts";
 import { Health } from "./health.ts";
@@ -52,6 +54,8 @@ export interface Runtime<S extends ConfigSpec = ConfigSpec> {
   readonly faults: FaultSwitch;
   /** Present when the service declares migrations. */
   readonly db: Database;
+  /** Writes events in a transaction (services with a database). */
+  readonly outbox: Outbox;
 }
 
 /** A background worker (relay, consumer): started after the port is open, stopped on shutdown. */
@@ -69,6 +73,8 @@ export interface ServiceDefinition<S extends ConfigSpec = ConfigSpec> {
   rpc?: (router: ConnectRouter, runtime: Runtime<S>) => void;
   /** Adds ordinary Koa middleware and routes, mounted after the RPCs. */
   http?: (app: Koa, runtime: Runtime<S>) => void;
+  /** Registers event handlers; the platform runs them with an inbox, retries and a dead-letter topic. */
+  events?: (consumer: EventConsumer, runtime: Runtime<S>) => void;
   /** Starts background work once the database is migrated. */
   workers?: (runtime: Runtime<S>) => Promise<Worker[]> | Worker[];
 }
@@ -92,12 +98,15 @@ export async function startService<S extends ConfigSpec>(
   options: StartOptions = {},
 ): Promise<RunningService<S>> {
   const env = options.env ?? process.env;
+  const topology = services[definition.name];
+  const usesEvents = Boolean(definition.migrations) && (topology.produces.length > 0 || topology.consumes.length > 0);
   const spec = {
     ...baseConfig,
     ...(definition.migrations ? { DATABASE_URL: str() } : {}),
+    ...(usesEvents ? eventConfig : {}),
     ...(definition.config ?? {}),
   };
-  const config = loadConfig(spec, env) as Runtime<S>["config"] & { DATABASE_URL?: string };
+  const config = loadConfig(spec, env) as Runtime<S>["config"] & { DATABASE_URL?: string } & Partial<ConfigOf<typeof eventConfig>>;
   const logger = createLogger(definition.name, config.LOG_LEVEL);
   const metrics = createMetrics(definition.name);
   const health = new Health();
@@ -107,6 +116,7 @@ export async function startService<S extends ConfigSpec>(
   let db: Database | undefined;
   if (definition.migrations && config.DATABASE_URL) {
     db = new Database(config.DATABASE_URL, logger);
+    await db.migrate(platformMigrations, "platform/");
     await db.migrate(definition.migrations);
     const database = db;
     health.addCheck("database", () => database.ping());
@@ -119,6 +129,7 @@ export async function startService<S extends ConfigSpec>(
     metrics,
     health,
     faults,
+    outbox: new Outbox(`/meshmart/${definition.name}`, config.KAFKA_TOPIC_PREFIX ?? ""),
     get db(): Database {
       if (!db) throw new Error(`${definition.name} declares no migrations, so it has no database`);
       return db;
@@ -145,6 +156,7 @@ export async function startService<S extends ConfigSpec>(
 
   const server = await listen(app, config.PORT, config.HOST);
   const workers = definition.workers ? await definition.workers(runtime) : [];
+  if (usesEvents && db) workers.push(startEventWorkers(definition, runtime, config as unknown as EventWorkerConfig));
   const url = `http://127.0.0.1:${server.port}`;
   logger.info({ port: server.port, rpcService: services[definition.name].rpcService }, "serving");
 
@@ -176,6 +188,88 @@ export async function startService<S extends ConfigSpec>(
     }
   }
   return { runtime, port: server.port, url, stop };
+}
+
+const platformMigrations = new URL("../migrations", import.meta.url);
+
+const eventConfig = {
+  KAFKA_BROKERS: list(),
+  /** Partitions of the topics this service creates when they are missing. */
+  KAFKA_PARTITIONS: int({ default: 3, min: 1, max: 1000 }),
+  /** Prepended to every topic name; isolates test runs that share a broker. */
+  KAFKA_TOPIC_PREFIX: str(""),
+  /** Consumer group; defaults to the service name. */
+  KAFKA_CONSUMER_GROUP: str(""),
+  /** Attempts before a failing event is dead-lettered. */
+  EVENT_MAX_ATTEMPTS: int({ default: 5, min: 1, max: 100 }),
+  OUTBOX_POLL_MS: int({ default: 1_000, min: 10, max: 60_000 }),
+};
+
+type EventWorkerConfig = ConfigOf<typeof eventConfig> & { DATABASE_URL: string };
+
+/**
+ * The relay and the consumer. They start in the background: a broker that is
+ * down at start-up delays events (topics are created once it answers) but does
+ * not stop the service from serving.
+ */
+function startEventWorkers<S extends ConfigSpec>(
+  definition: ServiceDefinition<S>,
+  runtime: Runtime<S>,
+  config: EventWorkerConfig,
+): Worker {
+  const { logger } = runtime;
+  const topology = services[definition.name];
+  const prefix = config.KAFKA_TOPIC_PREFIX;
+  const bus: EventBus = new KafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId: definition.name, logger });
+  const relay = new OutboxRelay({
+    db: runtime.db,
+    databaseUrl: config.DATABASE_URL,
+    bus,
+    logger: logger.child({ component: "outbox-relay" }),
+    registry: runtime.metrics.registry,
+    pollIntervalMs: config.OUTBOX_POLL_MS,
+  });
+  const consumer = new EventConsumer({
+    name: config.KAFKA_CONSUMER_GROUP || definition.name,
+    bus,
+    db: runtime.db,
+    outbox: runtime.outbox,
+    logger: logger.child({ component: "event-consumer" }),
+    registry: runtime.metrics.registry,
+    faults: runtime.faults,
+    topicPrefix: prefix,
+    maxAttempts: config.EVENT_MAX_ATTEMPTS,
+  });
+  definition.events?.(consumer, runtime);
+
+  let stopped = false;
+  const started = (async () => {
+    if (topology.produces.length > 0) relay.start();
+    const topics = [
+      ...topology.produces.map((topic) => prefix + topic),
+      ...topology.consumes.flatMap((topic) => [prefix + topic, deadLetterTopic(prefix + topic)]),
+    ];
+    for (let backoff = 200; !stopped; backoff = Math.min(backoff * 2, 5_000)) {
+      try {
+        await bus.ensureTopics(topics, config.KAFKA_PARTITIONS);
+        break;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, retryInMs: backoff }, "kafka not reachable yet; will create topics when it is");
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
+    if (!stopped) await consumer.start();
+  })().catch((err: Error) => logger.error({ err }, "event consumer failed to start"));
+
+  return {
+    async stop() {
+      stopped = true;
+      await started;
+      await consumer.stop();
+      await relay.stop();
+      await bus.close();
+    },
+  };
 }
 
 /** Entry point helper for main.ts: a config error prints one line and exits 1. */

@@ -41,6 +41,8 @@ export interface EventConsumerOptions {
   logger: Logger;
   registry: Registry;
   faults?: FaultSwitch;
+  /** Prepended to every topic (isolates test runs on a shared broker). */
+  topicPrefix?: string;
   /** Attempts before a failing message is dead-lettered. */
   maxAttempts?: number;
   initialBackoffMs?: number;
@@ -107,7 +109,8 @@ export class EventConsumer {
 
   /** The topics the registered handlers' events travel on. */
   topics(): string[] {
-    return [...new Set([...this.handlers.values()].map(({ schema }) => topicOf(schema)))];
+    const prefix = this.options.topicPrefix ?? "";
+    return [...new Set([...this.handlers.values()].map(({ schema }) => prefix + topicOf(schema)))];
   }
 
   async start(): Promise<void> {

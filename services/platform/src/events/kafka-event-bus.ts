@@ -129,6 +129,17 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
+  /** Moves a consumer group (with no running members) back to the start of a topic: an operator's replay. */
+  async rewind(groupId: string, topic: string): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.resetOffsets({ groupId, topic, earliest: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async close(): Promise<void> {
     for (const consumer of this.consumers) await consumer.disconnect().catch(() => {});
     this.consumers.clear();

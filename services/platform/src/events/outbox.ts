@@ -14,8 +14,14 @@ export function topicOf(schema: DescMessage): string {
 }
 
 export class Outbox {
-  /** @param source CloudEvents source of this service, e.g. /meshmart/catalog */
-  constructor(private readonly source: string) {}
+  /**
+   * @param source CloudEvents source of this service, e.g. /meshmart/catalog
+   * @param topicPrefix prepended to every topic (isolates test runs on a shared broker)
+   */
+  constructor(
+    private readonly source: string,
+    private readonly topicPrefix = "",
+  ) {}
 
   /**
    * Adds an event to the outbox in `tx`. `key` is the aggregate id: it is the
@@ -28,7 +34,7 @@ export class Outbox {
     options: { key: string },
   ): Promise<string> {
     const id = randomUUID();
-    const topic = topicOf(schema);
+    const topic = this.topicPrefix + topicOf(schema);
     const payload = toBinary(schema, create(schema, data));
     const context = currentContext();
     const headers = toHeaders({
