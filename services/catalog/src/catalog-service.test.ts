@@ -7,7 +7,10 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { startService, type RunningService } from "@meshmart/platform";
-import { createTestDatabase } from "@meshmart/platform/test-support";
+import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ProductPriceChangedSchema } from "@meshmart/proto/catalog/v1/events_pb";
+import { randomBytes } from "node:crypto";
 import { catalogService } from "./index.ts";
 
 describe("CatalogService", () => {
@@ -16,7 +19,15 @@ describe("CatalogService", () => {
   let grpc: Client<typeof CatalogService>;
 
   before(async () => {
-    const env = { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: await createTestDatabase("catalog") };
+    const env = {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      DATABASE_URL: await createTestDatabase("catalog"),
+      KAFKA_BROKERS: testKafkaBrokers().join(","),
+      KAFKA_TOPIC_PREFIX: `t${randomBytes(4).toString("hex")}.`,
+      OUTBOX_POLL_MS: "100",
+    };
     service = await startService(catalogService, { env });
     connect = createClient(CatalogService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" }));
     grpc = createClient(CatalogService, createGrpcTransport({ baseUrl: service.url }));
@@ -151,6 +162,29 @@ describe("CatalogService", () => {
       assert.equal(ConnectError.from(err).code, Code.AlreadyExists);
       return true;
     });
+  });
+
+  it("emits ProductCreated, ProductPriceChanged (old and new price) and ProductDeleted through the outbox", async () => {
+    const { product } = await connect.createProduct(newProduct("EVENTS-1", 1000n));
+    await connect.updateProduct({ id: product!.id, name: "name only" }); // no price change, no event
+    await connect.updateProduct({ id: product!.id, price: { currencyCode: "EUR", unitsMinor: 1250n } });
+    await connect.deleteProduct({ id: product!.id });
+
+    const rows = await eventually(async () => {
+      const { rows } = await service.runtime.db.query<{ type: string; payload: Buffer; published: boolean; aggregate_id: string }>(
+        "SELECT type, payload, published_at IS NOT NULL AS published, aggregate_id FROM outbox WHERE aggregate_id = $1 ORDER BY seq",
+        [product!.id],
+      );
+      return rows.length === 3 && rows.every((row) => row.published) ? rows : undefined;
+    }, { what: "three published events" });
+    assert.deepEqual(
+      rows.map((row) => row.type),
+      ["meshmart.catalog.v1.ProductCreated", "meshmart.catalog.v1.ProductPriceChanged", "meshmart.catalog.v1.ProductDeleted"],
+    );
+    const changed = fromBinary(ProductPriceChangedSchema, rows[1]!.payload);
+    assert.equal(changed.oldPrice?.unitsMinor, 1000n);
+    assert.equal(changed.newPrice?.unitsMinor, 1250n);
+    assert.equal(changed.productId, product!.id);
   });
 
   it("exposes the RPC histogram on /metrics after calls", async () => {

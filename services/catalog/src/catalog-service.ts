@@ -1,8 +1,14 @@
 // CatalogService handlers. Reads go straight to the store; writes run in a
-// transaction so that the events they emit commit with them (outbox).
+// transaction with the events they emit (ProductCreated, ProductPriceChanged,
+// ProductDeleted), which the outbox relay publishes once committed.
 import { randomUUID } from "node:crypto";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import {
+  ProductCreatedSchema,
+  ProductDeletedSchema,
+  ProductPriceChangedSchema,
+} from "@meshmart/proto/catalog/v1/events_pb";
 import {
   alreadyExists,
   decodePageToken,
@@ -10,10 +16,11 @@ import {
   notFound,
   pageSize,
   type Database,
+  type Outbox,
 } from "@meshmart/platform";
 import * as store from "./product-store.ts";
 
-export function createCatalogService(db: Database): ServiceImpl<typeof CatalogService> {
+export function createCatalogService(db: Database, outbox: Outbox): ServiceImpl<typeof CatalogService> {
   return {
     async getProduct({ id }) {
       const product = await store.getProduct(db, id);
@@ -44,8 +51,8 @@ export function createCatalogService(db: Database): ServiceImpl<typeof CatalogSe
 
     async createProduct(req) {
       try {
-        const product = await db.transaction((tx) =>
-          store.insertProduct(tx, {
+        const product = await db.transaction(async (tx) => {
+          const created = await store.insertProduct(tx, {
             id: randomUUID(),
             sku: req.sku,
             name: req.name,
@@ -54,8 +61,15 @@ export function createCatalogService(db: Database): ServiceImpl<typeof CatalogSe
             priceMinor: req.price!.unitsMinor,
             category: req.category,
             imageUrls: req.imageUrls,
-          }),
-        );
+          });
+          await outbox.emit(
+            tx,
+            ProductCreatedSchema,
+            { productId: created.id, sku: created.sku, name: created.name, price: created.price, category: created.category },
+            { key: created.id },
+          );
+          return created;
+        });
         return { product };
       } catch (err) {
         if (store.isDuplicateSku(err)) throw alreadyExists(`a product with sku ${req.sku} already exists`);
@@ -68,7 +82,7 @@ export function createCatalogService(db: Database): ServiceImpl<typeof CatalogSe
         const product = await db.transaction(async (tx) => {
           const before = await store.getProduct(tx, req.id, true);
           if (!before) throw notFound("product", req.id);
-          return store.updateProduct(tx, req.id, {
+          const after = await store.updateProduct(tx, req.id, {
             sku: req.sku,
             name: req.name,
             description: req.description,
@@ -77,6 +91,12 @@ export function createCatalogService(db: Database): ServiceImpl<typeof CatalogSe
             category: req.category,
             imageUrls: req.imageUrls?.urls,
           });
+          const oldPrice = before.price!;
+          const newPrice = after!.price!;
+          if (oldPrice.currencyCode !== newPrice.currencyCode || oldPrice.unitsMinor !== newPrice.unitsMinor) {
+            await outbox.emit(tx, ProductPriceChangedSchema, { productId: req.id, oldPrice, newPrice }, { key: req.id });
+          }
+          return after;
         });
         return { product };
       } catch (err) {
@@ -89,6 +109,7 @@ export function createCatalogService(db: Database): ServiceImpl<typeof CatalogSe
       await db.transaction(async (tx) => {
         const deleted = await store.deleteProduct(tx, id);
         if (!deleted) throw notFound("product", id);
+        await outbox.emit(tx, ProductDeletedSchema, { productId: id, sku: deleted.sku }, { key: id });
       });
       return {};
     },

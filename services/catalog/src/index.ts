@@ -14,7 +14,7 @@ export const catalogService: ServiceDefinition<typeof config> = {
   name: "catalog",
   config,
   migrations: new URL("../migrations", import.meta.url),
-  rpc: (router, { db }) => router.service(CatalogService, createCatalogService(db)),
+  rpc: (router, { db, outbox }) => router.service(CatalogService, createCatalogService(db, outbox)),
   workers: async ({ db, config, logger }) => {
     if (config.CATALOG_SEED) {
       const inserted = await insertMissingProducts(db, seedProducts);

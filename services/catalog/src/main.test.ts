@@ -14,7 +14,7 @@ const main = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ["--import", "tsx", main], {
-    env: { ...process.env, LOG_LEVEL: "info", HOST: "127.0.0.1", ...env },
+    env: { ...process.env, LOG_LEVEL: "info", HOST: "127.0.0.1", KAFKA_TOPIC_PREFIX: "t-catalog-main.", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
