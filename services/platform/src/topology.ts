@@ -66,7 +66,8 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: [],
     produces: [topics.inventory],
     consumes: [topics.orders],
-    retryableMethods: ["GetStock", "ListStock", "Audit"],
+    // Reserve, Release and Commit are idempotent by order id.
+    retryableMethods: ["GetStock", "Audit", "Reserve", "Release", "Commit"],
     timeoutMs: 3_000,
   },
   orders: {
@@ -89,7 +90,8 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: [],
     produces: [topics.payments],
     consumes: [topics.orders],
-    retryableMethods: ["GetPayment", "ListPayments", "Audit"],
+    // Refund is idempotent by order id.
+    retryableMethods: ["GetPayment", "ListPayments", "Refund"],
     timeoutMs: 3_000,
   },
   notifications: {
@@ -100,7 +102,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: [],
     produces: [],
     consumes: [topics.orders],
-    retryableMethods: ["ListNotifications", "Audit"],
+    retryableMethods: ["ListNotifications"],
     timeoutMs: 3_000,
   },
 };
