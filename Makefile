@@ -48,6 +48,54 @@ infra-up: install ## Start local Postgres and Kafka only (data in .local/dev)
 infra-down: install ## Stop local Postgres and Kafka
 	$(NPM) run infra -- down
 
+.PHONY: token
+token: install ## Print a dev JWT for the gateway (ARGS="--sub <customer uuid> --ttl 1h")
+	@$(NPM) exec -- tsx scripts/token.ts $(ARGS)
+
+.PHONY: demo
+demo: install ## Place a batch of orders through the gateway (make dev must run), wait for rest, print outcomes, verify
+	$(NPM) exec -- tsx services/loadgen/src/demo.ts $(ARGS)
+
+.PHONY: verify
+verify: install ## Check the five invariants of DESIGN.md against the running system (exit 1 on any failure)
+	$(NPM) exec -- tsx services/loadgen/src/verify.ts
+
+.PHONY: bench
+bench: bench-events ## Run every benchmark (prints numbers; not part of make test)
+
+.PHONY: bench-events
+bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -> consumer, beside raw Kafka and Postgres
+	$(NPM) exec -- tsx scripts/bench/events.ts $(ARGS)
+
 .PHONY: clean
 clean: ## Remove local data, caches and build output (keeps node_modules)
 	rm -rf .local dist cdk8s/dist
+
+# --- Kubernetes (kind, Istio, cdk8s) ---
+# The scripts take --dry-run (print every command in order, run none):
+#   make deploy ARGS=--dry-run      (or DRY_RUN=1 make deploy)
+# See docs/kubernetes.md.
+
+.PHONY: synth
+synth: install ## Synthesize the Kubernetes + Istio manifests (cdk8s) into cdk8s/dist/
+	$(NPM) run synth
+
+.PHONY: chart
+chart: install ## Regenerate the Helm chart charts/meshmart from the synth
+	$(NPM) run chart -w @meshmart/cdk8s
+
+.PHONY: images
+images: install ## Build every service image with docker (ARGS="--load" also loads them into kind; --dry-run)
+	bash scripts/images.sh $(ARGS)
+
+.PHONY: deploy
+deploy: install ## Create the kind cluster, install Istio, build+load images, apply, wait (ARGS=--dry-run prints the plan)
+	bash scripts/deploy.sh $(ARGS)
+
+.PHONY: port-forward
+port-forward: install ## Forward the gateway to localhost:9080 (ARGS="--service catalog" or --all; --dry-run)
+	bash scripts/port-forward.sh $(ARGS)
+
+.PHONY: undeploy
+undeploy: ## Delete the kind cluster (ARGS=--keep-cluster removes only meshmart and Istio; --dry-run)
+	bash scripts/undeploy.sh $(ARGS)

@@ -129,6 +129,28 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
+  /** Messages on `topics` that `groupId` has not committed yet, summed over partitions. */
+  async groupLag(groupId: string, topics: string[]): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      let lag = 0n;
+      for (const topic of topics.filter((t) => existing.has(t))) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const end of ends) {
+          const mine = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
+          const from = mine === "-1" ? BigInt(end.low) : BigInt(mine);
+          lag += BigInt(end.high) - from;
+        }
+      }
+      return Number(lag);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Moves a consumer group (with no running members) back to the start of a topic: an operator's replay. */
   async rewind(groupId: string, topic: string): Promise<void> {
     const admin = this.kafka.admin();

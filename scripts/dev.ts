@@ -1,0 +1,67 @@
+// `make dev`: PostgreSQL, Kafka and every service, in the foreground with
+// readable logs. Prints where to call them. Ctrl-C stops everything cleanly.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { services, serviceNames, type ServiceName } from "../services/platform/src/topology.ts";
+import { kafkaVersion, startKafka } from "./infra/kafka.ts";
+import { repoRoot } from "./infra/paths.ts";
+import { startPostgres } from "./infra/postgres.ts";
+import { colorFor, formatLogLine } from "./stack/log-format.ts";
+import { startServiceProcesses } from "./stack/service-processes.ts";
+import { devEnv } from "./stack/dev-env.ts";
+
+const started = Date.now();
+const names = serviceNames.filter((name) => existsSync(path.join(repoRoot, "services", name, "src", "main.ts")));
+const useColor = process.stdout.isTTY ?? false;
+const say = (line: string) => console.log(`${useColor ? "\x1b[1m" : ""}meshmart${useColor ? "\x1b[0m" : ""} ${line}`);
+
+const databases = names.filter((name) => services[name].database);
+say("starting PostgreSQL and Kafka (profile dev, data in .local/dev)...");
+const [postgres, kafka] = await Promise.all([
+  startPostgres({ profile: "dev", databases, log: (line) => say(line) }),
+  startKafka({ profile: "dev", log: (line) => say(line) }),
+]);
+
+say(`starting ${names.join(", ")}...`);
+const stack = await startServiceProcesses({
+  names,
+  databaseUrl: (name) => postgres.urlFor(name),
+  brokers: kafka.brokers,
+  env: devEnv,
+  onLine: (name, line) => console.log(formatLogLine(name, colorFor(serviceNames.indexOf(name)), line, useColor)),
+}).catch(async (err: Error) => {
+  console.error(`meshmart: ${err.message}`);
+  await Promise.allSettled([kafka.stop(), postgres.stop()]);
+  process.exit(1);
+});
+
+const rows = names.map((name) => `  ${name.padEnd(14)} ${stack.urls[name]}   ${services[name].rpcService ?? "REST /api/v1"}`);
+console.log(`
+meshmart is running (${((Date.now() - started) / 1000).toFixed(1)}s). Every port also serves /healthz, /readyz and /metrics.
+${rows.join("\n")}
+  PostgreSQL     ${postgres.adminUrl}
+  Kafka          ${kafka.brokers.join(",")}${kafka.external ? "" : ` (Apache Kafka ${kafkaVersion})`}
+
+Try it:
+  curl -s -X POST ${stack.urls.catalog}/meshmart.catalog.v1.CatalogService/ListProducts \\
+       -H 'content-type: application/json' -d '{"pageSize": 3}'
+  npx buf curl --protocol grpc --http2-prior-knowledge --schema services/proto \\
+       -d '{"pageSize": 3}' ${stack.urls.catalog}/meshmart.catalog.v1.CatalogService/ListProducts
+${names.includes("gateway") ? `  TOKEN=$(make -s token)
+  curl -s ${stack.urls.gateway}/api/v1/products?page_size=3
+  make demo      # places a batch of orders through the gateway, then runs make verify
+` : ""}
+Ctrl-C stops everything.`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping services (draining), then Kafka and PostgreSQL...");
+    await stack.stop();
+    await Promise.allSettled([kafka.stop(), postgres.stop()]);
+    say("stopped.");
+    process.exit(0);
+  });
+}

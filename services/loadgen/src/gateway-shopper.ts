@@ -1,0 +1,40 @@
+// A shopper using the public REST API of the gateway, as a customer would.
+import { randomUUID } from "node:crypto";
+
+export interface PlacedOrder {
+  status: number;
+  orderId?: string;
+  replayed?: boolean;
+  problem?: { title?: string; detail?: string; status?: number };
+}
+
+export class GatewayShopper {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  async listProductIds(): Promise<Array<{ id: string; sku: string }>> {
+    const res = await fetch(`${this.baseUrl}/api/v1/products?pageSize=500`);
+    if (!res.ok) throw new Error(`GET /api/v1/products answered ${res.status}: ${await res.text()}`);
+    const body = (await res.json()) as { products?: Array<{ id: string; sku: string }> };
+    return body.products ?? [];
+  }
+
+  async placeOrder(items: Array<{ productId: string; quantity: number }>, idempotencyKey = randomUUID()): Promise<PlacedOrder> {
+    const res = await fetch(`${this.baseUrl}/api/v1/orders`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        "content-type": "application/json",
+        "idempotency-key": idempotencyKey,
+      },
+      body: JSON.stringify({ items }),
+    });
+    const body = (await res.json().catch(() => ({}))) as { id?: string; order?: { id?: string } } & PlacedOrder["problem"];
+    if (res.status === 200 || res.status === 201) {
+      return { status: res.status, orderId: body.id ?? body.order?.id, replayed: res.status === 200 };
+    }
+    return { status: res.status, problem: body };
+  }
+}

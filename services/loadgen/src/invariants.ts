@@ -1,0 +1,164 @@
+// The five invariants of DESIGN.md, checked over a snapshot of the system at
+// rest. Pure functions: each returns pass or fail with the offending ids.
+import { ReservationState } from "@meshmart/proto/inventory/v1/inventory_pb";
+import { NotificationKind } from "@meshmart/proto/notifications/v1/notifications_pb";
+import { OrderStatus, SagaStep } from "@meshmart/proto/orders/v1/orders_pb";
+import type { SystemSnapshot } from "./snapshot.ts";
+
+export interface InvariantResult {
+  name: string;
+  pass: boolean;
+  /** Ids of what breaks it (orders, products, ...), each with a short reason. */
+  offenders: string[];
+  /** What was checked, e.g. "200 orders". */
+  summary: string;
+}
+
+/** What the load generator knows it was promised: orders that PlaceOrder accepted. */
+export interface AcceptedOrder {
+  orderId: string;
+  customerId: string;
+  idempotencyKey: string;
+}
+
+export interface RestState {
+  outboxBacklog: Record<string, number>;
+  consumerLag: Record<string, number>;
+}
+
+const result = (name: string, offenders: string[], summary: string): InvariantResult => ({
+  name,
+  pass: offenders.length === 0,
+  offenders,
+  summary,
+});
+
+/** 1. Every accepted order exists exactly once and ended CONFIRMED or CANCELLED, its saga ended. */
+export function ordersSettled(snapshot: SystemSnapshot, accepted: AcceptedOrder[] = []): InvariantResult {
+  const offenders: string[] = [];
+  const byId = new Map<string, number>();
+  const byKey = new Map<string, string[]>();
+  for (const { order, saga } of snapshot.orders) {
+    if (!order) continue;
+    byId.set(order.id, (byId.get(order.id) ?? 0) + 1);
+    const key = `${order.customerId}/${order.idempotencyKey}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), order.id]);
+    if (order.status !== OrderStatus.CONFIRMED && order.status !== OrderStatus.CANCELLED) {
+      offenders.push(`${order.id}: status ${OrderStatus[order.status]}`);
+    } else if (saga?.step !== SagaStep.ENDED) {
+      offenders.push(`${order.id}: saga at ${SagaStep[saga?.step ?? 0]}`);
+    }
+  }
+  for (const [key, ids] of byKey) if (ids.length > 1) offenders.push(`${key}: ${ids.length} orders for one idempotency key`);
+  for (const order of accepted) {
+    const count = byId.get(order.orderId) ?? 0;
+    if (count !== 1) offenders.push(`${order.orderId}: accepted, found ${count} times`);
+  }
+  return result("orders: every accepted order exists once and ended", offenders, `${snapshot.orders.length} orders, ${accepted.length} accepted by the load generator`);
+}
+
+/** 2. Stock is conserved: stocked = available + reserved + sold, reserved 0 at rest, sold = confirmed quantities, nothing negative. */
+export function stockConserved(snapshot: SystemSnapshot): InvariantResult {
+  const offenders: string[] = [];
+  const soldByOrders = new Map<string, bigint>();
+  for (const { order } of snapshot.orders) {
+    if (order?.status !== OrderStatus.CONFIRMED) continue;
+    for (const item of order.items) soldByOrders.set(item.productId, (soldByOrders.get(item.productId) ?? 0n) + BigInt(item.quantity));
+  }
+  const seen = new Set<string>();
+  for (const stock of snapshot.stocks) {
+    seen.add(stock.productId);
+    const id = stock.productId;
+    if (stock.available < 0n || stock.reserved < 0n || stock.sold < 0n) offenders.push(`${id}: negative count`);
+    if (stock.available + stock.reserved + stock.sold !== stock.stocked) {
+      offenders.push(`${id}: stocked ${stock.stocked} != available ${stock.available} + reserved ${stock.reserved} + sold ${stock.sold}`);
+    }
+    if (stock.reserved !== 0n) offenders.push(`${id}: ${stock.reserved} still reserved at rest`);
+    const expected = soldByOrders.get(id) ?? 0n;
+    if (stock.sold !== expected) offenders.push(`${id}: sold ${stock.sold}, confirmed orders hold ${expected}`);
+  }
+  for (const id of soldByOrders.keys()) if (!seen.has(id)) offenders.push(`${id}: confirmed orders sold it, inventory has no stock record`);
+  const byOrder = new Map(snapshot.reservations.map((r) => [r.orderId, r]));
+  for (const { order } of snapshot.orders) {
+    if (!order) continue;
+    const state = byOrder.get(order.id)?.state;
+    if (order.status === OrderStatus.CONFIRMED && state !== ReservationState.COMMITTED) {
+      offenders.push(`${order.id}: confirmed, reservation ${ReservationState[state ?? 0]}`);
+    }
+    if (order.status === OrderStatus.CANCELLED && (state === ReservationState.RESERVED || state === ReservationState.COMMITTED)) {
+      offenders.push(`${order.id}: cancelled, reservation still ${ReservationState[state]}`);
+    }
+  }
+  return result("stock: conserved per product, nothing reserved at rest", offenders, `${snapshot.stocks.length} products, ${snapshot.reservations.length} reservations`);
+}
+
+/** 3. Each confirmed order captured exactly once; cancelled orders hold no unrefunded capture; totals match. */
+export function paymentsBalanced(snapshot: SystemSnapshot): InvariantResult {
+  const offenders: string[] = [];
+  const paymentsByOrder = new Map<string, typeof snapshot.payments>();
+  for (const payment of snapshot.payments) paymentsByOrder.set(payment.orderId, [...(paymentsByOrder.get(payment.orderId) ?? []), payment]);
+  const orders = new Map(snapshot.orders.flatMap(({ order }) => (order ? [[order.id, order] as const] : [])));
+  let confirmedTotal = 0n;
+  let netCaptured = 0n;
+  for (const payment of snapshot.payments) {
+    netCaptured += (payment.capturedAmount?.unitsMinor ?? 0n) - (payment.refundedAmount?.unitsMinor ?? 0n);
+    if (!orders.has(payment.orderId)) offenders.push(`${payment.orderId}: payment ${payment.id} for an unknown order`);
+  }
+  for (const order of orders.values()) {
+    const payments = paymentsByOrder.get(order.id) ?? [];
+    if (payments.length > 1) offenders.push(`${order.id}: ${payments.length} payments`);
+    const captured = payments.reduce((sum, p) => sum + (p.capturedAmount?.unitsMinor ?? 0n), 0n);
+    const refunded = payments.reduce((sum, p) => sum + (p.refundedAmount?.unitsMinor ?? 0n), 0n);
+    const total = order.total?.unitsMinor ?? 0n;
+    if (order.status === OrderStatus.CONFIRMED) {
+      confirmedTotal += total;
+      if (captured !== total || refunded !== 0n) offenders.push(`${order.id}: confirmed for ${total}, captured ${captured}, refunded ${refunded}`);
+    } else if (order.status === OrderStatus.CANCELLED && captured !== refunded) {
+      offenders.push(`${order.id}: cancelled, captured ${captured} but refunded ${refunded}`);
+    }
+  }
+  if (netCaptured !== confirmedTotal) offenders.push(`totals: captured net of refunds ${netCaptured}, confirmed orders ${confirmedTotal}`);
+  return result("payments: captured once per confirmed order, cancelled refunded, totals match", offenders, `${snapshot.payments.length} payments, confirmed total ${confirmedTotal}`);
+}
+
+/** 4. Exactly one notification per order outcome. */
+export function oneNotificationPerOutcome(snapshot: SystemSnapshot): InvariantResult {
+  const offenders: string[] = [];
+  const byOrder = new Map<string, typeof snapshot.notifications>();
+  for (const n of snapshot.notifications) byOrder.set(n.orderId, [...(byOrder.get(n.orderId) ?? []), n]);
+  const orders = new Map(snapshot.orders.flatMap(({ order }) => (order ? [[order.id, order] as const] : [])));
+  for (const order of orders.values()) {
+    const notes = byOrder.get(order.id) ?? [];
+    const expected =
+      order.status === OrderStatus.CONFIRMED
+        ? NotificationKind.ORDER_CONFIRMED
+        : order.status === OrderStatus.CANCELLED
+          ? NotificationKind.ORDER_CANCELLED
+          : undefined;
+    if (expected === undefined) continue; // not final: invariant 1 reports it
+    if (notes.length !== 1 || notes[0]!.kind !== expected) {
+      offenders.push(`${order.id}: ${OrderStatus[order.status]}, notifications [${notes.map((n) => NotificationKind[n.kind]).join(", ")}]`);
+    }
+  }
+  for (const orderId of byOrder.keys()) if (!orders.has(orderId)) offenders.push(`${orderId}: notification for an unknown order`);
+  return result("notifications: exactly one per order outcome", offenders, `${snapshot.notifications.length} notifications`);
+}
+
+/** 5. At rest every outbox row is published and consumer lag is 0. */
+export function eventsDrained(rest: RestState): InvariantResult {
+  const offenders = [
+    ...Object.entries(rest.outboxBacklog).filter(([, n]) => n !== 0).map(([service, n]) => `${service}: ${n} unpublished outbox rows`),
+    ...Object.entries(rest.consumerLag).filter(([, n]) => n !== 0).map(([group, n]) => `${group}: consumer lag ${n}`),
+  ];
+  return result("events: outboxes empty, consumer lag 0", offenders, `${Object.keys(rest.outboxBacklog).length} outboxes, ${Object.keys(rest.consumerLag).length} consumer groups`);
+}
+
+export function checkInvariants(snapshot: SystemSnapshot, rest: RestState, accepted: AcceptedOrder[] = []): InvariantResult[] {
+  return [
+    ordersSettled(snapshot, accepted),
+    stockConserved(snapshot),
+    paymentsBalanced(snapshot),
+    oneNotificationPerOutcome(snapshot),
+    eventsDrained(rest),
+  ];
+}

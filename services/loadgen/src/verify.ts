@@ -1,0 +1,76 @@
+// `make verify`: waits (bounded) for the system to come to rest, reads it
+// through its RPCs, checks the five invariants, prints each with pass or fail
+// and the offending ids, and exits non-zero on any failure.
+import { readFile } from "node:fs/promises";
+import { checkInvariants, type AcceptedOrder, type InvariantResult } from "./invariants.ts";
+import { waitForRest, type RestProbeOptions } from "./rest.ts";
+import { readSnapshot } from "./snapshot.ts";
+import { createSystemClients } from "./system-clients.ts";
+
+export interface VerifyOptions extends Omit<RestProbeOptions, "urls"> {
+  env?: NodeJS.ProcessEnv;
+  restTimeoutMs?: number;
+  accepted?: AcceptedOrder[];
+  log?: (line: string) => void;
+}
+
+export interface Verdict {
+  rest: boolean;
+  results: InvariantResult[];
+  pass: boolean;
+}
+
+export async function verify(options: VerifyOptions): Promise<Verdict> {
+  const log = options.log ?? (() => {});
+  const clients = createSystemClients(options.env);
+  log(`waiting for rest (outboxes empty, consumer lag 0, no saga pending; up to ${(options.restTimeoutMs ?? 120_000) / 1000}s)...`);
+  let last = "";
+  const { rest, reading } = await waitForRest(
+    { ...options, urls: clients.urls },
+    {
+      timeoutMs: options.restTimeoutMs,
+      onProgress: (r) => {
+        const line = `  outbox ${JSON.stringify(r.outboxBacklog)} lag ${JSON.stringify(r.consumerLag)} sagas pending ${r.sagasPending}`;
+        if (line !== last) log(line);
+        last = line;
+      },
+    },
+  );
+  log(rest ? "at rest." : "NOT at rest within the bound: checking anyway, failures below are real.");
+  const snapshot = await readSnapshot(clients);
+  const results = checkInvariants(snapshot, reading, options.accepted);
+  for (const r of results) {
+    log(`${r.pass ? "PASS" : "FAIL"}  ${r.name}  (${r.summary})`);
+    for (const offender of r.offenders.slice(0, 20)) log(`        ${offender}`);
+    if (r.offenders.length > 20) log(`        ... and ${r.offenders.length - 20} more`);
+  }
+  return { rest, results, pass: rest && results.every((r) => r.pass) };
+}
+
+/** History written by `make demo` (and scenarios): the orders PlaceOrder accepted. */
+export async function readHistory(path: string): Promise<AcceptedOrder[]> {
+  try {
+    return (JSON.parse(await readFile(path, "utf8")) as { accepted: AcceptedOrder[] }).accepted;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new Error(`cannot read history ${path}: ${(err as Error).message}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const env = process.env;
+  const history = env.MESHMART_HISTORY ?? ".local/dev/history.json";
+  const verdict = await verify({
+    brokers: (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
+    topicPrefix: env.KAFKA_TOPIC_PREFIX,
+    restTimeoutMs: Number(env.VERIFY_TIMEOUT_MS ?? 120_000),
+    accepted: await readHistory(history),
+    log: (line) => console.log(line),
+  }).catch((err: Error) => {
+    console.error(`verify: cannot read the system: ${err.message}`);
+    console.error("is it running? start it with `make dev`.");
+    process.exit(2);
+  });
+  console.log(verdict.pass ? "\nverify: every invariant holds." : "\nverify: FAILED.");
+  process.exit(verdict.pass ? 0 : 1);
+}

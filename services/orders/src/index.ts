@@ -1,0 +1,51 @@
+// The orders service definition: what main.ts runs and what tests start in-process.
+import { createServiceClient, int, serviceUrl, type ServiceDefinition } from "@meshmart/platform";
+import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
+import { OrderSaga } from "./order-saga.ts";
+import { createOrderService } from "./order-service.ts";
+import { startDeadlineSweeper } from "./saga-deadline.ts";
+import { registerSagaEvents } from "./saga-events.ts";
+
+const config = {
+  /** How long a saga may run before it is cancelled and compensated. */
+  SAGA_TIMEOUT_MS: int({ default: 30_000, min: 100, max: 86_400_000 }),
+  SAGA_SWEEP_INTERVAL_MS: int({ default: 1_000, min: 50, max: 60_000 }),
+  /** Deadline of the catalog call that prices a new order. */
+  CATALOG_TIMEOUT_MS: int({ default: 2_000, min: 50, max: 60_000 }),
+};
+
+// One saga per running service, shared by the RPCs, the events and the sweeper.
+const sagas = new WeakMap<object, OrderSaga>();
+const sagaOf = (runtime: Parameters<NonNullable<ServiceDefinition<typeof config>["workers"]>>[0]) => {
+  let saga = sagas.get(runtime);
+  if (!saga) {
+    saga = new OrderSaga(runtime.outbox, runtime.logger, runtime.metrics.registry, runtime.db);
+    sagas.set(runtime, saga);
+  }
+  return saga;
+};
+
+export const ordersService: ServiceDefinition<typeof config> = {
+  name: "orders",
+  config,
+  migrations: new URL("../migrations", import.meta.url),
+  rpc: (router, runtime) => {
+    const catalog = createServiceClient(CatalogService, {
+      baseUrl: serviceUrl("catalog", runtime.env),
+      interceptors: [runtime.metrics.clientInterceptor],
+    });
+    router.service(
+      OrderService,
+      createOrderService({
+        db: runtime.db,
+        saga: sagaOf(runtime),
+        catalog,
+        sagaTimeoutMs: runtime.config.SAGA_TIMEOUT_MS,
+        catalogTimeoutMs: runtime.config.CATALOG_TIMEOUT_MS,
+      }),
+    );
+  },
+  events: (consumer, runtime) => registerSagaEvents(consumer, sagaOf(runtime)),
+  workers: (runtime) => [startDeadlineSweeper(runtime.db, sagaOf(runtime), runtime.logger, runtime.config.SAGA_SWEEP_INTERVAL_MS)],
+};

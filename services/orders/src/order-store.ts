@@ -1,0 +1,206 @@
+// SQL for orders and their saga state.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  CancelReason,
+  OrderSchema,
+  OrderStatus,
+  SagaSchema,
+  SagaStep,
+  type Order,
+  type Saga,
+} from "@meshmart/proto/orders/v1/orders_pb";
+import type { Queryable } from "@meshmart/platform";
+
+export type StatusName = "PENDING" | "CONFIRMED" | "CANCELLED";
+export type StepName = "AWAITING_STOCK" | "AWAITING_PAYMENT" | "COMPLETING" | "COMPENSATING" | "ENDED";
+export type ReasonName = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "DEADLINE_EXCEEDED" | "CUSTOMER_REQUESTED";
+
+export type OrderRow = {
+  id: string;
+  customer_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  status: StatusName;
+  currency_code: string;
+  total_minor: string;
+  cancel_reason: ReasonName | null;
+  cancel_message: string;
+  created_at: Date;
+  updated_at: Date;
+  deadline: Date;
+  saga_step: StepName;
+  stock_reserved: boolean;
+  payment_captured: boolean;
+  stock_committed: boolean;
+  stock_released: boolean;
+  payment_refunded: boolean;
+  saga_ended_at: Date | null;
+  items: Array<{ product_id: string; quantity: number; unit_price_minor: string }>;
+};
+
+export interface NewOrder {
+  id: string;
+  customerId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  currencyCode: string;
+  totalMinor: bigint;
+  deadline: Date;
+  items: Array<{ productId: string; quantity: number; unitPriceMinor: bigint }>;
+}
+
+const selectOrder = `
+  SELECT o.*, coalesce((
+    SELECT json_agg(json_build_object('product_id', i.product_id, 'quantity', i.quantity,
+                                      'unit_price_minor', i.unit_price_minor::text) ORDER BY i.position)
+    FROM order_items i WHERE i.order_id = o.id), '[]') AS items
+  FROM orders o`;
+
+export function toOrder(row: OrderRow): Order {
+  const money = (minor: string | bigint) => ({ currencyCode: row.currency_code, unitsMinor: BigInt(minor) });
+  return create(OrderSchema, {
+    id: row.id,
+    customerId: row.customer_id,
+    status: OrderStatus[row.status],
+    items: row.items.map((item) => ({
+      productId: item.product_id,
+      quantity: item.quantity,
+      unitPrice: money(item.unit_price_minor),
+    })),
+    total: money(row.total_minor),
+    cancelReason: row.cancel_reason ? CancelReason[row.cancel_reason] : CancelReason.UNSPECIFIED,
+    cancelMessage: row.cancel_message,
+    idempotencyKey: row.idempotency_key,
+    createTime: timestampFromDate(row.created_at),
+    updateTime: timestampFromDate(row.updated_at),
+    deadline: timestampFromDate(row.deadline),
+  });
+}
+
+export function toSaga(row: OrderRow): Saga {
+  return create(SagaSchema, {
+    step: SagaStep[row.saga_step],
+    stockReserved: row.stock_reserved,
+    paymentCaptured: row.payment_captured,
+    stockCommitted: row.stock_committed,
+    stockReleased: row.stock_released,
+    paymentRefunded: row.payment_refunded,
+    deadline: timestampFromDate(row.deadline),
+    endTime: row.saga_ended_at ? timestampFromDate(row.saga_ended_at) : undefined,
+  });
+}
+
+export async function getOrder(db: Queryable, id: string, forUpdate = false): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>(`${selectOrder} WHERE o.id = $1${forUpdate ? " FOR UPDATE OF o" : ""}`, [id]);
+  return rows[0];
+}
+
+export async function findByIdempotencyKey(db: Queryable, customerId: string, key: string): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>(`${selectOrder} WHERE o.customer_id = $1 AND o.idempotency_key = $2`, [
+    customerId,
+    key,
+  ]);
+  return rows[0];
+}
+
+/** Inserts the order unless its idempotency key is taken; returns false when it was. */
+export async function insertOrder(db: Queryable, order: NewOrder): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO orders (id, customer_id, idempotency_key, request_hash, status, currency_code, total_minor, deadline, saga_step)
+     VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, 'AWAITING_STOCK')
+     ON CONFLICT (customer_id, idempotency_key) DO NOTHING`,
+    [order.id, order.customerId, order.idempotencyKey, order.requestHash, order.currencyCode, order.totalMinor.toString(), order.deadline],
+  );
+  if (rowCount === 0) return false;
+  for (const [position, item] of order.items.entries()) {
+    await db.query(
+      "INSERT INTO order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)",
+      [order.id, position, item.productId, item.quantity, item.unitPriceMinor.toString()],
+    );
+  }
+  return true;
+}
+
+export type SagaChanges = Partial<
+  Pick<
+    OrderRow,
+    | "status"
+    | "saga_step"
+    | "cancel_reason"
+    | "cancel_message"
+    | "stock_reserved"
+    | "payment_captured"
+    | "stock_committed"
+    | "stock_released"
+    | "payment_refunded"
+  >
+>;
+
+/** Applies saga changes to a locked order; sets saga_ended_at when the step becomes ENDED. */
+export async function updateOrder(db: Queryable, id: string, changes: SagaChanges): Promise<OrderRow> {
+  const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+  const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
+  if (changes.saga_step === "ENDED") sets.push("saga_ended_at = coalesce(saga_ended_at, clock_timestamp())");
+  else if (changes.saga_step) sets.push("saga_ended_at = NULL");
+  await db.query(`UPDATE orders SET ${[...sets, "updated_at = clock_timestamp()"].join(", ")} WHERE id = $1`, [
+    id,
+    ...entries.map(([, value]) => value),
+  ]);
+  return (await getOrder(db, id))!;
+}
+
+export interface OrderFilter {
+  customerId?: string;
+  status?: StatusName;
+}
+
+/** Newest first, keyset-paged on (created_at, id). */
+export async function listOrders(
+  db: Queryable,
+  filter: OrderFilter,
+  limit: number,
+  after?: { createdAt: string; id: string },
+): Promise<{ rows: OrderRow[]; more: boolean }> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (clause: (n: number) => string, ...vals: unknown[]) => {
+    where.push(clause(values.length + 1));
+    values.push(...vals);
+  };
+  if (filter.customerId) add((n) => `o.customer_id = $${n}`, filter.customerId);
+  if (filter.status) add((n) => `o.status = $${n}`, filter.status);
+  if (after) add((n) => `(o.created_at, o.id) < ($${n}::timestamptz, $${n + 1}::uuid)`, after.createdAt, after.id);
+  values.push(limit + 1);
+  const { rows } = await db.query<OrderRow>(
+    `${selectOrder} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.created_at DESC, o.id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
+}
+
+/** Every order in id order, for the invariant checker. */
+export async function auditOrders(db: Queryable, limit: number, afterId?: string): Promise<{ rows: OrderRow[]; more: boolean }> {
+  const { rows } = await db.query<OrderRow>(
+    `${selectOrder} ${afterId ? "WHERE o.id > $2" : ""} ORDER BY o.id LIMIT $1`,
+    afterId ? [limit + 1, afterId] : [limit + 1],
+  );
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
+}
+
+/** PENDING orders past their deadline, locked, skipping those another replica holds. */
+export async function lockExpiredOrders(db: Queryable, limit: number): Promise<OrderRow[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM orders WHERE status = 'PENDING' AND deadline < clock_timestamp()
+     ORDER BY deadline LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  const orders: OrderRow[] = [];
+  for (const { id } of rows) orders.push((await getOrder(db, id))!);
+  return orders;
+}
+
+export async function countPendingSagas(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE saga_step <> 'ENDED'");
+  return Number(rows[0]?.n ?? 0);
+}
