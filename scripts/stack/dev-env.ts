@@ -1,10 +1,12 @@
-// Settings for local runs (`make dev`, `make demo`): seed data, a dev JWT
-// secret, and a payment decline rate so that the demo sees both outcomes.
-// Override any of them from the environment.
+// Settings for local runs (`make dev`, `make demo`, `make token`): seed data,
+// the gateway's dev-only JWT secret, and a payment decline rate so that the
+// demo sees both outcomes. Override any of them from the environment.
+import { devJwtSecret } from "../../services/gateway/src/gateway-config.ts";
+
 export const devJwt = {
-  JWT_SECRET: process.env.JWT_SECRET ?? "meshmart-dev-secret-do-not-use-in-production-0123456789",
-  JWT_ISSUER: process.env.JWT_ISSUER ?? "meshmart-dev",
-  JWT_AUDIENCE: process.env.JWT_AUDIENCE ?? "meshmart",
+  JWT_SECRET: process.env.JWT_SECRET ?? devJwtSecret,
+  JWT_ISSUER: process.env.JWT_ISSUER ?? "meshmart",
+  JWT_AUDIENCE: process.env.JWT_AUDIENCE ?? "meshmart-api",
 };
 
 export const devEnv: Record<string, string> = {

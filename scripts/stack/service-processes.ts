@@ -26,8 +26,8 @@ export interface ServiceProcessesOptions {
 
 export interface ServiceProcesses {
   readonly urls: Record<ServiceName, string>;
-  /** Starts (or restarts) one service and waits until it is ready. */
-  start(name: ServiceName): Promise<void>;
+  /** Starts (or restarts) one service, optionally with extra settings, and waits until it is ready. */
+  start(name: ServiceName, overrides?: Record<string, string>): Promise<void>;
   /** Sends a signal (SIGKILL by default) and waits for the exit. */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
   /** SIGTERM to all, waiting for each to drain and exit. */
@@ -41,7 +41,7 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
   ) as Record<ServiceName, string>;
   const children = new Map<ServiceName, ChildProcess>();
 
-  const envFor = (name: ServiceName): NodeJS.ProcessEnv => ({
+  const envFor = (name: ServiceName, overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     ...process.env,
     HOST: "127.0.0.1",
     PORT: String(port(name)),
@@ -50,14 +50,15 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
     ...Object.fromEntries(Object.entries(urls).map(([other, url]) => [`${other.toUpperCase()}_URL`, url])),
     ...options.env,
     ...options.serviceEnv?.[name],
+    ...overrides,
   });
 
-  const start = async (name: ServiceName) => {
+  const start = async (name: ServiceName, overrides?: Record<string, string>) => {
     if (children.get(name)?.exitCode === null) return;
     const main = path.join(repoRoot, "services", name, "src", "main.ts");
     const child = spawn(process.execPath, ["--import", "tsx", main], {
       cwd: repoRoot,
-      env: envFor(name),
+      env: envFor(name, overrides),
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.set(name, child);
