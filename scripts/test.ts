@@ -31,7 +31,7 @@ console.log(`[test] ${files.length} test files`);
 
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=1", "--test-timeout=600000", ...files],
+  ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=1", "--test-timeout=600000", ...files],
   {
     cwd: repoRoot,
     stdio: "inherit",

@@ -11,8 +11,8 @@ export interface ProfilePorts {
 }
 
 const known: Record<string, { postgres: number; kafka: number }> = {
-  dev: { postgres: 54320, kafka: 9092 },
-  test: { postgres: 54330, kafka: 19092 },
+  dev: { postgres: 15432, kafka: 9092 },
+  test: { postgres: 15433, kafka: 19092 },
 };
 
 export function defaultPorts(profile: string): ProfilePorts {

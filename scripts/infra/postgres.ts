@@ -24,7 +24,7 @@ export interface PostgresHandle {
 
 export interface StartPostgresOptions {
   profile: string;
-  /** Defaults to MESHMART_PG_PORT, then the profile's port (dev 54320, test 54330). */
+  /** Defaults to MESHMART_PG_PORT, then the profile's port (dev 15432, test 15433). */
   port?: number;
   databases?: string[];
   log?: (line: string) => void;
@@ -223,9 +223,9 @@ async function launch(files: PostgresFiles, profile: string, port: number, log: 
   if (fresh) await initdb(bin.initdb, files, owner, log);
 
   await rotateLog(files.logFile);
-  // 54320 and 54330 lie in Linux's ephemeral port range (32768-60999): the
-  // local end of some client connection may hold the port for a while, and
-  // the postmaster cannot bind although nothing listens. Wait that out.
+  // A port can be held for a while by the local end of some client connection
+  // (or a server in TIME_WAIT), so that the postmaster cannot bind although
+  // nothing listens. Wait that out.
   const bindDeadline = Date.now() + bindRetryMs;
   for (let attempt = 1; ; attempt++) {
     const outcome = await runUntilReady(bin.postgres, files, profile, port, owner);

@@ -56,7 +56,7 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
   const start = async (name: ServiceName, overrides?: Record<string, string>) => {
     if (children.get(name)?.exitCode === null) return;
     const main = path.join(repoRoot, "services", name, "src", "main.ts");
-    const child = spawn(process.execPath, ["--import", "tsx", main], {
+    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", main], {
       cwd: repoRoot,
       env: envFor(name, overrides),
       stdio: ["ignore", "pipe", "pipe"],

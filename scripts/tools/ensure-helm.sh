@@ -19,7 +19,7 @@ HELM_K8S_MINOR="${HELM_K8S_MINOR:-35}"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bin_dir="${MESHMART_LOCAL_BIN:-$root/.local/bin}"
-cache_dir="${XDG_CACHE_HOME:-$HOME/.cache}/meshmart/tools/helm-${HELM_VERSION}"
+cache_dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/meshmart/tools/helm-${HELM_VERSION}"
 target="$bin_dir/helm"
 stamp="$bin_dir/.helm-version"
 

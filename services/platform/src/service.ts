@@ -198,7 +198,7 @@ const eventConfig = {
   KAFKA_PARTITIONS: int({ default: 3, min: 1, max: 1000 }),
   /** Prepended to every topic name; isolates test runs that share a broker. */
   KAFKA_TOPIC_PREFIX: str(""),
-  /** Consumer group; defaults to the service name. */
+  /** Consumer group; defaults to the topic prefix + the service name. */
   KAFKA_CONSUMER_GROUP: str(""),
   /** Attempts before a failing event is dead-lettered. */
   EVENT_MAX_ATTEMPTS: int({ default: 5, min: 1, max: 100 }),
@@ -230,7 +230,7 @@ function startEventWorkers<S extends ConfigSpec>(
     pollIntervalMs: config.OUTBOX_POLL_MS,
   });
   const consumer = new EventConsumer({
-    name: config.KAFKA_CONSUMER_GROUP || definition.name,
+    name: config.KAFKA_CONSUMER_GROUP || prefix + definition.name,
     bus,
     db: runtime.db,
     outbox: runtime.outbox,

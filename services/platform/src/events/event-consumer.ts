@@ -7,6 +7,7 @@
 // Unavailable), consumption pauses and resumes instead of dead-lettering.
 import { setTimeout as sleep } from "node:timers/promises";
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { isConnectionError, type Database, type Transaction } from "../database.ts";
@@ -60,6 +61,7 @@ export function deadLetterTopic(topic: string): string {
 
 export class EventConsumer {
   private readonly handlers = new Map<string, Registration>();
+  private readonly validator = createValidator();
   private subscription: Subscription | undefined;
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
@@ -142,6 +144,11 @@ export class EventConsumer {
         return true; // another consumer's event on a shared topic
       }
       data = fromBinary(registration.schema, message.value);
+      // An event that breaks its own proto rules can never be handled: dead-letter it at once.
+      const validation = this.validator.validate(registration.schema, data);
+      if (validation.kind !== "valid") {
+        throw new MalformedEventError(`invalid event: ${validation.error.message}`);
+      }
     } catch (err) {
       // Unreadable: no retry can help.
       const error = err instanceof MalformedEventError ? err : new MalformedEventError(`undecodable event: ${(err as Error).message}`);
