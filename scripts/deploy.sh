@@ -112,8 +112,9 @@ log "9/9 how to call meshmart"
 cat <<EOF_CALLS
     Through the Istio ingress (kind maps it to localhost:$INGRESS_HOST_PORT):
       curl -i http://localhost:$INGRESS_HOST_PORT/readyz
-      TOKEN=\$(npx tsx cdk8s/src/dev-token.ts)      # HS256 token the ingress and the gateway accept
-      curl -i -H "Authorization: Bearer \$TOKEN" http://localhost:$INGRESS_HOST_PORT/readyz
+      curl -s http://localhost:$INGRESS_HOST_PORT/api/v1/products
+      TOKEN=\$(npx tsx cdk8s/src/dev-token.ts customer-1)   # HS256 JWT the ingress and the gateway accept
+      curl -s -H "Authorization: Bearer \$TOKEN" http://localhost:$INGRESS_HOST_PORT/api/v1/orders
     With port-forwards (gateway on localhost:9080, '--service NAME' or '--all' for the others):
       make port-forward                      # or: make port-forward ARGS="--service catalog"
     Watch it:   kubectl --context $KUBE_CONTEXT -n $MESHMART_NAMESPACE get pods

@@ -78,8 +78,9 @@ cat <<EOF_CALLS
     Gateway (REST) on localhost:$gateway_port:
       curl -i http://localhost:$gateway_port/healthz
       curl -i http://localhost:$gateway_port/readyz
-      TOKEN=\$(npx tsx cdk8s/src/dev-token.ts)
-      curl -i -H "Authorization: Bearer \$TOKEN" http://localhost:$gateway_port/readyz
+      curl -s http://localhost:$gateway_port/api/v1/products
+      TOKEN=\$(npx tsx cdk8s/src/dev-token.ts customer-1)
+      curl -s -H "Authorization: Bearer \$TOKEN" http://localhost:$gateway_port/api/v1/orders
 EOF_CALLS
 for service in "${selected[@]}"; do
   [[ "$service" == gateway ]] && continue

@@ -26,7 +26,7 @@ export async function startTestStack(options: {
   const topicPrefix = `t${randomBytes(4).toString("hex")}.`;
   const databases = new Map<ServiceName, string>();
   for (const name of serviceNames.filter((n) => services[n].database)) databases.set(name, await createTestDatabase(name));
-  const base = 30_000 + Math.floor(Math.random() * 300) * 10;
+  const base = 23_000 + Math.floor(Math.random() * 400) * 10; // below the ephemeral range
   const ports = Object.fromEntries(serviceNames.map((name, i) => [name, base + i])) as Record<ServiceName, number>;
   const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
   for (const name of serviceNames) {

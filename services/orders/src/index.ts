@@ -1,5 +1,5 @@
 // The orders service definition: what main.ts runs and what tests start in-process.
-import { createServiceClient, int, serviceUrl, type ServiceDefinition } from "@meshmart/platform";
+import { createServiceClient, int, perRuntime, serviceUrl, type Runtime, type ServiceDefinition } from "@meshmart/platform";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
 import { OrderSaga } from "./order-saga.ts";
@@ -16,15 +16,9 @@ const config = {
 };
 
 // One saga per running service, shared by the RPCs, the events and the sweeper.
-const sagas = new WeakMap<object, OrderSaga>();
-const sagaOf = (runtime: Parameters<NonNullable<ServiceDefinition<typeof config>["workers"]>>[0]) => {
-  let saga = sagas.get(runtime);
-  if (!saga) {
-    saga = new OrderSaga(runtime.outbox, runtime.logger, runtime.metrics.registry, runtime.db);
-    sagas.set(runtime, saga);
-  }
-  return saga;
-};
+const sagaOf = perRuntime(
+  (runtime: Runtime<typeof config>) => new OrderSaga(runtime.outbox, runtime.logger, runtime.metrics.registry, runtime.db),
+);
 
 export const ordersService: ServiceDefinition<typeof config> = {
   name: "orders",

@@ -8,6 +8,9 @@ import type { Logger } from "./logger.ts";
 
 export type Row = Record<string, unknown>;
 
+/** The platform's own tables (outbox, inbox), migrated before each service's with the prefix "platform/". */
+export const platformMigrations = new URL("../migrations", import.meta.url);
+
 export interface Queryable {
   query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }

@@ -21,7 +21,7 @@ import {
   type Env,
 } from "./config.ts";
 import { connectMiddleware } from "./connect-middleware.ts";
-import { Database } from "./database.ts";
+import { Database, platformMigrations } from "./database.ts";
 import { EventConsumer, KafkaEventBus, Outbox, OutboxRelay, deadLetterTopic, type EventBus } from "./events/index.ts";
 import { deadlineFromHeaders } from "./deadline.ts";
 import { FaultSwitch, parseFaults } from "./fault-switch.ts";
@@ -52,6 +52,8 @@ export interface Runtime<S extends ConfigSpec = ConfigSpec> {
   readonly metrics: Metrics;
   readonly health: Health;
   readonly faults: FaultSwitch;
+  /** Aborted when the service starts draining: long-lived streams end on it. */
+  readonly draining: AbortSignal;
   /** Present when the service declares migrations. */
   readonly db: Database;
   /** Writes events in a transaction (services with a database). */
@@ -111,6 +113,7 @@ export async function startService<S extends ConfigSpec>(
   const metrics = createMetrics(definition.name);
   const health = new Health();
   const faults = new FaultSwitch(config.FAULTS);
+  const drain = new AbortController();
   if (faults.active.length > 0) logger.warn({ faults: config.FAULTS }, "fault switch is ON");
 
   let db: Database | undefined;
@@ -129,6 +132,7 @@ export async function startService<S extends ConfigSpec>(
     metrics,
     health,
     faults,
+    draining: drain.signal,
     outbox: new Outbox(`/meshmart/${definition.name}`, config.KAFKA_TOPIC_PREFIX ?? ""),
     get db(): Database {
       if (!db) throw new Error(`${definition.name} declares no migrations, so it has no database`);
@@ -165,6 +169,7 @@ export async function startService<S extends ConfigSpec>(
     (stopping ??= (async () => {
       logger.info("draining: readiness is now false");
       health.startDraining();
+      drain.abort();
       await server.close(config.SHUTDOWN_TIMEOUT_MS);
       for (const worker of workers.reverse()) {
         await worker.stop().catch((err: Error) => logger.error({ err }, "worker did not stop cleanly"));
@@ -189,8 +194,6 @@ export async function startService<S extends ConfigSpec>(
   }
   return { runtime, port: server.port, url, stop };
 }
-
-const platformMigrations = new URL("../migrations", import.meta.url);
 
 const eventConfig = {
   KAFKA_BROKERS: list(),
@@ -269,6 +272,18 @@ function startEventWorkers<S extends ConfigSpec>(
       await relay.stop();
       await bus.close();
     },
+  };
+}
+
+/**
+ * Wraps a factory so that each running service gets one instance, shared by
+ * its rpc, events and workers hooks (a saga, a change feed).
+ */
+export function perRuntime<R extends object, T>(create: (runtime: R) => T): (runtime: R) => T {
+  const instances = new WeakMap<R, T>();
+  return (runtime) => {
+    if (!instances.has(runtime)) instances.set(runtime, create(runtime));
+    return instances.get(runtime)!;
   };
 }
 

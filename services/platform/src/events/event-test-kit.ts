@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { ProductPriceChangedSchema, type ProductPriceChanged } from "@meshmart/proto/catalog/v1/events_pb";
 import { Registry } from "prom-client";
-import { Database } from "../database.ts";
+import { Database, platformMigrations } from "../database.ts";
 import { FaultSwitch } from "../fault-switch.ts";
 import { createLogger } from "../logger.ts";
 import { currentContext } from "../request-context.ts";
@@ -14,8 +14,6 @@ import { EventConsumer, type EventContext } from "./event-consumer.ts";
 import { KafkaEventBus } from "./kafka-event-bus.ts";
 import { Outbox, topicOf } from "./outbox.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
-
-export const platformMigrations = new URL("../../migrations", import.meta.url);
 
 export interface EventWorld {
   db: Database;

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import { Registry } from "prom-client";
-import { Database } from "../database.ts";
+import { Database, platformMigrations } from "../database.ts";
 import { createLogger } from "../logger.ts";
 import { createTestDatabase, testKafkaBrokers } from "../test-support.ts";
 import { services, type ServiceName } from "../topology.ts";
@@ -20,8 +20,6 @@ export interface TestEventSource {
   emit<Desc extends DescMessage>(schema: Desc, data: MessageInitShape<Desc>, key: string): Promise<string>;
   close(): Promise<void>;
 }
-
-const platformMigrations = new URL("../../migrations", import.meta.url);
 
 /** Creates the topics `source` produces first, so the service under test finds them. */
 export async function createTestEventSource(source: ServiceName): Promise<TestEventSource> {

@@ -1,0 +1,21 @@
+// `npm run chart -w @meshmart/cdk8s` (make chart): regenerates charts/meshmart
+// from the synth. `--check` only reports whether the committed chart is up to date.
+// MESHMART_SECRET_SEED gives the chart's Secrets your own seed (the committed
+// chart, which the tests compare against, uses the public development seed).
+
+import { chartDir, readChartDir, renderChartFiles, writeChart } from "./helm-chart.ts";
+
+if (process.argv.includes("--check")) {
+  const expected = renderChartFiles();
+  const actual = readChartDir();
+  const stale = [...new Set([...expected.keys(), ...actual.keys()])].filter((f) => expected.get(f) !== actual.get(f));
+  if (stale.length > 0) {
+    console.error(`chart: ${stale.length} files of ${chartDir} differ from the synth (run \`make chart\`):\n  ${stale.join("\n  ")}`);
+    process.exit(1);
+  }
+  console.log(`chart: ${chartDir} is up to date (${expected.size} files)`);
+} else {
+  const seed = process.env.MESHMART_SECRET_SEED;
+  const files = writeChart(undefined, seed ? { secretSeed: seed } : {});
+  console.log(`chart: wrote ${files.length} files to ${chartDir}`);
+}

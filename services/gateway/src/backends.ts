@@ -1,0 +1,28 @@
+// The services the gateway calls, exactly those topology.ts lists for it
+// (catalog, inventory, orders): the mesh's AuthorizationPolicy is derived
+// from that list, so a client built here that is not there would be refused.
+import type { Client } from "@connectrpc/connect";
+import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
+import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
+import { createServiceClient, serviceUrl, type Runtime, type ServiceName } from "@meshmart/platform";
+import { rememberBackend } from "./backend-errors.ts";
+
+export interface Backends {
+  readonly catalog: Client<typeof CatalogService>;
+  readonly inventory: Client<typeof InventoryService>;
+  readonly orders: Client<typeof OrderService>;
+}
+
+export function createBackends(runtime: Pick<Runtime, "env" | "metrics">, defaultTimeoutMs: number): Backends {
+  const options = (target: ServiceName) => ({
+    baseUrl: serviceUrl(target, runtime.env),
+    defaultTimeoutMs,
+    interceptors: [runtime.metrics.clientInterceptor, rememberBackend(target)],
+  });
+  return {
+    catalog: createServiceClient(CatalogService, options("catalog")),
+    inventory: createServiceClient(InventoryService, options("inventory")),
+    orders: createServiceClient(OrderService, options("orders")),
+  };
+}

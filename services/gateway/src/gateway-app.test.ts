@@ -1,0 +1,164 @@
+// The edge as a whole: unknown routes and methods, request ids in problem
+// bodies, per-client rate limits, and backend failures as 5xx problems.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { problemOf, startTestGateway, type TestGateway } from "./test-gateway.ts";
+
+const productId = "0b5c6a43-8c1f-4d6e-9a2b-3c4d5e6f7a81";
+
+describe("gateway edge", () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({ BACKEND_TIMEOUT_MS: "300" });
+  });
+  after(() => gw.stop());
+  beforeEach(() => {
+    gw.calls.length = 0;
+    gw.catalog.listProducts = () => ({ products: [], nextPageToken: "" });
+  });
+
+  it("answers an unknown route with a 404 problem", async () => {
+    for (const path of ["/nope", "/api/v1/nope", "/api/v2/products", "/api/v1/products/a/b"]) {
+      const res = await gw.request(path);
+      assert.equal(res.status, 404, path);
+      const problem = await problemOf(res);
+      assert.equal(problem.instance, path);
+    }
+  });
+
+  it("answers a wrong method with 405 and Allow", async () => {
+    const res = await gw.request("/api/v1/products", { method: "DELETE" });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get("allow"), "GET, HEAD");
+    await problemOf(res);
+    const orders = await gw.request("/api/v1/orders", { method: "PUT" });
+    assert.equal(orders.headers.get("allow"), "POST, GET, HEAD");
+  });
+
+  it("keeps the platform's health and metrics routes", async () => {
+    assert.equal((await gw.request("/healthz")).status, 200);
+    assert.equal((await gw.request("/readyz")).status, 200);
+    assert.match(await (await gw.request("/metrics")).text(), /rpc_client_requests_total/);
+  });
+
+  it("echoes the caller's request id in the header and the problem body, and forwards it to backends", async () => {
+    const res = await gw.request("/api/v1/nope", { headers: { "x-request-id": "req-123" } });
+    assert.equal(res.headers.get("x-request-id"), "req-123");
+    assert.equal((await problemOf(res)).requestId, "req-123");
+
+    const generated = await gw.request("/api/v1/products/not-a-uuid");
+    const id = generated.headers.get("x-request-id");
+    assert.ok(id);
+    const problem = await problemOf(generated);
+    assert.equal(problem.requestId, id);
+    assert.match(String(problem.traceId), /^[0-9a-f]{32}$/);
+
+    await gw.request("/api/v1/products", { headers: { "x-request-id": "req-456" } });
+    assert.equal(gw.callsTo("ListProducts")[0]?.headers.get("x-request-id"), "req-456");
+  });
+
+  it("answers a backend that says Unavailable with 503 and Retry-After", async () => {
+    gw.catalog.listProducts = () => {
+      throw new ConnectError("database is down: connection refused to 10.0.0.7", Code.Unavailable);
+    };
+    const res = await gw.request("/api/v1/products");
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("retry-after"), "1");
+    const problem = await problemOf(res);
+    assert.equal(problem.code, "unavailable");
+    assert.equal(problem.detail, "catalog is unavailable; retry later");
+  });
+
+  it("answers a backend that does not answer in time with 504", async () => {
+    gw.catalog.getProduct = async (_req, ctx) => {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        ctx.signal.addEventListener("abort", () => resolve(clearTimeout(timer)));
+      });
+      return {};
+    };
+    const res = await gw.request(`/api/v1/products/${productId}`);
+    assert.equal(res.status, 504);
+    assert.equal((await problemOf(res)).code, "deadline_exceeded");
+  });
+
+  it("hides a backend's internal error behind a 500 problem", async () => {
+    gw.catalog.getProduct = () => {
+      throw new Error("secret stack detail");
+    };
+    const res = await gw.request(`/api/v1/products/${productId}`);
+    assert.equal(res.status, 500);
+    const problem = await problemOf(res);
+    assert.doesNotMatch(problem.detail, /secret/);
+  });
+
+  it("maps the other Connect codes to their HTTP statuses", async () => {
+    const cases: [Code, number][] = [
+      [Code.AlreadyExists, 409],
+      [Code.Aborted, 409],
+      [Code.PermissionDenied, 403],
+      [Code.ResourceExhausted, 429],
+      [Code.Unauthenticated, 401],
+      [Code.Unimplemented, 501],
+      [Code.OutOfRange, 400],
+    ];
+    for (const [code, status] of cases) {
+      gw.catalog.listProducts = () => {
+        throw new ConnectError("no", code);
+      };
+      const res = await gw.request("/api/v1/products");
+      assert.equal(res.status, status, Code[code]);
+      await problemOf(res);
+    }
+  });
+});
+
+describe("gateway edge with a backend down", () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway();
+    await gw.stopBackend("inventory");
+  });
+  after(() => gw.stop());
+
+  it("answers 503 when the backend cannot be reached at all", async () => {
+    const res = await gw.request(`/api/v1/stock?product_id=${productId}`);
+    assert.equal(res.status, 503);
+    assert.equal((await problemOf(res)).detail, "inventory is unavailable; retry later");
+  });
+});
+
+describe("rate limiting", () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({ RATE_LIMIT_RPS: "1", RATE_LIMIT_BURST: "3" });
+    gw.catalog.listProducts = () => ({ products: [], nextPageToken: "" });
+    gw.orders.listOrders = () => ({ orders: [], nextPageToken: "" });
+  });
+  after(() => gw.stop());
+
+  it("answers 429 with Retry-After once a client used its burst, backend not called", async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await gw.request("/api/v1/products")).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const res = await gw.request("/api/v1/products");
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("retry-after"), "1");
+    assert.equal((await problemOf(res)).code, "resource_exhausted");
+    assert.equal(gw.callsTo("ListProducts").length, 3);
+  });
+
+  it("keys authenticated clients by token subject, each with a bucket of its own", async () => {
+    const alice = await gw.token("alice");
+    const bob = await gw.token("bob");
+    const call = (token: string) => gw.request("/api/v1/orders", { headers: { authorization: `Bearer ${token}` } });
+    const statuses = async (token: string) => {
+      const seen = [];
+      for (let i = 0; i < 4; i++) seen.push((await call(token)).status);
+      return seen;
+    };
+    assert.deepEqual(await statuses(alice), [200, 200, 200, 429]);
+    assert.deepEqual(await statuses(bob), [200, 200, 200, 429]);
+  });
+});

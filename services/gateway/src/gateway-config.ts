@@ -1,0 +1,47 @@
+// The gateway's settings beyond the platform's (PORT, LOG_LEVEL, ...). The
+// token command (issue-token.ts) reads the same JWT ones, so a token it
+// issues is one the gateway accepts.
+import { ConfigError, int, str, type Setting } from "@meshmart/platform";
+
+/** HS256 wants a key at least as long as its 256-bit hash. */
+export const minSecretLength = 32;
+
+/**
+ * A secret for local runs only (`make dev`, `make token`). Anyone can read it
+ * here, so it is never a default: it must be passed explicitly.
+ */
+export const devJwtSecret = "meshmart-dev-only-secret-not-for-production-use";
+
+export const jwtConfig = {
+  /** HS256 signing key shared by the gateway and whoever issues tokens; at least 32 characters. */
+  JWT_SECRET: secret(minSecretLength),
+  /** Expected `iss` claim. */
+  JWT_ISSUER: str("meshmart"),
+  /** Expected `aud` claim. */
+  JWT_AUDIENCE: str("meshmart-api"),
+};
+
+export const gatewayConfig = {
+  ...jwtConfig,
+  /** Sustained requests per second per client (JWT subject, else IP); 0 turns rate limiting off. */
+  RATE_LIMIT_RPS: int({ default: 20, min: 0, max: 1_000_000 }),
+  /** Requests a client may make at once before being held to RATE_LIMIT_RPS. */
+  RATE_LIMIT_BURST: int({ default: 40, min: 1, max: 1_000_000 }),
+  /** Deadline of each backend call when the client gave none. */
+  BACKEND_TIMEOUT_MS: int({ default: 5_000, min: 1, max: 300_000 }),
+};
+
+/**
+ * A required secret. Unlike the platform's setting(), whose errors quote the
+ * bad value, this one never repeats what it was given: it would end up in logs.
+ */
+function secret(minLength: number): Setting<string> {
+  return {
+    read(env, name) {
+      const raw = env[name];
+      if (!raw) throw new ConfigError(name, "is required but not set");
+      if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters (got ${raw.length})`);
+      return raw;
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// Orders: a customer's own orders, so every route needs a bearer token, and
+// the customer is always the token's, never the caller's choice.
+//   POST /api/v1/orders              (Idempotency-Key header) 201, or 200 on a replay
+//   GET  /api/v1/orders?status=&page_size=&page_token=
+//   GET  /api/v1/orders/{id}
+//   POST /api/v1/orders/{id}:cancel
+// Another customer's order answers 404, exactly like a missing one, so that
+// order ids cannot be probed.
+import { create } from "@bufbuild/protobuf";
+import { PlaceOrderRequestSchema as PlaceOrderBodySchema } from "@meshmart/proto/gateway/v1/gateway_pb";
+import {
+  CancelOrderRequestSchema,
+  GetOrderRequestSchema,
+  ListOrdersRequestSchema,
+  ListOrdersResponseSchema,
+  OrderSchema,
+  OrderStatus,
+  PlaceOrderRequestSchema,
+  type Order,
+} from "@meshmart/proto/orders/v1/orders_pb";
+import { callBackend } from "./backend-errors.ts";
+import type { Backends } from "./backends.ts";
+import { customerIdFor } from "./customer-id.ts";
+import { readJsonBody } from "./json-body.ts";
+import type { Identity } from "./jwt.ts";
+import { parseMessage, sendMessage, validateMessage } from "./messages.ts";
+import { badField, Problem } from "./problem.ts";
+import { expectNoQuery, int32, Query } from "./query.ts";
+import type { Route, RouteRequest } from "./router.ts";
+
+/** The header that makes placing an order safe to retry. */
+export const idempotencyKeyHeader = "Idempotency-Key";
+
+const placeAliases = { idempotency_key: idempotencyKeyHeader };
+
+export function orderRoutes({ orders }: Backends): Route[] {
+  /** The caller's order, or 404 (also for someone else's). */
+  const ownOrder = async (id: string, customerId: string): Promise<Order> => {
+    const request = create(GetOrderRequestSchema, { id });
+    validateMessage(GetOrderRequestSchema, request);
+    const { order } = await callBackend(() => orders.getOrder(request));
+    if (!order || order.customerId !== customerId) throw new Problem(404, { detail: `order ${id} not found` });
+    return order;
+  };
+
+  return [
+    {
+      method: "POST",
+      path: "/api/v1/orders",
+      authenticated: true,
+      async handle(ctx, request) {
+        expectNoQuery(ctx);
+        const customerId = customerOf(request);
+        const idempotencyKey = ctx.get(idempotencyKeyHeader);
+        if (!idempotencyKey) {
+          throw badField(idempotencyKeyHeader, "required", "header is required: a unique key per order, reused on retries");
+        }
+        const body = parseMessage(PlaceOrderBodySchema, await readJsonBody(ctx));
+        if (body.customerId && body.customerId !== customerId) {
+          throw new Problem(403, { detail: "customer_id must be omitted or be the customer of the bearer token" });
+        }
+        body.customerId = customerId;
+        validateMessage(PlaceOrderBodySchema, body);
+        const items = body.items.map(({ productId, quantity }) => ({ productId, quantity }));
+        const place = create(PlaceOrderRequestSchema, { customerId, items, idempotencyKey });
+        validateMessage(PlaceOrderRequestSchema, place, placeAliases);
+
+        const { order, replayed } = await callBackend(() => orders.placeOrder(place), placeAliases);
+        if (!order) throw new Problem(502, { detail: "orders answered without an order", code: "internal" });
+        ctx.set("Location", `/api/v1/orders/${encodeURIComponent(order.id)}`);
+        sendMessage(ctx, OrderSchema, order, replayed ? 200 : 201);
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/orders",
+      authenticated: true,
+      async handle(ctx, request) {
+        const query = new Query(ctx, ["status", "page_size", "page_token"]);
+        const list = create(ListOrdersRequestSchema, {
+          customerId: customerOf(request),
+          status: orderStatus(query.string("status")),
+          pageSize: int32(query.integer("page_size")),
+          pageToken: query.string("page_token"),
+        });
+        validateMessage(ListOrdersRequestSchema, list);
+        sendMessage(ctx, ListOrdersResponseSchema, await callBackend(() => orders.listOrders(list)));
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/orders/{id}",
+      authenticated: true,
+      async handle(ctx, request) {
+        expectNoQuery(ctx);
+        sendMessage(ctx, OrderSchema, await ownOrder(request.params.id!, customerOf(request)));
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/v1/orders/{id}:cancel",
+      authenticated: true,
+      async handle(ctx, request) {
+        expectNoQuery(ctx);
+        const { id } = await ownOrder(request.params.id!, customerOf(request));
+        const { order } = await callBackend(() => orders.cancelOrder(create(CancelOrderRequestSchema, { id })));
+        if (!order) throw new Problem(502, { detail: "orders answered without an order", code: "internal" });
+        sendMessage(ctx, OrderSchema, order);
+      },
+    },
+  ];
+}
+
+function customerOf(request: RouteRequest): string {
+  return customerIdFor((request.identity as Identity).subject);
+}
+
+/** Names clients may filter by: "pending", "PENDING" or "ORDER_STATUS_PENDING". */
+export const orderStatusNames = ["PENDING", "CONFIRMED", "CANCELLED"] as const;
+
+function orderStatus(text: string): OrderStatus {
+  if (text === "") return OrderStatus.UNSPECIFIED;
+  const name = text.toUpperCase().replace(/^ORDER_STATUS_/, "");
+  if (!(orderStatusNames as readonly string[]).includes(name)) {
+    throw badField("status", "query.enum", `must be one of ${orderStatusNames.join(", ")}`);
+  }
+  return OrderStatus[name as (typeof orderStatusNames)[number]];
+}

@@ -1,0 +1,24 @@
+// Every route of the REST API, in one list: the router serves it and the
+// OpenAPI test compares it with the document.
+import type { Backends } from "./backends.ts";
+import { openApiDocument } from "./openapi.ts";
+import { orderRoutes } from "./order-routes.ts";
+import { productRoutes } from "./product-routes.ts";
+import type { Route } from "./router.ts";
+import { stockRoutes } from "./stock-routes.ts";
+
+export function gatewayRoutes(backends: Backends): Route[] {
+  return [
+    ...productRoutes(backends),
+    ...orderRoutes(backends),
+    ...stockRoutes(backends),
+    {
+      method: "GET",
+      path: "/api/v1/openapi.json",
+      authenticated: false,
+      async handle(ctx) {
+        ctx.body = openApiDocument;
+      },
+    },
+  ];
+}
