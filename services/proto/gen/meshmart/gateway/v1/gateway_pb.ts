@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meshmart/gateway/v1/gateway.proto.
  */
 export const file_meshmart_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("CiFtZXNobWFydC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE21lc2htYXJ0LmdhdGV3YXkudjEiTAoOUGxhY2VPcmRlckl0ZW0SHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAAi3QEKEVBsYWNlT3JkZXJSZXF1ZXN0Eh0KC2N1c3RvbWVyX2lkGAEgASgJQgi6SAVyA7ABARKoAQoFaXRlbXMYAiADKAsyIy5tZXNobWFydC5nYXRld2F5LnYxLlBsYWNlT3JkZXJJdGVtQnS6SHG6AWcKHnBsYWNlX29yZGVyLnVuaXF1ZV9wcm9kdWN0X2lkcxIhZWFjaCBwcm9kdWN0IG1heSBhcHBlYXIgb25seSBvbmNlGiJ0aGlzLm1hcChpLCBpLnByb2R1Y3RfaWQpLnVuaXF1ZSgpkgEECAEQZCKxAQoHUHJvYmxlbRIMCgR0eXBlGAEgASgJEg0KBXRpdGxlGAIgASgJEg4KBnN0YXR1cxgDIAEoBRIOCgZkZXRhaWwYBCABKAkSEAoIaW5zdGFuY2UYBSABKAkSDAoEY29kZRgGIAEoCRIQCgh0cmFjZV9pZBgHIAEoCRI3Cgp2aW9sYXRpb25zGAggAygLMiMubWVzaG1hcnQuZ2F0ZXdheS52MS5GaWVsZFZpb2xhdGlvbiI+Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRIMCgRydWxlGAIgASgJEg8KB21lc3NhZ2UYAyABKAliBnByb3RvMw", [file_buf_validate_validate]);
+  fileDesc("CiFtZXNobWFydC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE21lc2htYXJ0LmdhdGV3YXkudjEiTAoOUGxhY2VPcmRlckl0ZW0SHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAAi4AEKEVBsYWNlT3JkZXJSZXF1ZXN0EiAKC2N1c3RvbWVyX2lkGAEgASgJQgu6SAjYAQFyA7ABARKoAQoFaXRlbXMYAiADKAsyIy5tZXNobWFydC5nYXRld2F5LnYxLlBsYWNlT3JkZXJJdGVtQnS6SHG6AWcKHnBsYWNlX29yZGVyLnVuaXF1ZV9wcm9kdWN0X2lkcxIhZWFjaCBwcm9kdWN0IG1heSBhcHBlYXIgb25seSBvbmNlGiJ0aGlzLm1hcChpLCBpLnByb2R1Y3RfaWQpLnVuaXF1ZSgpkgEECAEQZCLFAQoHUHJvYmxlbRIMCgR0eXBlGAEgASgJEg0KBXRpdGxlGAIgASgJEg4KBnN0YXR1cxgDIAEoBRIOCgZkZXRhaWwYBCABKAkSEAoIaW5zdGFuY2UYBSABKAkSDAoEY29kZRgGIAEoCRIQCgh0cmFjZV9pZBgHIAEoCRI3Cgp2aW9sYXRpb25zGAggAygLMiMubWVzaG1hcnQuZ2F0ZXdheS52MS5GaWVsZFZpb2xhdGlvbhISCgpyZXF1ZXN0X2lkGAkgASgJIj4KDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEgwKBHJ1bGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCWIGcHJvdG8z", [file_buf_validate_validate]);
 
 /**
  * An item of an order to place.
@@ -44,6 +44,9 @@ export const PlaceOrderItemSchema: GenMessage<PlaceOrderItem> = /*@__PURE__*/
  */
 export type PlaceOrderRequest = Message<"meshmart.gateway.v1.PlaceOrderRequest"> & {
   /**
+   * Optional: the customer is the bearer token's. When given it must be that
+   * customer (403 otherwise).
+   *
    * @generated from field: string customer_id = 1;
    */
   customerId: string;
@@ -123,6 +126,13 @@ export type Problem = Message<"meshmart.gateway.v1.Problem"> & {
    * @generated from field: repeated meshmart.gateway.v1.FieldViolation violations = 8;
    */
   violations: FieldViolation[];
+
+  /**
+   * The request id (also the x-request-id response header).
+   *
+   * @generated from field: string request_id = 9;
+   */
+  requestId: string;
 };
 
 /**
@@ -139,7 +149,8 @@ export const ProblemSchema: GenMessage<Problem> = /*@__PURE__*/
  */
 export type FieldViolation = Message<"meshmart.gateway.v1.FieldViolation"> & {
   /**
-   * Path of the field, e.g. "items[0].quantity".
+   * Path of the field, e.g. "items[0].quantity"; or the query parameter
+   * ("page_size") or header ("Idempotency-Key") that set it.
    *
    * @generated from field: string field = 1;
    */
