@@ -2,7 +2,7 @@
 // readable logs. Prints where to call them. Ctrl-C stops everything cleanly.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { services, serviceNames, type ServiceName } from "../services/platform/src/topology.ts";
+import { services, serviceNames } from "../services/platform/src/topology.ts";
 import { kafkaVersion, startKafka } from "./infra/kafka.ts";
 import { repoRoot } from "./infra/paths.ts";
 import { startPostgres } from "./infra/postgres.ts";

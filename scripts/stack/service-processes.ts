@@ -54,7 +54,8 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
   });
 
   const start = async (name: ServiceName, overrides?: Record<string, string>) => {
-    if (children.get(name)?.exitCode === null) return;
+    const running = children.get(name);
+    if (running && running.exitCode === null && running.signalCode === null) return;
     const main = path.join(repoRoot, "services", name, "src", "main.ts");
     const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", main], {
       cwd: repoRoot,
@@ -67,7 +68,9 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
     }
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) while starting`);
+      }
       try {
         if ((await fetch(`${urls[name]}/readyz`)).ok) return;
       } catch {

@@ -15,7 +15,7 @@ export class GatewayShopper {
   ) {}
 
   async listProductIds(): Promise<Array<{ id: string; sku: string }>> {
-    const res = await fetch(`${this.baseUrl}/api/v1/products?pageSize=500`);
+    const res = await fetch(`${this.baseUrl}/api/v1/products?page_size=500`);
     if (!res.ok) throw new Error(`GET /api/v1/products answered ${res.status}: ${await res.text()}`);
     const body = (await res.json()) as { products?: Array<{ id: string; sku: string }> };
     return body.products ?? [];

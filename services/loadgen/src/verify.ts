@@ -53,7 +53,7 @@ export async function readHistory(path: string): Promise<AcceptedOrder[]> {
     return (JSON.parse(await readFile(path, "utf8")) as { accepted: AcceptedOrder[] }).accepted;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new Error(`cannot read history ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read history ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
