@@ -40,6 +40,11 @@ export interface StartKafkaOptions {
   log?: (line: string) => void;
   /** Leave the broker running when this process exits (`make infra-up`). */
   detached?: boolean;
+  /**
+   * Run a broker of our own even when KAFKA_BROKERS names a shared one: for
+   * tests that stop and start their broker without disturbing anyone else.
+   */
+  own?: boolean;
 }
 
 export type KafkaStatus =
@@ -53,7 +58,7 @@ const heap = ["-Xms128m", "-Xmx512m"];
 
 export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> {
   const log = opts.log ?? defaultLog;
-  const external = externalBrokers();
+  const external = opts.own ? undefined : externalBrokers();
   if (external) {
     await waitForKafka(external, { timeoutMs: 30_000 }).catch((err: Error) => {
       throw new Error(`KAFKA_BROKERS=${external.join(",")}: ${err.message}`, { cause: err });

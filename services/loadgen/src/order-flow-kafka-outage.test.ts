@@ -16,14 +16,8 @@ describe("order flow through a Kafka outage", () => {
   let stack: TestStack;
 
   before(async () => {
-    // A broker of its own (not the shared one in KAFKA_BROKERS), so stopping it disturbs no other test.
-    const shared = process.env.KAFKA_BROKERS;
-    delete process.env.KAFKA_BROKERS;
-    try {
-      kafka = await startKafka({ profile: "test-outage", port: Number(process.env.MESHMART_OUTAGE_KAFKA_PORT ?? 19192) });
-    } finally {
-      if (shared !== undefined) process.env.KAFKA_BROKERS = shared;
-    }
+    // A broker of its own (not the shared one in KAFKA_BROKERS), so that stopping it disturbs no other test.
+    kafka = await startKafka({ profile: "test-outage", port: Number(process.env.MESHMART_OUTAGE_KAFKA_PORT ?? 19192), own: true });
     stack = await startTestStack({ brokers: kafka.brokers, env: { KAFKA_BROKERS: kafka.brokers.join(",") } });
   });
   after(async () => {

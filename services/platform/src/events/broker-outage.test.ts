@@ -12,15 +12,8 @@ describe("broker outage", () => {
   let world: EventWorld;
 
   before(async () => {
-    // A broker of its own, so that stopping it disturbs no other test: ignore the
-    // shared broker in KAFKA_BROKERS while starting it.
-    const shared = process.env.KAFKA_BROKERS;
-    delete process.env.KAFKA_BROKERS;
-    try {
-      kafka = await startKafka({ profile: "test-outage", port: Number(process.env.MESHMART_OUTAGE_KAFKA_PORT ?? 19192) });
-    } finally {
-      if (shared !== undefined) process.env.KAFKA_BROKERS = shared;
-    }
+    // A broker of its own (not the shared one in KAFKA_BROKERS), so that stopping it disturbs no other test.
+    kafka = await startKafka({ profile: "test-outage", port: Number(process.env.MESHMART_OUTAGE_KAFKA_PORT ?? 19192), own: true });
     world = await createEventWorld({ brokers: kafka.brokers });
   });
   after(async () => {
