@@ -53,12 +53,12 @@ test("stop, kill and start keep the broker's data", { timeout: 5 * 60_000 }, asy
     await produce(topic, [{ key: "k", value: "before-stop", headers: {} }]);
 
     await own.stop();
-    assert.equal(await reachable(), false, "broker still answers after stop()");
+    assert.equal(await reachable(own.brokers), false, "broker still answers after stop()");
     await own.start();
     await produce(topic, [{ key: "k", value: "after-restart", headers: {} }]);
 
     await own.kill();
-    assert.equal(await reachable(), false, "broker still answers after kill()");
+    assert.equal(await reachable(own.brokers), false, "broker still answers after kill()");
     await own.start();
 
     const values = (await consume(topic, 2)).map((m) => m.value?.toString());
@@ -123,8 +123,8 @@ function strings(headers: IHeaders | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
-async function reachable(): Promise<boolean> {
-  const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
+async function reachable(brokers = broker.brokers): Promise<boolean> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
   try {
     await admin.connect();
     await admin.describeCluster();
