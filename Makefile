@@ -49,7 +49,7 @@ infra-down: install ## Stop local Postgres and Kafka
 	$(NPM) run infra -- down
 
 .PHONY: token
-token: install ## Print a dev JWT for the gateway (ARGS="--sub <customer uuid> --ttl 1h")
+token: install ## Print a dev JWT for the gateway (ARGS="--sub <customer> --ttl 1h")
 	@$(NPM) exec -- tsx scripts/token.ts $(ARGS)
 
 .PHONY: demo
@@ -68,8 +68,9 @@ bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -
 	$(NPM) exec -- tsx scripts/bench/events.ts $(ARGS)
 
 .PHONY: clean
-clean: ## Remove local data, caches and build output (keeps node_modules)
-	rm -rf .local dist cdk8s/dist
+clean: ## Stop local PostgreSQL and Kafka of every profile, then remove .local and build output (keeps node_modules)
+	-@if [ -d node_modules ]; then for profile in dev test test-outage bench; do $(NPM) run infra -- down --profile $$profile; done; fi
+	rm -rf .local cdk8s/dist
 
 # --- Kubernetes (kind, Istio, cdk8s) ---
 # The scripts take --dry-run (print every command in order, run none):

@@ -12,6 +12,7 @@ import { Construct } from "constructs";
 import { allowPrincipals } from "@meshmart/mesh/authorization-policy";
 import { principal } from "@meshmart/mesh/principal";
 import { apiObjectFromModel } from "./istio-api-object.ts";
+import { finishStatefulStore } from "./stateful-store.ts";
 import { applyRecommendedLabels, instanceName, recommendedLabels, selectorLabels } from "./labels.ts";
 
 export const kafkaClientPort = 9092;
@@ -195,23 +196,7 @@ export class Kafka extends Construct {
       readOnly: true,
     });
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
-    ApiObject.of(this.statefulSet).addJsonPatch(
-      JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
-      JsonPatch.add("/spec/template/spec/containers/0/securityContext/capabilities", { drop: ["ALL"] }),
-      JsonPatch.add("/spec/template/spec/securityContext/seccompProfile", { type: "RuntimeDefault" }),
-      JsonPatch.add("/spec/template/spec/containers/0/volumeMounts/-", { name: "data", mountPath: "/var/lib/kafka/data" }),
-      JsonPatch.add("/spec/volumeClaimTemplates", [
-        {
-          metadata: { name: "data", labels: selector },
-          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: props.storage ?? "2Gi" } } },
-        },
-      ]),
-    );
-
-    new kplus.k8s.KubePodDisruptionBudget(this, "pdb", {
-      metadata: { name },
-      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-    });
+    finishStatefulStore(this, this.statefulSet, { name, selector, dataPath: "/var/lib/kafka/data", storage: props.storage });
 
     apiObjectFromModel(
       this,

@@ -91,21 +91,13 @@ export async function listProducts(
   return { products: rows.slice(0, limit).map(toProduct), more: rows.length > limit };
 }
 
+const insertSql = `INSERT INTO products (id, sku, name, description, currency_code, price_minor, category, image_urls)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+
+const insertValues = (p: NewProduct) => [p.id, p.sku, p.name, p.description, p.currencyCode, p.priceMinor.toString(), p.category, p.imageUrls];
+
 export async function insertProduct(db: Queryable, product: NewProduct): Promise<Product> {
-  const { rows } = await db.query<ProductRow>(
-    `INSERT INTO products (id, sku, name, description, currency_code, price_minor, category, image_urls)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
-    [
-      product.id,
-      product.sku,
-      product.name,
-      product.description,
-      product.currencyCode,
-      product.priceMinor.toString(),
-      product.category,
-      product.imageUrls,
-    ],
-  );
+  const { rows } = await db.query<ProductRow>(`${insertSql} RETURNING ${columns}`, insertValues(product));
   return toProduct(rows[0]!);
 }
 
@@ -113,20 +105,7 @@ export async function insertProduct(db: Queryable, product: NewProduct): Promise
 export async function insertMissingProducts(db: Queryable, products: NewProduct[]): Promise<number> {
   let inserted = 0;
   for (const product of products) {
-    const { rowCount } = await db.query(
-      `INSERT INTO products (id, sku, name, description, currency_code, price_minor, category, image_urls)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-      [
-        product.id,
-        product.sku,
-        product.name,
-        product.description,
-        product.currencyCode,
-        product.priceMinor.toString(),
-        product.category,
-        product.imageUrls,
-      ],
-    );
+    const { rowCount } = await db.query(`${insertSql} ON CONFLICT DO NOTHING`, insertValues(product));
     inserted += rowCount ?? 0;
   }
   return inserted;
