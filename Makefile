@@ -6,13 +6,15 @@ SHELL := bash
 .DEFAULT_GOAL := help
 NPM := npm --silent
 ARGS ?=
+# kafkajs 2.2.4 trips a harmless Node 24 warning (TimeoutNegativeWarning) in every process that uses it.
+export NODE_OPTIONS += --disable-warning=TimeoutNegativeWarning
 
 .PHONY: help
 help: ## List every target
 	@grep -hE '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 node_modules/.install-stamp: package.json package-lock.json $(wildcard */package.json services/*/package.json)
-	npm ci --no-fund --no-audit
+	npm ci --no-fund --no-audit --loglevel=error
 	@touch $@
 
 .PHONY: install
