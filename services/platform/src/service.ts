@@ -205,6 +205,8 @@ const eventConfig = {
   KAFKA_CONSUMER_GROUP: str(""),
   /** Attempts before a failing event is dead-lettered. */
   EVENT_MAX_ATTEMPTS: int({ default: 5, min: 1, max: 100 }),
+  /** Partitions a consumer handles at the same time (order holds within a partition). */
+  EVENT_CONCURRENCY: int({ default: 3, min: 1, max: 64 }),
   OUTBOX_POLL_MS: int({ default: 1_000, min: 10, max: 60_000 }),
 };
 
@@ -242,6 +244,7 @@ function startEventWorkers<S extends ConfigSpec>(
     faults: runtime.faults,
     topicPrefix: prefix,
     maxAttempts: config.EVENT_MAX_ATTEMPTS,
+    concurrency: config.EVENT_CONCURRENCY,
   });
   definition.events?.(consumer, runtime);
 

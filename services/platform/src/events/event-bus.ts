@@ -26,6 +26,8 @@ export interface SubscriptionOptions {
   topics: string[];
   /** Where a group with no committed offset starts. */
   fromBeginning?: boolean;
+  /** Partitions handled at the same time (order holds within each partition). Default 1. */
+  concurrency?: number;
   /**
    * Handles one message and resolves true; the bus commits the message's offset
    * only after that. Resolving false (the subscription is stopping) leaves the

@@ -46,6 +46,8 @@ export interface EventConsumerOptions {
   topicPrefix?: string;
   /** Attempts before a failing message is dead-lettered. */
   maxAttempts?: number;
+  /** Partitions handled at the same time; events of one aggregate share a partition, so their order holds. */
+  concurrency?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -121,6 +123,7 @@ export class EventConsumer {
       groupId: this.options.name,
       topics: this.topics(),
       fromBeginning: true,
+      concurrency: this.options.concurrency ?? 3,
       onMessage: (message, control) => this.handle(message, control),
       onLag: (topic, partition, lag) => this.lag.set({ consumer: this.options.name, topic, partition }, lag),
     });
