@@ -37,14 +37,15 @@ FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
 ENV NODE_ENV=production \
     SERVICE=${SERVICE} \
-    PORT=8080
+    PORT=8080 \
+    NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
 WORKDIR /app
 COPY --from=deps /usr/local/lib/node_modules/tsx /usr/local/lib/node_modules/tsx
 COPY --from=deps /app/ ./
 COPY package.json ./
-COPY services/proto/ services/proto/
-COPY services/platform/ services/platform/
-COPY services/${SERVICE}/ services/${SERVICE}/
+# All service sources (small; .dockerignore drops node_modules): a service may
+# import another workspace (inventory seeds from @meshmart/catalog's products).
+COPY services/ services/
 USER node
 EXPOSE 8080
 # exec: node is PID 1 and receives SIGTERM itself (graceful shutdown).

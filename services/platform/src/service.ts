@@ -104,11 +104,13 @@ export async function startService<S extends ConfigSpec>(
   const usesEvents = Boolean(definition.migrations) && (topology.produces.length > 0 || topology.consumes.length > 0);
   const spec = {
     ...baseConfig,
-    ...(definition.migrations ? { DATABASE_URL: str() } : {}),
+    ...(definition.migrations ? { DATABASE_URL: str(), DATABASE_WAIT_MS: int({ default: 60_000, min: 0, max: 600_000 }) } : {}),
     ...(usesEvents ? eventConfig : {}),
     ...(definition.config ?? {}),
   };
-  const config = loadConfig(spec, env) as Runtime<S>["config"] & { DATABASE_URL?: string } & Partial<ConfigOf<typeof eventConfig>>;
+  const config = loadConfig(spec, env) as Runtime<S>["config"] & { DATABASE_URL?: string; DATABASE_WAIT_MS?: number } & Partial<
+      ConfigOf<typeof eventConfig>
+    >;
   const logger = createLogger(definition.name, config.LOG_LEVEL);
   const metrics = createMetrics(definition.name);
   const health = new Health();
@@ -119,6 +121,7 @@ export async function startService<S extends ConfigSpec>(
   let db: Database | undefined;
   if (definition.migrations && config.DATABASE_URL) {
     db = new Database(config.DATABASE_URL, logger);
+    await waitForDatabase(db, logger, config.DATABASE_WAIT_MS ?? 60_000);
     await db.migrate(platformMigrations, "platform/");
     await db.migrate(definition.migrations);
     const database = db;
@@ -193,6 +196,24 @@ export async function startService<S extends ConfigSpec>(
     }
   }
   return { runtime, port: server.port, url, stop };
+}
+
+/**
+ * Waits for the database to accept connections (in a cluster it may start
+ * after the service), up to `waitMs`; then the last error stops the start-up.
+ */
+async function waitForDatabase(db: Database, logger: Logger, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let backoff = 250; ; backoff = Math.min(backoff * 2, 5_000)) {
+    try {
+      await db.ping();
+      return;
+    } catch (err) {
+      if (Date.now() + backoff > deadline) throw new Error(`database unreachable: ${(err as Error).message}`, { cause: err });
+      logger.warn({ err: (err as Error).message, retryInMs: backoff }, "waiting for the database");
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
 }
 
 const eventConfig = {
@@ -298,7 +319,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     if (err instanceof ConfigError) {
       process.stderr.write(`${definition.name}: ${err.message}\n`);
     } else {
-      process.stderr.write(`${definition.name}: failed to start: ${(err as Error).stack ?? err}\n`);
+      process.stderr.write(`${definition.name}: failed to start: ${(err as Error).message}\n`);
     }
     process.exit(1);
   }
