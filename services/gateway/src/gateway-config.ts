@@ -1,7 +1,7 @@
 // The gateway's settings beyond the platform's (PORT, LOG_LEVEL, ...). The
 // token command (issue-token.ts) reads the same JWT ones, so a token it
 // issues is one the gateway accepts.
-import { ConfigError, int, str, type Setting } from "@meshmart/platform";
+import { int, secret, str } from "@meshmart/platform";
 
 /** HS256 wants a key at least as long as its 256-bit hash. */
 export const minSecretLength = 32;
@@ -30,18 +30,3 @@ export const gatewayConfig = {
   /** Deadline of each backend call when the client gave none. */
   BACKEND_TIMEOUT_MS: int({ default: 5_000, min: 1, max: 300_000 }),
 };
-
-/**
- * A required secret. Unlike the platform's setting(), whose errors quote the
- * bad value, this one never repeats what it was given: it would end up in logs.
- */
-function secret(minLength: number): Setting<string> {
-  return {
-    read(env, name) {
-      const raw = env[name];
-      if (!raw) throw new ConfigError(name, "is required but not set");
-      if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters (got ${raw.length})`);
-      return raw;
-    },
-  };
-}
