@@ -6,7 +6,7 @@ import { Code, ConnectError, createClient, type Client, type Interceptor, type T
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { childTrace, currentContext, formatTraceparent, remainingMs } from "./request-context.ts";
 import { services, type ServiceName } from "./topology.ts";
-import type { Env } from "./config.ts";
+import { ConfigError, type Env } from "./config.ts";
 
 export interface ClientOptions {
   /** Base URL of the service, e.g. http://catalog:8080. */
@@ -33,14 +33,13 @@ export function createServiceClient<S extends DescService>(service: S, options: 
 export function serviceUrl(target: ServiceName, env: Env = process.env): string {
   const variable = `${target.toUpperCase()}_URL`;
   const configured = env[variable];
-  if (configured) {
-    try {
-      return new URL(configured).toString().replace(/\/$/, "");
-    } catch {
-      throw new Error(`config: ${variable} must be an absolute URL (got "${configured}")`);
-    }
+  if (!configured) return `http://${services[target].name}:8080`;
+  // new URL() also accepts "localhost:8081" (scheme "localhost:"), which would only fail at call time.
+  const url = URL.canParse(configured) ? new URL(configured) : undefined;
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new ConfigError(variable, `must be an absolute http(s) URL such as http://127.0.0.1:8081 (got "${configured}")`);
   }
-  return `http://${services[target].name}:8080`;
+  return url.toString().replace(/\/$/, "");
 }
 
 function withPropagation(inner: Transport, defaultTimeoutMs: number): Transport {
