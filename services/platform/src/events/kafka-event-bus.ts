@@ -76,6 +76,8 @@ export class KafkaEventBus implements EventBus {
       groupId: options.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
+      maxWaitTimeInMs: 1_000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
     this.consumers.add(consumer);
