@@ -71,7 +71,7 @@ bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -
 
 .PHONY: clean
 clean: ## Stop local PostgreSQL and Kafka of every profile, then remove .local and build output (keeps node_modules)
-	-@if [ -d node_modules ]; then for profile in dev test test-outage bench; do $(NPM) run infra -- down --profile $$profile; done; fi
+	-@if [ -d node_modules ]; then for profile in dev test test-outage bench scenarios; do $(NPM) run infra -- down --profile $$profile; done; fi
 	rm -rf .local cdk8s/dist
 
 # --- Kubernetes (kind, Istio, cdk8s) ---
@@ -102,3 +102,7 @@ port-forward: install ## Forward the gateway to localhost:9080 (ARGS="--service 
 .PHONY: undeploy
 undeploy: ## Delete the kind cluster (ARGS=--keep-cluster removes only meshmart and Istio; --dry-run)
 	bash scripts/undeploy.sh $(ARGS)
+
+.PHONY: scenarios
+scenarios: install ## Fault scenarios with verdicts: kill, scale-to-zero, Kafka outage, stall, errors (ARGS="--target local|kind --scenario NAME --dry-run --list")
+	$(NPM) exec -- tsx mesh/src/scenarios/main.ts $(ARGS)

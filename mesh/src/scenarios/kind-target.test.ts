@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { services } from "@meshmart/platform/topology";
+import { meshOptions } from "../mesh-options.ts";
+import { serviceVirtualService } from "../virtual-service.ts";
+import { applyJsonPatch } from "./kube-dry-run.ts";
+import { catalogFaultRoute, faultedCatalogRoutes, faultRouteName } from "./kind-target.ts";
+
+const fault = { kind: "catalog-errors" as const, methods: ["ListProducts", "BatchGetProducts"], fraction: 0.3 };
+const deployedHttp = () =>
+  (serviceVirtualService(services.catalog, meshOptions()).toJSON() as { spec: { http: Array<Record<string, unknown>> } }).spec.http;
+
+describe("the catalog-errors fault route", () => {
+  it("aborts 30% of the two methods with 503, on their exact paths, with catalog's destination and timeout and no retries", () => {
+    const route = catalogFaultRoute(fault, "meshmart");
+    assert.equal(route.name, faultRouteName);
+    assert.deepEqual(route.fault, { abort: { percentage: { value: 30 }, httpStatus: 503 } });
+    assert.deepEqual(route.match, [
+      { uri: { exact: "/meshmart.catalog.v1.CatalogService/ListProducts" } },
+      { uri: { exact: "/meshmart.catalog.v1.CatalogService/BatchGetProducts" } },
+    ]);
+    assert.deepEqual(route.route, [{ destination: { host: "catalog.meshmart.svc.cluster.local", port: { number: 8080 } } }]);
+    assert.equal(route.timeout, "3s");
+    assert.equal(route.retries, undefined);
+  });
+
+  it("goes first, keeps the deployed routes after it, validates, and replaces a fault route left by an interrupted run", () => {
+    const deployed = deployedHttp();
+    const http = faultedCatalogRoutes(deployed, fault, "meshmart");
+    assert.equal(http[0]!.name, faultRouteName);
+    assert.deepEqual(http.slice(1), deployed);
+    const again = faultedCatalogRoutes(http, fault, "meshmart");
+    assert.equal(again.filter((r) => r.name === faultRouteName).length, 1);
+  });
+});
+
+describe("applyJsonPatch (the dry run's API server)", () => {
+  it("applies test, add, replace and remove, and refuses a failed test", () => {
+    const doc = { metadata: { resourceVersion: "7" }, spec: { containers: [{ name: "payments" }], replicas: 2 } };
+    const patched = applyJsonPatch(doc, [
+      { op: "test", path: "/spec/containers/0/name", value: "payments" },
+      { op: "add", path: "/spec/containers/0/env", value: [{ name: "FAULTS", value: "x" }] },
+      { op: "replace", path: "/spec/replicas", value: 0 },
+    ]);
+    assert.deepEqual(patched.spec, { containers: [{ name: "payments", env: [{ name: "FAULTS", value: "x" }] }], replicas: 0 });
+    assert.equal(doc.spec.replicas, 2, "the input is not changed");
+    assert.deepEqual(applyJsonPatch(patched, [{ op: "remove", path: "/spec/containers/0/env" }]).spec.containers, [{ name: "payments" }]);
+    assert.throws(() => applyJsonPatch(doc, [{ op: "test", path: "/metadata/resourceVersion", value: "6" }]), /test failed/);
+    assert.throws(() => applyJsonPatch(doc, [{ op: "replace", path: "/spec/nothing", value: 1 }]), /no such path/);
+  });
+});
