@@ -9,7 +9,7 @@ import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { services } from "@meshmart/platform/topology";
 import { applyRecommendedLabels, instanceName, recommendedLabels } from "./labels.ts";
-import { kafkaClientPort, kafkaUserId, replication } from "./kafka.ts";
+import { kafkaClientPort, kafkaContainerSecurity, kafkaUserId, replication } from "./kafka.ts";
 
 export const kafkaTopicsName = "kafka-topics";
 
@@ -109,14 +109,7 @@ export class KafkaTopics extends Construct {
             cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
             memory: { request: Size.mebibytes(256), limit: Size.mebibytes(384) },
           },
-          securityContext: {
-            ensureNonRoot: true,
-            user: kafkaUserId,
-            group: kafkaUserId,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-          },
+          securityContext: kafkaContainerSecurity,
         },
       ],
     });

@@ -19,6 +19,16 @@ export const kafkaClientPort = 9092;
 export const kafkaControllerPort = 9093;
 /** uid/gid of `appuser` in the apache/kafka image. */
 export const kafkaUserId = 1000;
+
+/** The container security of every apache/kafka container (brokers and the topic Job). */
+export const kafkaContainerSecurity: kplus.ContainerSecurityContextProps = {
+  ensureNonRoot: true,
+  user: kafkaUserId,
+  group: kafkaUserId,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  privileged: false,
+};
 export const kafkaHeadlessService = "kafka-headless";
 
 export interface KafkaProps {
@@ -176,14 +186,7 @@ export class Kafka extends Construct {
             cpu: { request: kplus.Cpu.millis(200), limit: kplus.Cpu.millis(1000) },
             memory: { request: Size.mebibytes(768), limit: Size.mebibytes(1024) },
           },
-          securityContext: {
-            ensureNonRoot: true,
-            user: kafkaUserId,
-            group: kafkaUserId,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-          },
+          securityContext: kafkaContainerSecurity,
           startup: tcp(5, 60),
           readiness: tcp(5, 3),
           liveness: tcp(20, 6, 5),

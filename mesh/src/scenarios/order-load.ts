@@ -4,11 +4,9 @@
 // asks to be retried (503 or 429, or no answer at all) is retried with the
 // same key after its Retry-After, as a well-behaved client would; that is what
 // makes "accepted" well defined when a request's outcome was unknown.
-//
-// GatewayShopper (services/loadgen) places orders the same way but keeps no
-// response headers; the history needs Retry-After, so the request is made here.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { GatewayShopper } from "../../../services/loadgen/src/gateway-shopper.ts";
 import type { History, Operation } from "./history.ts";
 
 export interface Shopper {
@@ -41,19 +39,10 @@ export async function placeOrderOnce(
   timeoutMs: number,
 ): Promise<Pick<Operation, "status" | "orderId" | "retryAfter" | "detail">> {
   try {
-    const res = await fetch(`${gatewayUrl}/api/v1/orders`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${shopper.token}`, "content-type": "application/json", "idempotency-key": idempotencyKey },
-      body: JSON.stringify({ items }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body = (await res.json().catch(() => ({}))) as { id?: string; order?: { id?: string }; title?: string; detail?: string };
-    const retryAfter = res.headers.get("retry-after") ?? undefined;
-    if (res.status === 200 || res.status === 201) {
-      return { status: res.status, orderId: body.id ?? body.order?.id, ...(retryAfter ? { retryAfter } : {}) };
-    }
-    const detail = [body.title, body.detail].filter(Boolean).join(": ") || undefined;
-    return { status: res.status, ...(retryAfter ? { retryAfter } : {}), ...(detail ? { detail } : {}) };
+    const placed = await new GatewayShopper(gatewayUrl, shopper.token).placeOrder(items, idempotencyKey, { timeoutMs });
+    const { status, orderId, retryAfter } = placed;
+    const detail = [placed.problem?.title, placed.problem?.detail].filter(Boolean).join(": ") || undefined;
+    return { status, ...(orderId ? { orderId } : {}), ...(retryAfter ? { retryAfter } : {}), ...(detail ? { detail } : {}) };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { status: 0, detail: `${(err as Error).name}: ${(err as Error).message}${cause ? ` (${cause})` : ""}` };

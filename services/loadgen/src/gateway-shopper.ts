@@ -5,6 +5,8 @@ export interface PlacedOrder {
   status: number;
   orderId?: string;
   replayed?: boolean;
+  /** The Retry-After header of a 503 or 429. */
+  retryAfter?: string;
   problem?: { title?: string; detail?: string; status?: number };
 }
 
@@ -21,7 +23,11 @@ export class GatewayShopper {
     return body.products ?? [];
   }
 
-  async placeOrder(items: Array<{ productId: string; quantity: number }>, idempotencyKey = randomUUID()): Promise<PlacedOrder> {
+  async placeOrder(
+    items: Array<{ productId: string; quantity: number }>,
+    idempotencyKey: string = randomUUID(),
+    { timeoutMs = 30_000 } = {},
+  ): Promise<PlacedOrder> {
     const res = await fetch(`${this.baseUrl}/api/v1/orders`, {
       method: "POST",
       headers: {
@@ -30,11 +36,13 @@ export class GatewayShopper {
         "idempotency-key": idempotencyKey,
       },
       body: JSON.stringify({ items }),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const body = (await res.json().catch(() => ({}))) as { id?: string; order?: { id?: string } } & PlacedOrder["problem"];
+    const retryAfter = res.headers.get("retry-after") ?? undefined;
     if (res.status === 200 || res.status === 201) {
-      return { status: res.status, orderId: body.id ?? body.order?.id, replayed: res.status === 200 };
+      return { status: res.status, orderId: body.id ?? body.order?.id, replayed: res.status === 200, retryAfter };
     }
-    return { status: res.status, problem: body };
+    return { status: res.status, problem: body, retryAfter };
   }
 }
