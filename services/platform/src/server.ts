@@ -70,6 +70,10 @@ export async function listen(app: Koa, port: number, host = "0.0.0.0"): Promise<
           };
         });
       }
+      // Let connections flush their last frames and close on their own (an HTTP/2
+      // session closes after GOAWAY once its streams end); then cut what is left.
+      h1.closeIdleConnections();
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       for (const socket of sockets) socket.destroy();
       await stopped;
     },
