@@ -25,8 +25,13 @@ WORKDIR /app
 COPY --from=manifests /out/ ./
 # tsx runs the TypeScript sources. It is a root devDependency, so it is installed on its own, at the
 # version the lockfile pins, and linked where `node --import tsx` resolves it.
+# Behind a TLS-inspecting proxy, pass the CA bundle that trusts it as a build
+# secret (never baked into a layer):
+#   --secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund \
+    --mount=type=secret,id=ca-bundle \
+    if [ -s /run/secrets/ca-bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca-bundle; fi \
+ && npm ci --omit=dev --no-audit --no-fund \
       --workspace=services/proto --workspace=services/platform --workspace="services/${SERVICE}" \
  && TSX_VERSION="$(node -p "require('./package-lock.json').packages['node_modules/tsx'].version")" \
  && npm install --global --no-audit --no-fund "tsx@${TSX_VERSION}" \

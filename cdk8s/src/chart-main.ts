@@ -1,7 +1,5 @@
 // `npm run chart -w @meshmart/cdk8s` (make chart): regenerates charts/meshmart
 // from the synth. `--check` only reports whether the committed chart is up to date.
-// MESHMART_SECRET_SEED gives the chart's Secrets your own seed (the committed
-// chart, which the tests compare against, uses the public development seed).
 
 import { chartDir, readChartDir, renderChartFiles, writeChart } from "./helm-chart.ts";
 
@@ -15,7 +13,6 @@ if (process.argv.includes("--check")) {
   }
   console.log(`chart: ${chartDir} is up to date (${expected.size} files)`);
 } else {
-  const seed = process.env.MESHMART_SECRET_SEED;
-  const files = writeChart(undefined, seed ? { secretSeed: seed } : {});
+  const files = writeChart();
   console.log(`chart: wrote ${files.length} files to ${chartDir}`);
 }

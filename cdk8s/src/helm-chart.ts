@@ -1,29 +1,53 @@
 // The Helm chart charts/meshmart, generated from the same synth as
-// cdk8s/dist: the platform is synthesized once with sentinel values for what
-// the chart exposes as values (namespace, image repository and tag, the
-// ingress gateway's namespace, managed-by), and each object becomes one
-// template with the sentinels replaced by template expressions. Rendering the
-// chart with its default values therefore yields exactly the objects of a
-// default synth (the tests check this with `helm template`, and without helm
-// by rendering the few expressions the generator writes).
+// cdk8s/dist. The platform is synthesized with sentinel values wherever the
+// chart exposes a value (namespace, image repository and tag, the ingress
+// gateway's namespace, managed-by, the token issuer's public keys, external
+// PostgreSQL and Kafka addresses), once for each of the four deployment
+// variants (PostgreSQL and Kafka each in the cluster or external); each
+// object becomes one template with the sentinels replaced by template
+// expressions, guarded by the variants it appears in. Rendering the chart
+// therefore yields exactly the objects of the matching synth (the tests check
+// this with `helm template`, and without helm by rendering the few
+// expressions the generator writes).
+//
+// The one part that is not from the synth is templates/secrets.yaml: the
+// database passwords, generated at install time (kept on upgrade), because a
+// chart must never ship a password.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Document, parseAllDocuments, stringify, visit } from "yaml";
-import { defaultPlatformSettings, platformSettings, type PlatformSettings } from "./platform-settings.ts";
+import { databaseClients } from "@meshmart/mesh/authorization-policy";
+import { databasePasswordKey, databaseSecretName } from "./meshmart-chart.ts";
+import { defaultPlatformSettings, type PlatformSettings } from "./platform-settings.ts";
+import { postgresCredentialsSecret } from "./postgres.ts";
+import { repoRoot } from "./repo-root.ts";
 import { synthesize, type Manifest } from "./synth.ts";
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export { repoRoot };
 export const chartDir = join(repoRoot, "charts", "meshmart");
 
-export const chartVersion = "0.1.0";
+export const chartVersion = "0.2.0";
+
+export interface ExternalValues {
+  enabled: boolean;
+  /** PostgreSQL: the server's host. */
+  host?: string;
+  /** Kafka: comma-separated host:port bootstrap list. */
+  brokers?: string;
+  port: number;
+  /** Where the NetworkPolicies let the services connect to. */
+  cidr: string;
+}
 
 export interface ChartValues {
   namespace: string;
   createNamespace: boolean;
   image: { repository: string; tag: string };
   istio: { ingressNamespace: string };
+  jwt: { jwks: string };
+  postgres: { external: ExternalValues };
+  kafka: { external: ExternalValues };
 }
 
 export const defaultChartValues: ChartValues = {
@@ -31,35 +55,76 @@ export const defaultChartValues: ChartValues = {
   createNamespace: true,
   image: { repository: defaultPlatformSettings.imageRepository, tag: defaultPlatformSettings.imageTag },
   istio: { ingressNamespace: defaultPlatformSettings.ingress.namespace },
+  jwt: { jwks: "" },
+  postgres: { external: { enabled: false, host: "", port: 5432, cidr: "0.0.0.0/0" } },
+  kafka: { external: { enabled: false, brokers: "", port: 9092, cidr: "0.0.0.0/0" } },
 };
 
+interface Placeholder {
+  readonly sentinel: string;
+  readonly expression: string;
+  readonly value: (v: ChartValues) => string;
+  /** Replace the quoted YAML scalar, quotes included, with an expression that renders its own JSON string. */
+  readonly replacesQuotedScalar?: boolean;
+}
+
+const requiredJwks =
+  '{{ required "jwt.jwks is required: the token issuer\'s public keys as a JSON Web Key Set (see the chart README)" .Values.jwt.jwks | toJson }}';
+
 /** Sentinel (valid as a DNS label and label value) -> the template expression that replaces it. */
-export const placeholders = [
-  { sentinel: "mmns0sentinel", expression: "{{ .Values.namespace }}", value: (v: ChartValues) => v.namespace },
-  { sentinel: "mmrepo0sentinel", expression: "{{ .Values.image.repository }}", value: (v: ChartValues) => v.image.repository },
-  { sentinel: "mmtag0sentinel", expression: "{{ .Values.image.tag }}", value: (v: ChartValues) => v.image.tag },
-  {
-    sentinel: "mmingress0sentinel",
-    expression: "{{ .Values.istio.ingressNamespace }}",
-    value: (v: ChartValues) => v.istio.ingressNamespace,
-  },
+export const placeholders: readonly Placeholder[] = [
+  { sentinel: "mmns0sentinel", expression: "{{ .Values.namespace }}", value: (v) => v.namespace },
+  { sentinel: "mmrepo0sentinel", expression: "{{ .Values.image.repository }}", value: (v) => v.image.repository },
+  { sentinel: "mmtag0sentinel", expression: "{{ .Values.image.tag }}", value: (v) => v.image.tag },
+  { sentinel: "mmingress0sentinel", expression: "{{ .Values.istio.ingressNamespace }}", value: (v) => v.istio.ingressNamespace },
   { sentinel: "mmmanagedby0sentinel", expression: "{{ .Release.Service }}", value: () => "Helm" },
-] as const;
+  { sentinel: "mmjwks0sentinel", expression: requiredJwks, value: (v) => JSON.stringify(v.jwt.jwks), replacesQuotedScalar: true },
+  { sentinel: "mmpghost0sentinel", expression: "{{ .Values.postgres.external.host }}", value: (v) => v.postgres.external.host ?? "" },
+  { sentinel: "mmpgcidr0sentinel", expression: "{{ .Values.postgres.external.cidr }}", value: (v) => v.postgres.external.cidr },
+  { sentinel: "54329", expression: "{{ .Values.postgres.external.port }}", value: (v) => String(v.postgres.external.port) },
+  {
+    sentinel: "mmkafkabrokers0sentinel:59092",
+    expression: "{{ .Values.kafka.external.brokers }}",
+    value: (v) => v.kafka.external.brokers ?? "",
+  },
+  { sentinel: "mmkafkacidr0sentinel", expression: "{{ .Values.kafka.external.cidr }}", value: (v) => v.kafka.external.cidr },
+  { sentinel: "59092", expression: "{{ .Values.kafka.external.port }}", value: (v) => String(v.kafka.external.port) },
+];
+
+/** The four ways PostgreSQL and Kafka can be placed, named as the chart's `meshmart.variant` helper prints them. */
+export const variants = ["pg-in-cluster/kafka-in-cluster", "pg-in-cluster/kafka-external", "pg-external/kafka-in-cluster", "pg-external/kafka-external"] as const;
+export type Variant = (typeof variants)[number];
+
+export function variantOf(values: ChartValues): Variant {
+  return `${values.postgres.external.enabled ? "pg-external" : "pg-in-cluster"}/${values.kafka.external.enabled ? "kafka-external" : "kafka-in-cluster"}` as Variant;
+}
+
+const helpers = `{{/* Generated by \`make chart\`. Which of the four placements of PostgreSQL and Kafka the values ask for. */}}
+{{- define "meshmart.variant" -}}
+{{ if .Values.postgres.external.enabled }}pg-external{{ else }}pg-in-cluster{{ end }}/{{ if .Values.kafka.external.enabled }}kafka-external{{ else }}kafka-in-cluster{{ end }}
+{{- end -}}
+`;
 
 const namespaceGuardOpen = "{{- if .Values.createNamespace }}";
-const namespaceGuardClose = "{{- end }}";
+const guardClose = "{{- end }}";
+const variantLine = '{{- $variant := include "meshmart.variant" . }}';
+const variantCondition = (list: readonly Variant[]) => `has $variant (list ${list.map((v) => `"${v}"`).join(" ")})`;
 
-/** The settings the chart is synthesized with: defaults, with sentinels where values go. */
-export function sentinelSettings(secretSeed = defaultPlatformSettings.secretSeed): PlatformSettings {
-  const s = (i: number): string => placeholders[i]!.sentinel;
-  return platformSettings({
-    secretSeed,
-    namespace: s(0),
-    imageRepository: s(1),
-    imageTag: s(2),
-    ingress: { namespace: s(3) },
-    managedBy: s(4),
-  });
+/** The settings the chart is synthesized with for one variant: defaults, with sentinels where values go. */
+export function sentinelSettings(variant: Variant = variants[0]): PlatformSettings {
+  const s = (name: string): string => placeholders.find((p) => p.sentinel.startsWith(name))!.sentinel;
+  const [pg, kafka] = variant.split("/");
+  return {
+    ...defaultPlatformSettings,
+    namespace: s("mmns0"),
+    imageRepository: s("mmrepo0"),
+    imageTag: s("mmtag0"),
+    ingress: { ...defaultPlatformSettings.ingress, namespace: s("mmingress0") },
+    managedBy: s("mmmanagedby0"),
+    jwt: { ...defaultPlatformSettings.jwt, jwks: s("mmjwks0") },
+    postgres: { ...defaultPlatformSettings.postgres, ...(pg === "pg-external" ? { external: { host: s("mmpghost0"), port: 54329, cidr: s("mmpgcidr0") } } : {}) },
+    kafka: { ...defaultPlatformSettings.kafka, ...(kafka === "kafka-external" ? { external: { brokers: [s("mmkafkabrokers0")], cidr: s("mmkafkacidr0") } } : {}) },
+  };
 }
 
 function kebab(kind: string): string {
@@ -69,7 +134,7 @@ function kebab(kind: string): string {
 export function templateFileName(manifest: Manifest): string {
   if (manifest.kind === "Namespace") return "namespace.yaml";
   const ns = manifest.metadata.namespace;
-  const qualifier = ns !== undefined && ns !== placeholders[0].sentinel ? `${ns.replace(placeholders[3].sentinel, "ingress")}-` : "";
+  const qualifier = ns !== undefined && ns !== "mmns0sentinel" ? `${ns.replace("mmingress0sentinel", "ingress")}-` : "";
   return `${kebab(manifest.kind)}-${qualifier}${manifest.metadata.name}.yaml`;
 }
 
@@ -83,20 +148,92 @@ function templateText(manifest: Manifest): string {
     },
   });
   let text = doc.toString({ lineWidth: 0 });
-  for (const p of placeholders) text = text.replaceAll(p.sentinel, p.expression);
-  if (manifest.kind === "Namespace") text = `${namespaceGuardOpen}\n${text}${namespaceGuardClose}\n`;
+  // The synth hashes its own config into checksum/config; in the chart the hash is of the
+  // rendered ConfigMap, so that new values roll the pods just as a new synth does.
+  if (manifest.kind === "Deployment") {
+    text = text.replace(
+      /(checksum\/config: )"?[0-9a-f]{64}"?/,
+      `$1{{ include (print $.Template.BasePath "/config-map-${manifest.metadata.name}-config.yaml") . | sha256sum }}`,
+    );
+  }
+  for (const p of placeholders) text = text.replaceAll(p.replacesQuotedScalar ? `"${p.sentinel}"` : p.sentinel, p.expression);
   return text;
 }
 
-export interface RenderChartOptions {
-  /** Seed of the chart's Secrets (default: the public development seed the committed chart uses). */
-  readonly secretSeed?: string;
+/** checksum/config: rendered by Helm from the ConfigMap, by the offline renderer as this marker. */
+export const offlineChecksum = "offline-render";
+
+/** templates/secrets.yaml: the database passwords, made by Helm at install time and kept on upgrade (in-cluster PostgreSQL only). */
+function secretsTemplate(): string {
+  const secret = (name: string, key: string) =>
+    [
+      `{{- $existing := lookup "v1" "Secret" .Values.namespace "${name}" }}`,
+      "apiVersion: v1",
+      "kind: Secret",
+      "metadata:",
+      `  name: ${name}`,
+      "  namespace: {{ .Values.namespace }}",
+      "  labels:",
+      "    app.kubernetes.io/part-of: meshmart",
+      "    app.kubernetes.io/managed-by: {{ .Release.Service }}",
+      "  annotations:",
+      "    # The data volume keeps the passwords it was initialised with: never delete these with the release.",
+      '    helm.sh/resource-policy: keep',
+      "type: Opaque",
+      "data:",
+      `  ${key}: {{ if $existing }}{{ index $existing.data "${key}" }}{{ else }}{{ randAlphaNum 32 | b64enc }}{{ end }}`,
+    ].join("\n");
+  return [
+    "# Generated by `make chart`. Passwords are generated here, at install time, and kept on upgrade;",
+    "# with an external PostgreSQL, create the <service>-database Secrets yourself (see the chart README).",
+    "{{- if not .Values.postgres.external.enabled }}",
+    secret(postgresCredentialsSecret, "POSTGRES_PASSWORD"),
+    ...databaseClients().map((db) => `---\n${secret(databaseSecretName(db), databasePasswordKey)}`),
+    "{{- end }}",
+    "",
+  ].join("\n");
+}
+
+const header = "# Generated by `make chart` (cdk8s/src/helm-chart.ts) from the cdk8s synth. Do not edit.\n";
+
+function valuesSchema(): object {
+  const external = (kind: "host" | "brokers") => ({
+    type: "object",
+    additionalProperties: false,
+    required: ["enabled", kind, "port", "cidr"],
+    properties: {
+      enabled: { type: "boolean" },
+      [kind]: { type: "string" },
+      port: { type: "integer", minimum: 1, maximum: 65535 },
+      cidr: { type: "string", pattern: "^[0-9.]+/[0-9]{1,2}$" },
+    },
+  });
+  const dnsLabel = { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" };
+  return {
+    $schema: "https://json-schema.org/draft-07/schema#",
+    type: "object",
+    additionalProperties: false,
+    required: ["namespace", "createNamespace", "image", "istio", "jwt", "postgres", "kafka"],
+    properties: {
+      namespace: { ...dnsLabel, maxLength: 40 },
+      createNamespace: { type: "boolean" },
+      image: {
+        type: "object",
+        additionalProperties: false,
+        required: ["repository", "tag"],
+        properties: { repository: { type: "string", minLength: 1 }, tag: { type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" } },
+      },
+      istio: { type: "object", additionalProperties: false, required: ["ingressNamespace"], properties: { ingressNamespace: dnsLabel } },
+      jwt: { type: "object", additionalProperties: false, required: ["jwks"], properties: { jwks: { type: "string" } } },
+      postgres: { type: "object", additionalProperties: false, required: ["external"], properties: { external: external("host") } },
+      kafka: { type: "object", additionalProperties: false, required: ["external"], properties: { external: external("brokers") } },
+    },
+  };
 }
 
 /** Every generated file of the chart, path relative to the chart directory -> content. */
-export function renderChartFiles(options: RenderChartOptions = {}): Map<string, string> {
+export function renderChartFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  const header = "# Generated by `make chart` (cdk8s/src/helm-chart.ts) from the cdk8s synth. Do not edit.\n";
   files.set(
     "Chart.yaml",
     header +
@@ -112,39 +249,10 @@ export function renderChartFiles(options: RenderChartOptions = {}): Map<string, 
       }),
   );
   files.set("values.yaml", header + stringify(defaultChartValues));
-  files.set(
-    "values.schema.json",
-    JSON.stringify(
-      {
-        $schema: "https://json-schema.org/draft-07/schema#",
-        type: "object",
-        additionalProperties: false,
-        required: ["namespace", "createNamespace", "image", "istio"],
-        properties: {
-          namespace: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength: 40 },
-          createNamespace: { type: "boolean" },
-          image: {
-            type: "object",
-            additionalProperties: false,
-            required: ["repository", "tag"],
-            properties: {
-              repository: { type: "string", minLength: 1 },
-              tag: { type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" },
-            },
-          },
-          istio: {
-            type: "object",
-            additionalProperties: false,
-            required: ["ingressNamespace"],
-            properties: { ingressNamespace: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" } },
-          },
-        },
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  files.set("values.schema.json", JSON.stringify(valuesSchema(), null, 2) + "\n");
   files.set(".helmignore", "# Generated by `make chart`.\nREADME.md\n");
+  files.set("templates/_helpers.tpl", helpers);
+  files.set("templates/secrets.yaml", secretsTemplate());
   files.set(
     "templates/NOTES.txt",
     [
@@ -155,20 +263,41 @@ export function renderChartFiles(options: RenderChartOptions = {}): Map<string, 
       "",
     ].join("\n"),
   );
-  for (const manifest of synthesize(sentinelSettings(options.secretSeed))) {
-    const name = `templates/${templateFileName(manifest)}`;
-    if (files.has(name)) throw new Error(`two objects map to the chart template ${name}`);
-    files.set(name, templateText(manifest));
+  // name -> variant -> text
+  const byFile = new Map<string, Map<Variant, string>>();
+  for (const variant of variants) {
+    for (const manifest of synthesize(sentinelSettings(variant))) {
+      const name = `templates/${templateFileName(manifest)}`;
+      const texts = byFile.get(name) ?? new Map<Variant, string>();
+      if (texts.has(variant)) throw new Error(`two objects map to the chart template ${name}`);
+      texts.set(variant, templateText(manifest));
+      byFile.set(name, texts);
+    }
+  }
+  for (const [name, texts] of byFile) {
+    const distinct = [...new Set(texts.values())];
+    let body: string;
+    if (distinct.length === 1 && texts.size === variants.length) {
+      body = distinct[0]!;
+    } else {
+      const branches = distinct.map((text) => ({ text, when: variants.filter((v) => texts.get(v) === text) }));
+      body =
+        `${variantLine}\n` +
+        branches.map((b, i) => `${i === 0 ? "{{- if" : "{{- else if"} ${variantCondition(b.when)} }}\n${b.text}`).join("") +
+        `${guardClose}\n`;
+    }
+    if (name === "templates/namespace.yaml") body = `${namespaceGuardOpen}\n${body}${guardClose}\n`;
+    files.set(name, body);
   }
   return files;
 }
 
 /** Rewrites the generated files of charts/meshmart (README.md is kept). */
-export function writeChart(dir = chartDir, options: RenderChartOptions = {}): string[] {
+export function writeChart(dir = chartDir): string[] {
   const templates = join(dir, "templates");
   rmSync(templates, { recursive: true, force: true });
   mkdirSync(templates, { recursive: true });
-  const files = renderChartFiles(options);
+  const files = renderChartFiles();
   for (const [path, content] of files) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
@@ -191,20 +320,26 @@ export function readChartDir(dir = chartDir): Map<string, string> {
 }
 
 /**
- * Renders the chart's templates without Helm: substitutes the expressions the
- * generator writes (and nothing else: any other template syntax is an error)
- * and parses the result. Used to check the chart when helm is not installed.
+ * Renders the chart's templates without Helm: evaluates the guards and
+ * substitutes the expressions the generator writes (any other template syntax
+ * is an error) and parses the result. templates/secrets.yaml (Helm's lookup
+ * and random functions) is left to the tests with helm. Used to check the
+ * chart when helm is not installed.
  */
 export function renderTemplatesOffline(files: ReadonlyMap<string, string>, values: ChartValues = defaultChartValues): Manifest[] {
   const manifests: Manifest[] = [];
+  const variant = variantOf(values);
   for (const [path, content] of files) {
-    if (!path.startsWith("templates/") || !path.endsWith(".yaml")) continue;
+    if (!path.startsWith("templates/") || !path.endsWith(".yaml") || path === "templates/secrets.yaml") continue;
     let text = content;
     if (text.startsWith(namespaceGuardOpen)) {
       if (!values.createNamespace) continue;
-      text = text.slice(namespaceGuardOpen.length).replace(new RegExp(`${escapeRegExp(namespaceGuardClose)}\\s*$`), "");
+      text = text.slice(namespaceGuardOpen.length).replace(new RegExp(`${escapeRegExp(guardClose)}\\s*$`), "");
     }
+    if (text.trimStart().startsWith(variantLine)) text = selectVariant(text.trimStart().slice(variantLine.length), variant, path);
+    if (text.includes(requiredJwks) && values.jwt.jwks === "") throw new Error(`${path}: jwt.jwks is required`);
     for (const p of placeholders) text = text.replaceAll(p.expression, p.value(values));
+    text = text.replace(/\{\{ include \(print \$\.Template\.BasePath "[^"]+"\) \. \| sha256sum \}\}/g, offlineChecksum);
     if (text.includes("{{")) throw new Error(`${path}: template syntax the offline renderer does not know`);
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]!.message}`);
@@ -213,6 +348,18 @@ export function renderTemplatesOffline(files: ReadonlyMap<string, string>, value
     }
   }
   return manifests;
+}
+
+/** The branch of an `if has $variant (list ...)` chain that names `variant` ("" when none does). */
+function selectVariant(text: string, variant: Variant, path: string): string {
+  const parts = text.split(/^\{\{- (?:if|else if) has \$variant \(list ([^)]*)\) \}\}\n/m);
+  const end = parts.at(-1)!.lastIndexOf(guardClose);
+  if (end < 0) throw new Error(`${path}: unterminated variant guard`);
+  parts[parts.length - 1] = parts.at(-1)!.slice(0, end);
+  for (let i = 1; i < parts.length; i += 2) {
+    if (parts[i]!.split(" ").includes(`"${variant}"`)) return parts[i + 1]!;
+  }
+  return "";
 }
 
 function escapeRegExp(s: string): string {

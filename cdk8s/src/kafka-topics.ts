@@ -8,6 +8,7 @@ import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { services } from "@meshmart/platform/topology";
+import { setEphemeralStorage } from "./ephemeral-storage.ts";
 import { applyRecommendedLabels, instanceName, recommendedLabels } from "./labels.ts";
 import { kafkaClientPort, kafkaContainerSecurity, kafkaUserId, replication } from "./kafka.ts";
 
@@ -118,6 +119,7 @@ export class KafkaTopics extends Construct {
       readOnly: true,
     });
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) }));
+    setEphemeralStorage(this.job, { request: "64Mi", limit: "256Mi" });
     ApiObject.of(this.job).addJsonPatch(
       JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
       JsonPatch.add("/spec/template/spec/containers/0/securityContext/capabilities", { drop: ["ALL"] }),

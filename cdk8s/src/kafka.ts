@@ -139,15 +139,18 @@ export class Kafka extends Construct {
       for (let i = 0; i < count; i++) ApiObject.of(svc).addJsonPatch(JsonPatch.add(`/spec/ports/${i}/appProtocol`, "tcp"));
     }
 
-    // Exec probes that open the broker's port on localhost: they run inside the container, so
+    // Exec probes that open the node's ports on localhost: they run inside the container, so
     // neither the sidecar's inbound capture nor mTLS can make them pass or fail for the wrong reason.
-    const brokerPortOpen = ["/bin/bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${kafkaClientPort}`];
-    const tcp = (period: number, failureThreshold: number, timeout = 3): kplus.Probe =>
-      kplus.Probe.fromCommand(brokerPortOpen, {
+    // Live: the broker listens. Ready: the controller (KRaft quorum) listener is up as well.
+    const portsOpen = (ports: number[]) => ["/bin/bash", "-c", ports.map((p) => `exec 3<>/dev/tcp/127.0.0.1/${p}`).join(" && ")];
+    const probe = (command: string[], period: number, failureThreshold: number, timeout = 3): kplus.Probe =>
+      kplus.Probe.fromCommand(command, {
         periodSeconds: Duration.seconds(period),
         timeoutSeconds: Duration.seconds(timeout),
         failureThreshold,
       });
+    const brokerListens = portsOpen([kafkaClientPort]);
+    const nodeListens = portsOpen([kafkaClientPort, kafkaControllerPort]);
 
     this.statefulSet = new kplus.StatefulSet(this, "statefulset", {
       metadata: { name },
@@ -187,9 +190,9 @@ export class Kafka extends Construct {
             memory: { request: Size.mebibytes(768), limit: Size.mebibytes(1024) },
           },
           securityContext: kafkaContainerSecurity,
-          startup: tcp(5, 60),
-          readiness: tcp(5, 3),
-          liveness: tcp(20, 6, 5),
+          startup: probe(brokerListens, 5, 60),
+          readiness: probe(nodeListens, 5, 3),
+          liveness: probe(brokerListens, 20, 6, 5),
         },
       ],
     });
@@ -199,7 +202,7 @@ export class Kafka extends Construct {
       readOnly: true,
     });
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
-    finishStatefulStore(this, this.statefulSet, { name, selector, dataPath: "/var/lib/kafka/data", storage: props.storage });
+    finishStatefulStore(this, this.statefulSet, { name, headless, selector, ephemeralStorage: { request: "256Mi", limit: "1Gi" }, dataPath: "/var/lib/kafka/data", storage: props.storage });
 
     apiObjectFromModel(
       this,

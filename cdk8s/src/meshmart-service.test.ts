@@ -7,6 +7,7 @@ import { services } from "@meshmart/platform/topology";
 import { calleeUrls, MeshmartService } from "./meshmart-service.ts";
 import { defaultServiceDeploymentSettings } from "./service-settings.ts";
 import { validationErrors } from "./validate-manifest.ts";
+import { testSigningKey } from "../test/test-settings.ts";
 
 interface Obj {
   kind: string;
@@ -26,7 +27,7 @@ function synthOne(props: Partial<ConstructorParameters<typeof MeshmartService>[2
     version: "1",
     managedBy: "test",
     settings: defaultServiceDeploymentSettings,
-    mesh: meshOptions(),
+    mesh: meshOptions({ jwt: { jwks: testSigningKey.jwks } }),
     ...props,
   });
   return JSON.parse(JSON.stringify(chart.toJson())) as Obj[];
@@ -42,7 +43,6 @@ describe("MeshmartService", () => {
       "DestinationRule",
       "HorizontalPodAutoscaler",
       "PodDisruptionBudget",
-      "Secret",
       "Service",
       "ServiceAccount",
       "VirtualService",

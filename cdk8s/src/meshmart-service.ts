@@ -1,5 +1,5 @@
 // One meshmart service on Kubernetes, from its topology entry: ServiceAccount,
-// ConfigMap and Secret, a Deployment (three probes, requests and limits,
+// ConfigMap, the Secrets it reads by reference, a Deployment (three probes, requests and limits,
 // non-root with a read-only root filesystem and no capabilities, a preStop
 // pause and a grace period that fit the graceful shutdown), a Service whose
 // port Istio treats as HTTP/2, a PodDisruptionBudget, an HPA, and its Istio
@@ -14,6 +14,7 @@ import { serviceDestinationRule } from "@meshmart/mesh/destination-rule";
 import type { MeshOptions } from "@meshmart/mesh/mesh-options";
 import { serviceVirtualService } from "@meshmart/mesh/virtual-service";
 import { clusterPort, type ServiceDescription } from "@meshmart/platform/topology";
+import { setEphemeralStorage } from "./ephemeral-storage.ts";
 import { apiObjectFromModel } from "./istio-api-object.ts";
 import { applyRecommendedLabels, instanceName, recommendedLabels, selectorLabels } from "./labels.ts";
 import { terminationGracePeriodSeconds, type ServiceDeploymentSettings } from "./service-settings.ts";
@@ -29,8 +30,13 @@ import { terminationGracePeriodSeconds, type ServiceDeploymentSettings } from ".
  */
 export const serviceAppProtocol = "http2";
 
-/** The non-root user the image runs as (`node` in the node:24 images). */
-export const serviceUserId = 1000;
+/**
+ * The user and group the services run as in the cluster. The image's own user
+ * is `node` (1000), but an id above 10000 cannot collide with a user of the
+ * node's host (kube-score's check); the image needs no particular uid: its
+ * files are world-readable and only /tmp (an emptyDir) is written.
+ */
+export const serviceUserId = 10001;
 
 export interface MeshmartServiceProps {
   readonly service: ServiceDescription;
@@ -43,10 +49,15 @@ export interface MeshmartServiceProps {
   readonly managedBy: string;
   readonly settings: ServiceDeploymentSettings;
   readonly mesh: MeshOptions;
-  /** Non-secret environment (merged over the defaults this construct sets). */
+  /** Non-secret environment, in the service's ConfigMap (merged over the defaults this construct sets). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Secret environment, e.g. DATABASE_URL, JWT_SECRET. */
-  readonly secretEnv?: Readonly<Record<string, string>>;
+  /** Variables read from Secrets made at install time: name -> the Secret and key. */
+  readonly envFromSecrets?: Readonly<Record<string, { readonly name: string; readonly key: string }>>;
+  /**
+   * Variables set on the container after those from Secrets, so that they can
+   * refer to them as $(NAME) (e.g. a DATABASE_URL built around $(DATABASE_PASSWORD)).
+   */
+  readonly containerEnv?: Readonly<Record<string, string>>;
   /** Principals allowed in addition to the callers from the topology (e.g. a Prometheus scraping through the mesh). */
   readonly extraPrincipals?: readonly string[];
 }
@@ -61,7 +72,6 @@ export class MeshmartService extends Construct {
   readonly kubeService: kplus.Service;
   readonly serviceAccount: kplus.ServiceAccount;
   readonly configMap: kplus.ConfigMap;
-  readonly secret: kplus.Secret;
 
   constructor(scope: Construct, id: string, props: MeshmartServiceProps) {
     super(scope, id);
@@ -94,10 +104,15 @@ export class MeshmartService extends Construct {
     };
     this.configMap = new kplus.ConfigMap(this, "config", { metadata: { name: `${name}-config` }, data: configData });
 
-    const secretData = { ...props.secretEnv };
-    this.secret = new kplus.Secret(this, "secret", { metadata: { name: `${name}-secrets` }, stringData: secretData });
-
-    const checksum = createHash("sha256").update(JSON.stringify({ configData, secretData })).digest("hex");
+    const secretEnv = Object.entries(props.envFromSecrets ?? {}).map(([variable, ref]) => [
+      variable,
+      kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, `secret-${variable}`, ref.name), key: ref.key }),
+    ]);
+    const containerEnv = Object.entries(props.containerEnv ?? {}).map(([variable, value]) => [variable, kplus.EnvValue.fromValue(value)]);
+    // Rolls the pods when the configuration changes (Secrets are referenced, not copied).
+    const checksum = createHash("sha256")
+      .update(JSON.stringify({ configData, secrets: props.envFromSecrets ?? {}, containerEnv: props.containerEnv ?? {} }))
+      .digest("hex");
     const probePort = clusterPort;
     const grace = terminationGracePeriodSeconds(settings);
 
@@ -133,7 +148,9 @@ export class MeshmartService extends Construct {
           image: props.image,
           imagePullPolicy: props.imagePullPolicy,
           ports: [{ number: clusterPort, name: "http" }],
-          envFrom: [kplus.Env.fromConfigMap(this.configMap), kplus.Env.fromSecret(this.secret)],
+          envFrom: [kplus.Env.fromConfigMap(this.configMap)],
+          // Ordered: a value may refer to a variable above it.
+          envVariables: Object.fromEntries([...secretEnv, ...containerEnv]),
           resources: {
             cpu: { request: kplus.Cpu.millis(settings.cpuRequestMillis), limit: kplus.Cpu.millis(settings.cpuLimitMillis) },
             memory: {
@@ -174,6 +191,12 @@ export class MeshmartService extends Construct {
       ],
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: selector }));
+
+    // tsx's compile cache in /tmp and the container's log files.
+    setEphemeralStorage(this.deployment, {
+      request: `${settings.ephemeralStorageRequestMebibytes}Mi`,
+      limit: `${settings.ephemeralStorageLimitMebibytes}Mi`,
+    });
     const tmp = kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(64) });
     this.deployment.containers[0]!.mount("/tmp", tmp);
     const deploymentObject = ApiObject.of(this.deployment);
@@ -184,6 +207,19 @@ export class MeshmartService extends Construct {
       JsonPatch.add("/spec/template/spec/containers/0/securityContext/capabilities", { drop: ["ALL"] }),
       JsonPatch.add("/spec/template/spec/securityContext/seccompProfile", { type: "RuntimeDefault" }),
     );
+    if (settings.maxReplicas > 1) {
+      // Replicas on different nodes where there are several; a one-node cluster still runs them all.
+      // (Patched: cdk8s-plus's spread() selects on its address label, which the pods no longer carry.)
+      deploymentObject.addJsonPatch(
+        JsonPatch.add("/spec/template/spec/affinity", {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" } },
+            ],
+          },
+        }),
+      );
+    }
 
     this.kubeService = new kplus.Service(this, "service", {
       metadata: { name },

@@ -1,15 +1,38 @@
-// Settings of one deployment of the platform (namespace, images, secrets seed,
-// Kafka and Postgres sizing), with the defaults a kind cluster wants. The cdk8s
-// app reads overrides from the environment (see `settingsFromEnv`).
+// Settings of one deployment of the platform (namespace, images, Kafka and
+// PostgreSQL in the cluster or outside it, the token issuer's public key),
+// with the defaults a kind cluster wants. The cdk8s app reads overrides from
+// the environment (see `settingsFromEnv`).
+//
+// No setting is a secret: the synth carries no password and no signing key.
+// Passwords live in Secrets created at install time (scripts/deploy/secrets.ts,
+// or the Helm chart's generated Secrets); the JWT settings hold only the
+// issuer's public key set.
 
+import { infrastructureVersions } from "@meshmart/platform/topology";
 import { defaultMeshOptions, type IngressOptions } from "@meshmart/mesh/mesh-options";
+import { ensureSigningKey, keyDirectory } from "./token-signing-key.ts";
 
 export const images = {
-  /** kafkajs speaks the Kafka 3.x protocol; 3.9 is the last 3.x line and runs KRaft. */
-  kafka: "apache/kafka:3.9.1",
-  /** Same major as the embedded PostgreSQL `make dev` uses. */
-  postgres: "postgres:18.4",
+  /** The version `make dev` runs too (infrastructureVersions in the topology). */
+  kafka: `apache/kafka:${infrastructureVersions.kafka}`,
+  postgres: `postgres:${infrastructureVersions.postgres}`,
 } as const;
+
+/** A PostgreSQL server outside the cluster (a managed database, or the host of a local cluster). */
+export interface ExternalPostgres {
+  readonly host: string;
+  readonly port: number;
+  /** Where the NetworkPolicies let the services connect to; default: the host as a /32 when it is an IPv4 address, else anywhere. */
+  readonly cidr?: string;
+}
+
+/** Kafka brokers outside the cluster. */
+export interface ExternalKafka {
+  /** host:port bootstrap addresses. */
+  readonly brokers: readonly string[];
+  /** As ExternalPostgres.cidr; default: the one broker's /32 when it is an IPv4 address, else anywhere. */
+  readonly cidr?: string;
+}
 
 export interface PlatformSettings {
   readonly namespace: string;
@@ -19,30 +42,44 @@ export interface PlatformSettings {
   readonly imagePullPolicy: "IfNotPresent" | "Always" | "Never";
   /** Value of app.kubernetes.io/managed-by. */
   readonly managedBy: string;
-  /** Every password, the JWT secret and the Kafka cluster id derive from this seed. */
-  readonly secretSeed: string;
   readonly kafka: {
     readonly replicas: number;
     readonly partitions: number;
     readonly storage: string;
     readonly image: string;
+    /** Set: no Kafka StatefulSet, Services or topic Job; the services use these brokers (and create their topics). */
+    readonly external?: ExternalKafka;
   };
   readonly postgres: {
     readonly storage: string;
     readonly image: string;
     readonly maxConnections: number;
+    /** Set: no PostgreSQL StatefulSet; each service connects to `<service>` on this server. */
+    readonly external?: ExternalPostgres;
   };
   readonly ingress: IngressOptions;
-  readonly jwt: { readonly issuer: string; readonly audience: string };
+  readonly jwt: {
+    readonly issuer: string;
+    readonly audience: string;
+    /** The token issuer's public keys, a JSON Web Key Set (`{"keys":[...]}`). */
+    readonly jwks: string;
+  };
 }
 
-export const defaultPlatformSettings: PlatformSettings = {
+export type PlatformProps = Partial<Omit<PlatformSettings, "kafka" | "postgres" | "ingress" | "jwt">> & {
+  readonly kafka?: Partial<PlatformSettings["kafka"]>;
+  readonly postgres?: Partial<PlatformSettings["postgres"]>;
+  readonly ingress?: Partial<IngressOptions>;
+  /** jwks is required: the token issuer's public key set. */
+  readonly jwt: Partial<PlatformSettings["jwt"]> & { readonly jwks: string };
+};
+
+export const defaultPlatformSettings: Omit<PlatformSettings, "jwt"> & { jwt: Omit<PlatformSettings["jwt"], "jwks"> } = {
   namespace: "meshmart",
   imageRepository: "meshmart",
   imageTag: "dev",
   imagePullPolicy: "IfNotPresent",
   managedBy: "cdk8s",
-  secretSeed: "meshmart-dev-only",
   kafka: { replicas: 1, partitions: 3, storage: "2Gi", image: images.kafka },
   postgres: { storage: "2Gi", image: images.postgres, maxConnections: 300 },
   ingress: defaultMeshOptions.ingress,
@@ -50,16 +87,9 @@ export const defaultPlatformSettings: PlatformSettings = {
   jwt: { issuer: "meshmart", audience: "meshmart-api" },
 };
 
-export type PlatformProps = Partial<Omit<PlatformSettings, "kafka" | "postgres" | "ingress" | "jwt">> & {
-  readonly kafka?: Partial<PlatformSettings["kafka"]>;
-  readonly postgres?: Partial<PlatformSettings["postgres"]>;
-  readonly ingress?: Partial<IngressOptions>;
-  readonly jwt?: Partial<PlatformSettings["jwt"]>;
-};
-
-export function platformSettings(props: PlatformProps = {}): PlatformSettings {
+export function platformSettings(props: PlatformProps): PlatformSettings {
   const d = defaultPlatformSettings;
-  return {
+  const settings: PlatformSettings = {
     ...d,
     ...props,
     kafka: { ...d.kafka, ...props.kafka },
@@ -67,27 +97,72 @@ export function platformSettings(props: PlatformProps = {}): PlatformSettings {
     ingress: { ...d.ingress, ...props.ingress },
     jwt: { ...d.jwt, ...props.jwt },
   };
+  parseJwks(settings.jwt.jwks);
+  return settings;
+}
+
+/** Checks that `jwks` is a key set of public keys only (a private key must never reach a manifest). */
+export function parseJwks(jwks: string): { keys: Array<Record<string, unknown>> } {
+  let parsed: { keys?: unknown };
+  try {
+    parsed = JSON.parse(jwks) as { keys?: unknown };
+  } catch {
+    throw new Error("jwt.jwks is not JSON: it must be a JSON Web Key Set such as {\"keys\":[{...}]}");
+  }
+  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error("jwt.jwks must hold at least one key ({\"keys\":[...]})");
+  for (const key of parsed.keys as Array<Record<string, unknown>>) {
+    if (key.kty === "oct" || "d" in key || "k" in key) throw new Error("jwt.jwks must hold public keys only: a symmetric or private key would let anyone who reads the manifests sign tokens");
+  }
+  return parsed as { keys: Array<Record<string, unknown>> };
+}
+
+/** host:port -> { host, port }; throws a readable error otherwise. */
+export function parseHostPort(text: string, what: string, defaultPort?: number): { host: string; port: number } {
+  const match = /^([A-Za-z0-9.-]+)(?::(\d+))?$/.exec(text.trim());
+  const port = match?.[2] !== undefined ? Number(match[2]) : defaultPort;
+  if (!match || port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${what} must be host:port (got ${JSON.stringify(text)})`);
+  }
+  return { host: match[1]!, port };
 }
 
 /**
  * Overrides from the environment: MESHMART_NAMESPACE, IMAGE_REPOSITORY,
- * IMAGE_TAG, MESHMART_SECRET_SEED, KAFKA_REPLICAS.
+ * IMAGE_TAG, IMAGE_PULL_POLICY, KAFKA_REPLICAS, EXTERNAL_POSTGRES
+ * (host:port), EXTERNAL_KAFKA (host:port,...), and the token issuer's public
+ * keys: MESHMART_JWKS (the set itself), else the key pair of
+ * MESHMART_KEY_NAME (default "default") under .local/keys/, created when
+ * missing (see token-signing-key.ts).
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformSettings {
-  const replicas = env.KAFKA_REPLICAS === undefined || env.KAFKA_REPLICAS === "" ? undefined : Number(env.KAFKA_REPLICAS);
+  const pick = (name: string): string | undefined => (env[name] === undefined || env[name]!.trim() === "" ? undefined : env[name]!.trim());
+  const replicasText = pick("KAFKA_REPLICAS");
+  const replicas = replicasText === undefined ? undefined : Number(replicasText);
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
     throw new Error(`KAFKA_REPLICAS must be a whole number >= 1, got ${JSON.stringify(env.KAFKA_REPLICAS)}`);
   }
-  const pick = (name: string): string | undefined => (env[name] === undefined || env[name] === "" ? undefined : env[name]);
+  const pullPolicy = pick("IMAGE_PULL_POLICY");
+  if (pullPolicy !== undefined && !["IfNotPresent", "Always", "Never"].includes(pullPolicy)) {
+    throw new Error(`IMAGE_PULL_POLICY must be IfNotPresent, Always or Never, got ${JSON.stringify(pullPolicy)}`);
+  }
+  const externalPostgres = pick("EXTERNAL_POSTGRES");
+  const externalKafka = pick("EXTERNAL_KAFKA");
   const namespace = pick("MESHMART_NAMESPACE");
   const imageRepository = pick("IMAGE_REPOSITORY");
   const imageTag = pick("IMAGE_TAG");
-  const secretSeed = pick("MESHMART_SECRET_SEED");
+  const jwks = pick("MESHMART_JWKS") ?? ensureSigningKey(keyDirectory(pick("MESHMART_KEY_NAME") ?? "default", env)).jwks;
   return platformSettings({
     ...(namespace ? { namespace } : {}),
     ...(imageRepository ? { imageRepository } : {}),
     ...(imageTag ? { imageTag } : {}),
-    ...(secretSeed ? { secretSeed } : {}),
-    ...(replicas ? { kafka: { replicas } } : {}),
+    ...(pullPolicy ? { imagePullPolicy: pullPolicy as PlatformSettings["imagePullPolicy"] } : {}),
+    kafka: {
+      ...(replicas ? { replicas } : {}),
+      ...(externalKafka
+        ? { external: { brokers: externalKafka.split(",").map((b) => { const { host, port } = parseHostPort(b, "EXTERNAL_KAFKA", 9092); return `${host}:${port}`; }) } }
+        : {}),
+    },
+    postgres: externalPostgres ? { external: parseHostPort(externalPostgres, "EXTERNAL_POSTGRES", 5432) } : {},
+    jwt: { jwks },
   });
 }

@@ -79,23 +79,37 @@ describe("Deployments", () => {
         assert.equal(config.SHUTDOWN_TIMEOUT_MS, String(settings.shutdownTimeoutMs));
       });
 
-      it("runs as its own service account, with config from its ConfigMap and Secret", () => {
+      it("runs as its own service account, with config from its ConfigMap and secrets by reference", () => {
         assert.equal(pod.spec.serviceAccountName, name);
         find("ServiceAccount", name);
-        assert.deepEqual(container.envFrom, [{ configMapRef: { name: `${name}-config` } }, { secretRef: { name: `${name}-secrets` } }]);
+        assert.deepEqual(container.envFrom, [{ configMapRef: { name: `${name}-config` } }]);
       });
 
       it("is configured from the topology: callee URLs, Kafka and database only where used", () => {
         const config = find("ConfigMap", `${name}-config`)["data"] as Record<string, string>;
-        const secret = find("Secret", `${name}-secrets`)["stringData"] as Record<string, string> | undefined;
         const service = services[name];
         for (const callee of service.calls) assert.equal(config[`${callee.toUpperCase()}_URL`], `http://${callee}:${clusterPort}`);
         const urls = Object.keys(config).filter((k) => k.endsWith("_URL")).sort();
         assert.deepEqual(urls, service.calls.map((c) => `${c.toUpperCase()}_URL`).sort());
         assert.equal(config.PORT, String(clusterPort));
         assert.equal("KAFKA_BROKERS" in config, service.produces.length + service.consumes.length > 0);
-        assert.equal(secret?.DATABASE_URL !== undefined, service.database);
-        if (service.database) assert.match(secret!.DATABASE_URL!, new RegExp(`^postgres://${name}:[^@]+@postgres:5432/${name}$`));
+        const env = container.env ?? [];
+        const password = env.find((e) => e.name === "DATABASE_PASSWORD") as { valueFrom?: { secretKeyRef?: { name: string; key: string } } } | undefined;
+        assert.equal(password !== undefined, service.database);
+        if (service.database) {
+          assert.deepEqual(password!.valueFrom?.secretKeyRef, { name: `${name}-database`, key: "password" });
+          const urlIndex = env.findIndex((e) => e.name === "DATABASE_URL");
+          assert.ok(urlIndex > env.indexOf(password as never), "DATABASE_URL comes after the variable it refers to");
+          assert.equal(env[urlIndex]!.value, `postgres://${name}:$(DATABASE_PASSWORD)@postgres:5432/${name}`);
+        }
+      });
+
+      it("requests and limits ephemeral storage, and prefers its replicas on different nodes", () => {
+        assert.ok(container.resources?.requests?.["ephemeral-storage"] && container.resources.limits?.["ephemeral-storage"]);
+        const affinity = (pod.spec as { affinity?: { podAntiAffinity?: { preferredDuringSchedulingIgnoredDuringExecution?: Array<{ podAffinityTerm: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } } }> } } }).affinity;
+        const term = affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm;
+        assert.equal(term?.topologyKey, "kubernetes.io/hostname");
+        assert.equal(term?.labelSelector.matchLabels["app.kubernetes.io/name"], name);
       });
 
       it("has a PodDisruptionBudget and an HPA with explicit bounds and target", () => {
@@ -272,9 +286,11 @@ describe("namespace-wide policy", () => {
     find("Gateway", "meshmart-ingress");
     const ra = find("RequestAuthentication", "meshmart-jwt");
     assert.equal(ra.metadata.namespace, "istio-ingress");
-    const gatewaySecret = find("Secret", "gateway-secrets")["stringData"] as Record<string, string>;
-    const jwks = JSON.parse(spec<{ jwtRules: { jwks: string }[] }>(ra).jwtRules[0]!.jwks) as { keys: { k: string }[] };
-    assert.equal(Buffer.from(jwks.keys[0]!.k, "base64url").toString("utf8"), gatewaySecret.JWT_SECRET, "ingress and gateway share the key");
+    const jwks = spec<{ jwtRules: { jwks: string }[] }>(ra).jwtRules[0]!.jwks;
+    const gatewayConfig = find("ConfigMap", "gateway-config")["data"] as Record<string, string>;
+    assert.equal(jwks, gatewayConfig.JWT_JWKS, "ingress and gateway check against the same public keys");
+    const keys = (JSON.parse(jwks) as { keys: Array<Record<string, unknown>> }).keys;
+    assert.ok(keys.length > 0 && keys.every((k) => k.kty === "EC" && !("d" in k)), "public EC keys only");
   });
 });
 
@@ -312,16 +328,45 @@ describe("Kafka and Postgres", () => {
     assert.match(mainContainer(sts).image, /^apache\/kafka:3\.9\.\d+$/);
   });
 
-  it("Postgres gets a database and password for every service with a database", () => {
+  it("Postgres gets a database for every service with a database, its password from that service's Secret", () => {
     const script = (find("ConfigMap", "postgres-init")["data"] as Record<string, string>)["10-meshmart-databases.sh"]!;
-    const credentials = find("Secret", "postgres-credentials")["stringData"] as Record<string, string>;
+    const env = mainContainer(find("StatefulSet", "postgres")).env as Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
+    assert.deepEqual(env.find((e) => e.name === "POSTGRES_PASSWORD")?.valueFrom?.secretKeyRef, { name: "postgres-credentials", key: "POSTGRES_PASSWORD" });
     for (const name of serviceNames.filter((n) => services[n].database)) {
       assert.match(script, new RegExp(`ensure_database ${name} "\\$${name.toUpperCase()}_DB_PASSWORD"`));
-      const password = credentials[`${name.toUpperCase()}_DB_PASSWORD`]!;
-      const url = (find("Secret", `${name}-secrets`)["stringData"] as Record<string, string>).DATABASE_URL!;
-      assert.equal(url, `postgres://${name}:${password}@postgres:5432/${name}`);
+      assert.deepEqual(env.find((e) => e.name === `${name.toUpperCase()}_DB_PASSWORD`)?.valueFrom?.secretKeyRef, { name: `${name}-database`, key: "password" });
     }
     assert.ok(!script.includes("gateway"));
+  });
+
+  it("Kafka and Postgres probe liveness and readiness with different checks", () => {
+    for (const name of ["kafka", "postgres"]) {
+      const c = mainContainer(find("StatefulSet", name));
+      assert.notDeepEqual(c.livenessProbe, c.readinessProbe, name);
+    }
+  });
+});
+
+describe("NetworkPolicies", () => {
+  const policies = ofKind("NetworkPolicy");
+  const byName = (name: string) => policies.find((p) => p.metadata.name === name)!;
+  it("deny everything in the namespace by default, then allow DNS and Istio's control plane", () => {
+    assert.deepEqual(byName("default-deny").spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    assert.match(JSON.stringify(byName("allow-dns").spec), /"port":53/);
+    assert.match(JSON.stringify(byName("allow-istio-control-plane").spec), /"port":15012/);
+  });
+
+  it("let exactly the topology's callers in, and each service out to its callees, database and Kafka", () => {
+    type Rule = { from?: Array<{ podSelector?: { matchLabels: Record<string, string> } }>; to?: Array<{ podSelector?: { matchLabels: Record<string, string> } }>; ports: Array<{ port: number }> };
+    const names = (peers: Rule["from"]) => (peers ?? []).map((p) => p.podSelector?.matchLabels["app.kubernetes.io/name"]).filter(Boolean).sort();
+    for (const name of serviceNames) {
+      const s = spec<{ ingress?: Rule[]; egress?: Rule[] }>(byName(name));
+      assert.deepEqual(names(s.ingress?.[0]?.from), [...callersOf(name)].sort(), `${name} ingress`);
+      const out = (s.egress ?? []).flatMap((r) => names(r.to));
+      const expected = [...services[name].calls, ...(services[name].database ? ["postgres"] : []), ...(services[name].produces.length + services[name].consumes.length > 0 ? ["kafka"] : [])];
+      assert.deepEqual(out.sort(), expected.sort(), `${name} egress`);
+    }
+    assert.match(JSON.stringify(byName("gateway").spec), /"kubernetes.io\/metadata.name":"istio-ingress"/);
   });
 });
 

@@ -22,14 +22,17 @@ export interface PostgresProps {
   readonly namespace: string;
   readonly image: string;
   readonly managedBy: string;
-  /** Superuser password (user `postgres`). */
-  readonly superuserPassword: string;
-  /** Database name -> password of the role of the same name that owns it. */
-  readonly databases: Readonly<Record<string, string>>;
+  /** One login role and database of the same name per entry. */
+  readonly databases: readonly string[];
+  /** The Secret and key holding a database's password (created at install time, never in the synth). */
+  readonly passwordSecret: (database: string) => { name: string; key: string };
   readonly storage?: string;
   readonly maxConnections?: number;
   readonly trustDomain?: string;
 }
+
+/** The Secret with the superuser's password (key POSTGRES_PASSWORD), created at install time. */
+export const postgresCredentialsSecret = "postgres-credentials";
 
 /** Env var carrying a database's password into the init script. */
 export function passwordVariable(database: string): string {
@@ -85,18 +88,20 @@ export class Postgres extends Construct {
       managedBy: props.managedBy,
     });
     const selector = selectorLabels(labels);
-    const databases = Object.keys(props.databases).sort();
+    const databases = [...props.databases].sort();
 
     this.serviceAccount = new kplus.ServiceAccount(this, "service-account", { metadata: { name }, automountToken: false });
 
-    const credentials = new kplus.Secret(this, "credentials", {
-      metadata: { name: "postgres-credentials" },
-      stringData: {
-        POSTGRES_USER: "postgres",
-        POSTGRES_PASSWORD: props.superuserPassword,
-        ...Object.fromEntries(databases.map((db) => [passwordVariable(db), props.databases[db]!])),
-      },
-    });
+    // The passwords come from Secrets made at install time; none is written here.
+    const credentials = kplus.Secret.fromSecretName(this, "credentials", postgresCredentialsSecret);
+    const envVariables: Record<string, kplus.EnvValue> = {
+      POSTGRES_USER: kplus.EnvValue.fromValue("postgres"),
+      POSTGRES_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: credentials, key: "POSTGRES_PASSWORD" }),
+    };
+    for (const db of databases) {
+      const ref = props.passwordSecret(db);
+      envVariables[passwordVariable(db)] = kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, `password-${db}`, ref.name), key: ref.key });
+    }
     const init = new kplus.ConfigMap(this, "init", {
       metadata: { name: "postgres-init" },
       data: { "10-meshmart-databases.sh": initScript(databases) },
@@ -117,7 +122,10 @@ export class Postgres extends Construct {
       ApiObject.of(svc).addJsonPatch(JsonPatch.add("/spec/ports/0/appProtocol", "tcp"));
     }
 
+    // Live: the server accepts connections. Ready: it answers a query (over the local socket,
+    // where the image trusts the postgres user), so a server still recovering is not sent clients.
     const pgIsReady = ["pg_isready", "--host=127.0.0.1", `--port=${postgresPort}`, "--username=postgres"];
+    const answersQuery = ["psql", "--no-password", "--host=/var/run/postgresql", `--port=${postgresPort}`, "--username=postgres", "--dbname=postgres", "--quiet", "--command=SELECT 1"];
     this.statefulSet = new kplus.StatefulSet(this, "statefulset", {
       metadata: { name },
       service: headless,
@@ -139,7 +147,7 @@ export class Postgres extends Construct {
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           args: ["-c", `max_connections=${props.maxConnections ?? 300}`],
           ports: [{ number: postgresPort, name: "tcp-postgres" }],
-          envFrom: [kplus.Env.fromSecret(credentials)],
+          envVariables,
           resources: {
             cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(1000) },
             memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
@@ -157,7 +165,7 @@ export class Postgres extends Construct {
             timeoutSeconds: Duration.seconds(2),
             failureThreshold: 60,
           }),
-          readiness: kplus.Probe.fromCommand(pgIsReady, {
+          readiness: kplus.Probe.fromCommand(answersQuery, {
             periodSeconds: Duration.seconds(5),
             timeoutSeconds: Duration.seconds(2),
             failureThreshold: 2,
@@ -179,7 +187,7 @@ export class Postgres extends Construct {
     container.mount("/tmp", kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }));
     // PostgreSQL 18 images keep the cluster in /var/lib/postgresql/18/docker and refuse a mount at the
     // pre-18 path /var/lib/postgresql/data: the volume goes one level up.
-    finishStatefulStore(this, this.statefulSet, { name, selector, dataPath: "/var/lib/postgresql", storage: props.storage });
+    finishStatefulStore(this, this.statefulSet, { name, headless, selector, ephemeralStorage: { request: "128Mi", limit: "1Gi" }, dataPath: "/var/lib/postgresql", storage: props.storage });
 
     apiObjectFromModel(
       this,

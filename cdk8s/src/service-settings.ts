@@ -13,6 +13,8 @@ export interface ServiceDeploymentSettings {
   readonly cpuLimitMillis: number;
   readonly memoryRequestMebibytes: number;
   readonly memoryLimitMebibytes: number;
+  readonly ephemeralStorageRequestMebibytes: number;
+  readonly ephemeralStorageLimitMebibytes: number;
   /** HPA target: average CPU of the service container, in percent of its request. */
   readonly targetCpuUtilizationPercent: number;
   /** The service's graceful shutdown budget (SHUTDOWN_TIMEOUT_MS). */
@@ -31,6 +33,8 @@ export const defaultServiceDeploymentSettings: ServiceDeploymentSettings = {
   cpuLimitMillis: 500,
   memoryRequestMebibytes: 160,
   memoryLimitMebibytes: 320,
+  ephemeralStorageRequestMebibytes: 128,
+  ephemeralStorageLimitMebibytes: 512,
   targetCpuUtilizationPercent: 70,
   shutdownTimeoutMs: 10_000,
   preStopSeconds: 5,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ofKind, podTemplate, synthOutput, workloads } from "../test/manifests.ts";
-import { defaultPlatformSettings, platformSettings } from "./platform-settings.ts";
+import { testPlatformSettings, testSettings, testSigningKey } from "../test/test-settings.ts";
 import { manifestFileName, sortManifests, synthesize, toYaml } from "./synth.ts";
 import { validateManifest, validationErrors } from "./validate-manifest.ts";
 import { parseAllDocuments } from "yaml";
@@ -65,30 +65,55 @@ describe("synth", () => {
     const kinds = synthOutput().map((m) => m.kind);
     assert.equal(kinds[0], "Namespace");
     assert.ok(kinds.lastIndexOf("ConfigMap") < kinds.indexOf("Deployment"));
-    assert.ok(kinds.lastIndexOf("Secret") < kinds.indexOf("StatefulSet"));
+    assert.ok(kinds.lastIndexOf("ServiceAccount") < kinds.indexOf("StatefulSet"));
+    assert.ok(kinds.lastIndexOf("NetworkPolicy") < kinds.indexOf("Deployment"));
     assert.deepEqual(sortManifests(synthOutput()), synthOutput());
   });
 
   it("is deterministic and its YAML parses back to the same objects", () => {
-    const again = synthesize(defaultPlatformSettings);
+    const again = synthesize(testPlatformSettings);
     assert.deepEqual(again, synthOutput());
     const parsed = parseAllDocuments(toYaml(again)).map((d) => d.toJSON());
     assert.deepEqual(parsed, again);
   });
 
-  it("follows the settings: namespace, images, Kafka replicas, secrets seed", () => {
-    const custom = synthesize(
-      platformSettings({ namespace: "shop", imageRepository: "registry.local/mm", imageTag: "1.2.3", kafka: { replicas: 3 }, secretSeed: "other" }),
-    );
+  it("follows the settings: namespace, images, Kafka replicas", () => {
+    const custom = synthesize(testSettings({ namespace: "shop", imageRepository: "registry.local/mm", imageTag: "1.2.3", kafka: { replicas: 3 } }));
     assert.deepEqual(validationErrors(custom), []);
     const deployment = custom.find((m) => m.kind === "Deployment" && m.metadata.name === "orders")!;
     assert.equal(podTemplate(deployment).spec.containers[0]!.image, "registry.local/mm/orders:1.2.3");
     assert.equal(deployment.metadata.namespace, "shop");
     const kafka = custom.find((m) => m.kind === "StatefulSet" && m.metadata.name === "kafka")!;
     assert.equal((kafka.spec as { replicas: number }).replicas, 3);
-    const secret = (name: string, ms: typeof custom) =>
-      JSON.stringify(ms.find((m) => m.kind === "Secret" && m.metadata.name === name)!["stringData"]);
-    assert.notEqual(secret("orders-secrets", custom), secret("orders-secrets", synthOutput()));
+  });
+
+  it("holds no Secret, no password and no private key", () => {
+    assert.deepEqual(synthOutput().filter((m) => m.kind === "Secret").map((m) => m.metadata.name), []);
+    const text = JSON.stringify(synthOutput());
+    assert.ok(!text.includes(testSigningKey.privateJwk.d!), "the private key must not reach the synth");
+    assert.ok(!/"(k|d)":"/.test(text), "no symmetric or private JWK member anywhere");
+    for (const m of synthOutput()) {
+      for (const c of (m.spec as { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } } })?.template?.spec?.containers ?? []) {
+        for (const e of c.env ?? []) {
+          if (/PASSWORD|SECRET/.test(e.name)) assert.equal(e.value, undefined, `${m.metadata.name}: ${e.name} must come from a Secret`);
+          if (e.name === "DATABASE_URL") assert.match(e.value!, /:\$\(DATABASE_PASSWORD\)@/);
+        }
+      }
+    }
+  });
+
+  it("with external PostgreSQL and Kafka: no StatefulSet, Job or their Services; the services point outside", () => {
+    const external = synthesize(testSettings({ postgres: { external: { host: "198.18.0.1", port: 15434 } }, kafka: { external: { brokers: ["198.18.0.1:19094"] } } }));
+    assert.deepEqual(validationErrors(external), []);
+    assert.deepEqual(external.filter((m) => ["StatefulSet", "Job"].includes(m.kind)), []);
+    assert.ok(!external.some((m) => m.kind === "Service" && ["postgres", "kafka", "postgres-headless", "kafka-headless"].includes(m.metadata.name)));
+    const orders = external.find((m) => m.kind === "Deployment" && m.metadata.name === "orders")!;
+    const env = podTemplate(orders).spec.containers[0]!.env!;
+    assert.equal(env.find((e) => e.name === "DATABASE_URL")?.value, "postgres://orders:$(DATABASE_PASSWORD)@198.18.0.1:15434/orders");
+    const config = external.find((m) => m.kind === "ConfigMap" && m.metadata.name === "orders-config")!;
+    assert.equal((config["data"] as Record<string, string>).KAFKA_BROKERS, "198.18.0.1:19094");
+    const policy = external.find((m) => m.kind === "NetworkPolicy" && m.metadata.name === "orders")!;
+    assert.match(JSON.stringify(policy), /"cidr":"198.18.0.1\/32"/);
   });
 
   it("`npm run synth` (src/main.ts) writes the same objects to the output directory", () => {
@@ -96,7 +121,7 @@ describe("synth", () => {
     const result = spawnSync(process.execPath, ["--import", "tsx", "cdk8s/src/main.ts", "--out", out], {
       cwd: repoRoot,
       encoding: "utf8",
-      env: { ...process.env, MESHMART_NAMESPACE: "", IMAGE_TAG: "", IMAGE_REPOSITORY: "", MESHMART_SECRET_SEED: "", KAFKA_REPLICAS: "" },
+      env: { ...process.env, MESHMART_NAMESPACE: "", IMAGE_TAG: "", IMAGE_REPOSITORY: "", KAFKA_REPLICAS: "", EXTERNAL_POSTGRES: "", EXTERNAL_KAFKA: "", MESHMART_JWKS: testSigningKey.jwks },
     });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /synth: \d+ objects for namespace meshmart/);

@@ -27,6 +27,7 @@ const kindOrder = [
   "AuthorizationPolicy",
   "RequestAuthentication",
   "DestinationRule",
+  "NetworkPolicy",
   "Service",
   "StatefulSet",
   "Deployment",

@@ -14,6 +14,7 @@ import * as istioSecurityV1 from "@kubernetes-models/istio/security.istio.io/v1"
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
 import * as batchV1 from "kubernetes-models/batch/v1";
+import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as policyV1 from "kubernetes-models/policy/v1";
 import * as coreV1 from "kubernetes-models/v1";
 
@@ -27,6 +28,7 @@ const modules: Record<string, Record<string, unknown>> = {
   "apps/v1": appsV1,
   "batch/v1": batchV1,
   "policy/v1": policyV1,
+  "networking.k8s.io/v1": networkingV1,
   "autoscaling/v2": autoscalingV2,
   "networking.istio.io/v1": istioNetworkingV1,
   "security.istio.io/v1": istioSecurityV1,

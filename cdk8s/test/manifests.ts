@@ -1,6 +1,6 @@
 // Test support: the default synth, and small typed queries over it.
 
-import { defaultPlatformSettings } from "../src/platform-settings.ts";
+import { testPlatformSettings } from "./test-settings.ts";
 import { synthesize, type Manifest } from "../src/synth.ts";
 
 export type { Manifest };
@@ -51,7 +51,7 @@ let cached: Manifest[] | undefined;
 
 /** The default synth (what `make synth` writes), computed once per test file. */
 export function synthOutput(): Manifest[] {
-  cached ??= synthesize(defaultPlatformSettings);
+  cached ??= synthesize(testPlatformSettings);
   return cached;
 }
 

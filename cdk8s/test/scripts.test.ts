@@ -69,7 +69,7 @@ describe("shell scripts", () => {
 
   it("are all found (deploy, undeploy, port-forward, images, lib, tools)", () => {
     const names = scripts.map((s) => s.slice(repoRoot.length + 1));
-    for (const expected of ["scripts/deploy.sh", "scripts/undeploy.sh", "scripts/port-forward.sh", "scripts/images.sh", "scripts/lib/common.sh", "scripts/tools/ensure-shellcheck.sh", "scripts/tools/ensure-helm.sh"]) {
+    for (const expected of ["scripts/deploy.sh", "scripts/undeploy.sh", "scripts/port-forward.sh", "scripts/images.sh", "scripts/lib/common.sh", "scripts/tools/ensure-shellcheck.sh", "scripts/tools/ensure-tool.sh", "scripts/tools/ensure-packages.sh", "scripts/images/node-base.sh"]) {
       assert.ok(names.includes(expected), expected);
     }
   });

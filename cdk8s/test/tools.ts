@@ -1,5 +1,6 @@
-// Test support: external tools (shellcheck, helm) through the repository's
-// ensure scripts, which install them when missing. A test that cannot get its
+// Test support: external tools (shellcheck, helm, kubectl, istioctl,
+// kube-score) through the repository's ensure scripts, which install or build
+// them when missing. A test that cannot get its
 // tool skips with the reason spelled out, never silently.
 
 import { spawnSync } from "node:child_process";
@@ -16,17 +17,25 @@ export interface Tool {
 
 const cache = new Map<string, Tool>();
 
-/** Runs scripts/tools/ensure-<name>.sh (idempotent) and returns the tool's path, or why it is missing. */
-export function ensureTool(name: "helm" | "shellcheck", timeoutMs = 15 * 60_000): Tool {
+export type ToolName = "shellcheck" | "helm" | "kubectl" | "istioctl" | "kube-score";
+
+/**
+ * Makes sure a tool is there and returns its path, or why it is missing:
+ * shellcheck from Debian (scripts/tools/ensure-shellcheck.sh), the others
+ * built from the Go module proxy and cached (scripts/tools/ensure-tool.sh).
+ */
+export function ensureTool(name: ToolName, timeoutMs = 30 * 60_000): Tool {
   const cached = cache.get(name);
   if (cached) return cached;
-  const script = join(repoRoot, "scripts", "tools", `ensure-${name}.sh`);
-  const result = spawnSync("bash", [script], { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs });
+  const [script, args] =
+    name === "shellcheck" ? [join(repoRoot, "scripts", "tools", "ensure-shellcheck.sh"), []] : [join(repoRoot, "scripts", "tools", "ensure-tool.sh"), [name]];
+  // stderr (the build's progress) goes to the test's output as it happens.
+  const result = spawnSync("bash", [script, ...args], { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "inherit"] });
   const path = result.stdout.trim().split("\n").at(-1);
   const tool: Tool =
     result.status === 0 && path
       ? { path }
-      : { reason: `SKIPPED LOUDLY: ${name} is unavailable (${script} exited ${result.status ?? result.signal}): ${result.stderr.trim()}` };
+      : { reason: `SKIPPED LOUDLY: ${name} is unavailable (${script} exited ${result.status ?? result.signal}; its reason is printed above)` };
   if (tool.reason) console.warn(`\n*** ${tool.reason}\n`);
   cache.set(name, tool);
   return tool;

@@ -6,7 +6,6 @@ export * from "./destination-rule.ts";
 export * from "./duration.ts";
 export * from "./host.ts";
 export * from "./ingress.ts";
-export * from "./jwks.ts";
 export * from "./mesh-options.ts";
 export * from "./mesh-policy.ts";
 export * from "./peer-authentication.ts";

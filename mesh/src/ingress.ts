@@ -3,8 +3,9 @@
 // receives to the gateway service, and JWT validation at the ingress.
 //
 // JWT: a RequestAuthentication on the ingress gateway pods checks any bearer
-// token against the inline JWKS (the HS256 key the gateway service also holds
-// as JWT_SECRET), issuer and audience; a request with an invalid or expired
+// token against the inline JWKS (the token issuer's public keys, which the
+// gateway service also holds as JWT_JWKS), issuer and audience; a request
+// with an invalid or expired
 // token is rejected with 401 at the edge. A request without a token passes:
 // which routes need a signed-in user is the gateway service's decision, and it
 // still verifies the token itself (`forwardOriginalToken` keeps the header).
@@ -16,7 +17,6 @@ import { RequestAuthentication } from "@kubernetes-models/istio/security.istio.i
 import { services } from "@meshmart/platform/topology";
 import { seconds } from "./duration.ts";
 import { serviceHost } from "./host.ts";
-import { hmacJwks } from "./jwks.ts";
 import type { MeshOptions } from "./mesh-options.ts";
 
 export const ingressVirtualServiceName = "gateway-ingress";
@@ -63,7 +63,7 @@ export function ingressRequestAuthentication(options: MeshOptions): RequestAuthe
         {
           issuer: jwt.issuer,
           audiences: [jwt.audience],
-          jwks: hmacJwks(jwt.secret, jwt.keyId),
+          jwks: jwt.jwks,
           fromHeaders: [{ name: "Authorization", prefix: "Bearer " }],
           forwardOriginalToken: true,
         },

@@ -51,9 +51,12 @@ export interface IngressOptions {
 export interface JwtOptions {
   readonly issuer: string;
   readonly audience: string;
-  /** HS256 shared secret (also given to the gateway service as JWT_SECRET). */
-  readonly secret: string;
-  readonly keyId: string;
+  /**
+   * The token issuer's public keys as a JSON Web Key Set (also given to the
+   * gateway service as JWT_JWKS). Public keys only: whoever can read the
+   * RequestAuthentication must not be able to sign tokens with it.
+   */
+  readonly jwks: string;
 }
 
 export interface MeshOptions {
@@ -110,8 +113,8 @@ export const defaultMeshOptions: MeshOptions = {
   jwt: {
     issuer: "meshmart",
     audience: "meshmart-api",
-    secret: "meshmart-dev-only-jwt-secret-change-me",
-    keyId: "meshmart-dev",
+    // No usable default: the issuer's key pair is made per installation (cdk8s/src/token-signing-key.ts).
+    jwks: '{"keys":[]}',
   },
 };
 

@@ -9,6 +9,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/prom
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { infrastructureVersions } from "../../services/platform/src/topology.ts";
 import { withFileLock } from "./file-lock.ts";
 import { kafkaClasspath, log4jConfig, requireJava } from "./kafka-artifacts.ts";
 import { serverProperties } from "./kafka-config.ts";
@@ -19,11 +20,12 @@ import { defaultPorts, portFromEnv } from "./ports.ts";
 import { commandLine, isPortOpen, isProcessAlive, signal, tail, waitForExit } from "./processes.ts";
 
 /**
- * The newest 3.9 release. kafkajs 2.2.4 speaks only old protocol versions,
- * which Kafka 4.0 removed (KIP-896): 3.9 is the last release line that still
- * serves them, and it runs ZooKeeper-free in KRaft mode.
+ * The newest 3.9 release, the same the cluster's apache/kafka image runs.
+ * kafkajs 2.2.4 speaks only old protocol versions, which Kafka 4.0 removed
+ * (KIP-896): 3.9 is the last release line that still serves them, and it runs
+ * ZooKeeper-free in KRaft mode.
  */
-export const kafkaVersion = "3.9.2";
+export const kafkaVersion: string = infrastructureVersions.kafka;
 
 export interface KafkaHandle {
   brokers: string[]; // e.g. ["127.0.0.1:9092"]

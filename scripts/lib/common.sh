@@ -7,7 +7,7 @@ MESHMART_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export MESHMART_ROOT
 DRY_RUN="${DRY_RUN:-0}"
 
-# Tools the scripts install themselves (helm from scripts/tools/ensure-helm.sh) live here.
+# Tools the scripts install themselves (built by scripts/tools/ensure-tool.sh) live here.
 MESHMART_LOCAL_BIN="${MESHMART_LOCAL_BIN:-$MESHMART_ROOT/.local/bin}"
 if [[ -d "$MESHMART_LOCAL_BIN" ]]; then
   PATH="$MESHMART_LOCAL_BIN:$PATH"

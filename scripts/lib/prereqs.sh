@@ -6,7 +6,7 @@ prereq_hint() {
     docker) printf 'install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, and start it' ;;
     kind) printf 'go install sigs.k8s.io/kind@v0.33.0 (or https://kind.sigs.k8s.io/docs/user/quick-start/#installation)' ;;
     kubectl) printf 'https://kubernetes.io/docs/tasks/tools/ (a client within one minor version of the cluster)' ;;
-    helm) printf 'bash scripts/tools/ensure-helm.sh (builds Helm 3 with Go into .local/bin) or https://helm.sh/docs/intro/install/' ;;
+    helm) printf 'bash scripts/tools/ensure-tool.sh helm (builds Helm 3 with Go into .local/bin) or https://helm.sh/docs/intro/install/' ;;
     npm | node) printf 'the project pins Node 24: run "make install" (needs npm from any Node >= 20)' ;;
     *) printf 'install %s' "$1" ;;
   esac

@@ -27,6 +27,8 @@ export interface KindTargetOptions {
   namespace: string;
   gatewayUrl: string;
   portOffset: number;
+  /** The installation's token key pair (.local/keys/<name>/): `make deploy` names it after the context. */
+  keyName?: string;
 }
 
 /** The Kafka StatefulSet of cdk8s/src/kafka.ts. */
@@ -71,7 +73,7 @@ export class KindTarget implements Target {
   readonly dryRun: boolean;
   private raw: KubeOps | undefined;
   private forwards: ServiceForwards | undefined;
-  private tokenFor: ((subject: string) => string) | undefined;
+  private tokenFor: ((subject: string) => Promise<string>) | undefined;
 
   constructor(private readonly options: KindTargetOptions) {
     this.dryRun = options.dryRun;
@@ -89,7 +91,7 @@ export class KindTarget implements Target {
     if (missing.length > 0) throw new Error(`not deployed in ${namespace}: ${missing.join(", ")} (run \`make deploy\`)`);
     this.forwards = await openServiceForwards({ ops: this.raw, offset: this.options.portOffset, dryRun: this.dryRun, log });
     if (this.dryRun) {
-      log(`would check ${this.options.gatewayUrl}/healthz and sign tokens with cdk8s/src/dev-token.ts (MESHMART_SECRET_SEED)`);
+      log(`would check ${this.options.gatewayUrl}/healthz and sign tokens with cdk8s/src/dev-token.ts (key pair ${this.options.keyName ?? "default"})`);
       return;
     }
     const health = await fetch(`${this.options.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
@@ -98,7 +100,7 @@ export class KindTarget implements Target {
     );
     if (health !== 200) throw new Error(`the gateway at ${this.options.gatewayUrl} does not answer /healthz (${health}); is the kind ingress up, or pass --gateway`);
     const { devToken } = await import("../../../cdk8s/src/dev-token.ts");
-    this.tokenFor = (subject) => devToken(subject, 3_600);
+    this.tokenFor = (subject) => devToken({ subject, ttlSeconds: 3_600, keyName: this.options.keyName });
   }
 
   async close(log: StepLog): Promise<void> {
@@ -126,7 +128,7 @@ class KindSession implements Session {
     private readonly options: KindTargetOptions,
     private readonly dryRun: boolean,
     private readonly log: StepLog,
-    private readonly tokenFor: ((subject: string) => string) | undefined,
+    private readonly tokenFor: ((subject: string) => Promise<string>) | undefined,
   ) {
     this.gatewayUrl = options.gatewayUrl;
   }

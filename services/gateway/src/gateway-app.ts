@@ -8,7 +8,7 @@ import { accessLog, type AccessLogState } from "./access-log.ts";
 import { authenticate, missingToken } from "./authentication.ts";
 import { createBackends } from "./backends.ts";
 import type { gatewayConfig } from "./gateway-config.ts";
-import { createTokenVerifier } from "./jwt.ts";
+import { createTokenVerifier, jwtSettings } from "./jwt.ts";
 import { Problem, problemBody, problemContentType } from "./problem.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { Router } from "./router.ts";
@@ -21,7 +21,7 @@ export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): 
   app.maxIpsCount = 1;
 
   const router = new Router(gatewayRoutes(createBackends(runtime, config.BACKEND_TIMEOUT_MS)));
-  const verify = createTokenVerifier({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  const verify = createTokenVerifier(jwtSettings(config));
   const limiter =
     config.RATE_LIMIT_RPS > 0 ? new RateLimiter({ ratePerSecond: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST }) : undefined;
   if (!limiter) logger.warn("rate limiting is off (RATE_LIMIT_RPS=0)");

@@ -1,7 +1,8 @@
 // The gateway's settings beyond the platform's (PORT, LOG_LEVEL, ...). The
 // token command (issue-token.ts) reads the same JWT ones, so a token it
 // issues is one the gateway accepts.
-import { int, secret, str } from "@meshmart/platform";
+import { int, optionalSecret, setting, str } from "@meshmart/platform";
+import { parseJwks, type PublicKeySet } from "./jwt.ts";
 
 /** HS256 wants a key at least as long as its 256-bit hash. */
 export const minSecretLength = 32;
@@ -13,8 +14,18 @@ export const minSecretLength = 32;
 export const devJwtSecret = "meshmart-dev-only-secret-not-for-production-use";
 
 export const jwtConfig = {
-  /** HS256 signing key shared by the gateway and whoever issues tokens; at least 32 characters. */
-  JWT_SECRET: secret(minSecretLength),
+  /**
+   * HS256 signing key shared by the gateway and whoever issues tokens; at
+   * least 32 characters. For local runs; set JWT_JWKS instead in a cluster.
+   */
+  JWT_SECRET: optionalSecret(minSecretLength),
+  /**
+   * The token issuer's public keys (a JSON Web Key Set): tokens signed with
+   * the matching private keys (ES256, RS256 or EdDSA) are accepted, and the
+   * gateway holds nothing that could sign one. Exactly one of JWT_SECRET and
+   * JWT_JWKS must be set.
+   */
+  JWT_JWKS: setting<PublicKeySet | undefined>(parseJwks, () => undefined),
   /** Expected `iss` claim. */
   JWT_ISSUER: str("meshmart"),
   /** Expected `aud` claim. */

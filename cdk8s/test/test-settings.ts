@@ -1,0 +1,13 @@
+// Test support: platform settings with a token issuer key made for this test
+// process (never written anywhere), so that tests never depend on a key in .local/.
+import { defaultPlatformSettings, platformSettings, type PlatformProps, type PlatformSettings } from "../src/platform-settings.ts";
+import { generateSigningKey, type SigningKey } from "../src/token-signing-key.ts";
+
+export const testSigningKey: SigningKey = generateSigningKey();
+
+/** The default settings (what `make synth` uses), with the test key's public set. */
+export const testPlatformSettings: PlatformSettings = { ...defaultPlatformSettings, jwt: { ...defaultPlatformSettings.jwt, jwks: testSigningKey.jwks } };
+
+export function testSettings(props: Omit<PlatformProps, "jwt"> & { jwt?: Partial<PlatformProps["jwt"]> } = {}): PlatformSettings {
+  return platformSettings({ ...props, jwt: { jwks: testSigningKey.jwks, ...props.jwt } });
+}
