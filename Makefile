@@ -51,16 +51,16 @@ infra-down: install ## Stop local Postgres and Kafka
 	$(NPM) run infra -- down
 
 .PHONY: token
-token: install ## Print a dev JWT for the gateway (ARGS="--sub <customer> --ttl 1h")
+token: install ## Print a dev JWT for the gateway (ARGS="--sub <customer> --ttl 1h"; --context <ctx> for a deployed cluster)
 	@$(NPM) exec -- tsx scripts/token.ts $(ARGS)
 
 .PHONY: demo
-demo: install ## Place a batch of orders through the gateway (make dev must run), wait for rest, print outcomes, verify
+demo: install ## Place a batch of orders through the gateway (make dev, or ARGS="--context <ctx>"), wait for rest, print outcomes, verify
 	$(NPM) exec -- tsx services/loadgen/src/demo.ts $(ARGS)
 
 .PHONY: verify
-verify: install ## Check the five invariants of DESIGN.md against the running system (exit 1 on any failure)
-	$(NPM) exec -- tsx services/loadgen/src/verify.ts
+verify: install ## Check the five invariants against the running system (make dev, or ARGS="--context <ctx>"; exit 1 on any failure)
+	$(NPM) exec -- tsx services/loadgen/src/verify.ts $(ARGS)
 
 .PHONY: bench
 bench: bench-events ## Run every benchmark (prints numbers; not part of make test)
@@ -88,12 +88,24 @@ chart: install ## Regenerate the Helm chart charts/meshmart from the synth
 	$(NPM) run chart -w @meshmart/cdk8s
 
 .PHONY: images
-images: install ## Build every service image with docker (ARGS="--load" also loads them into kind; --dry-run)
+images: install ## Build every service image (docker, else podman; ARGS="--load kind|containerd|registry"; --dry-run)
 	bash scripts/images.sh $(ARGS)
 
 .PHONY: deploy
-deploy: install ## Create the kind cluster, install Istio, build+load images, apply, wait (ARGS=--dry-run prints the plan)
+deploy: install ## Deploy: a kind cluster by default, ARGS="--context <ctx>" for an existing one (--dry-run prints the plan)
 	bash scripts/deploy.sh $(ARGS)
+
+.PHONY: cluster-up
+cluster-up: install ## Start a single-node Kubernetes of real processes here (context meshmart-local; needs root)
+	$(NPM) exec -- tsx scripts/cluster/main.ts up $(ARGS)
+
+.PHONY: cluster-down
+cluster-down: install ## Stop the local cluster and remove everything it made (also after a crash)
+	$(NPM) exec -- tsx scripts/cluster/main.ts down $(ARGS)
+
+.PHONY: cluster-status
+cluster-status: install ## Show what the local cluster runs
+	$(NPM) exec -- tsx scripts/cluster/main.ts status $(ARGS)
 
 .PHONY: port-forward
 port-forward: install ## Forward the gateway to localhost:9080 (ARGS="--service catalog" or --all; --dry-run)

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Builds the image of every service (or of the services named) from the
-# repository's Dockerfile; with --load, also loads them into the kind cluster.
+# repository's Dockerfile, with docker when a Docker engine answers, else with
+# podman (on a locally built Node base image when no registry can be reached;
+# see scripts/lib/images.sh). With --load, also gets them to a cluster's nodes.
 #
-# usage: scripts/images.sh [--dry-run] [--load] [SERVICE...]
-# environment: IMAGE_REPOSITORY (meshmart), IMAGE_TAG (dev), CLUSTER_NAME (meshmart), DRY_RUN=1
+# usage: scripts/images.sh [--dry-run] [--load [kind|containerd|registry]] [SERVICE...]
+#   --load            kind (default): kind load into cluster CLUSTER_NAME;
+#                     containerd: import into the local cluster (make cluster-up);
+#                     registry: push to IMAGE_REPOSITORY
+# environment: IMAGE_REPOSITORY (meshmart), IMAGE_TAG (dev), CLUSTER_NAME (meshmart), IMAGE_BUILDER,
+#              NODE_IMAGE, BUILD_CA_BUNDLE, DRY_RUN=1
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -16,27 +22,38 @@ source "$MESHMART_ROOT/scripts/lib/prereqs.sh"
 # shellcheck source=lib/images.sh
 source "$MESHMART_ROOT/scripts/lib/images.sh"
 
-load=0
+load=""
 requested=()
 parse_common_flags "$@"
-for arg in "${REMAINING_ARGS[@]+"${REMAINING_ARGS[@]}"}"; do
-  case "$arg" in
-    --load) load=1 ;;
+set -- "${REMAINING_ARGS[@]+"${REMAINING_ARGS[@]}"}"
+while (($# > 0)); do
+  case "$1" in
+    --load)
+      load=kind
+      if [[ $# -ge 2 && "$2" =~ ^(kind|containerd|registry)$ ]]; then
+        load="$2"
+        shift
+      fi
+      ;;
     -h | --help)
       print_usage "${BASH_SOURCE[0]}"
       exit 0
       ;;
-    -*) die "unknown flag: $arg" ;;
-    *) requested+=("$arg") ;;
+    -*) die "unknown flag: $1" ;;
+    *) requested+=("$1") ;;
   esac
+  shift
 done
 
-needed=(docker)
-((load)) && needed+=(kind)
-log "prerequisites"
-if ! check_prereqs "${needed[@]}"; then
-  is_dry_run || die "install the missing tools above"
-  note "dry run: continuing"
+needed=()
+[[ "$load" == kind ]] && needed+=(kind)
+[[ "$load" == containerd ]] && needed+=(ctr)
+if ((${#needed[@]} > 0)); then
+  log "prerequisites"
+  if ! check_prereqs "${needed[@]}"; then
+    is_dry_run || die "install the missing tools above"
+    note "dry run: continuing"
+  fi
 fi
 
 mapfile -t known < <(service_names)
@@ -47,9 +64,9 @@ for service in "${requested[@]}"; do
   printf '%s\n' "${known[@]}" | grep -qx "$service" || die "unknown service '$service' (known: ${known[*]})"
 done
 
-log "build ${#requested[@]} images ($IMAGE_REPOSITORY/<service>:$IMAGE_TAG)"
+log "build ${#requested[@]} images ($(image_ref '<service>'))"
 build_images "${requested[@]}"
-if ((load)); then
-  log "load them into kind cluster '$CLUSTER_NAME'"
-  load_images "${requested[@]}"
+if [[ -n "$load" ]]; then
+  log "get them to the nodes ($load)"
+  load_images "$load" "${requested[@]}"
 fi

@@ -43,6 +43,8 @@ export interface ExternalValues {
 export interface ChartValues {
   namespace: string;
   createNamespace: boolean;
+  /** Seed the catalog's demo products and their stock. */
+  demoData: boolean;
   image: { repository: string; tag: string };
   istio: { ingressNamespace: string };
   jwt: { jwks: string };
@@ -53,6 +55,7 @@ export interface ChartValues {
 export const defaultChartValues: ChartValues = {
   namespace: defaultPlatformSettings.namespace,
   createNamespace: true,
+  demoData: true,
   image: { repository: defaultPlatformSettings.imageRepository, tag: defaultPlatformSettings.imageTag },
   istio: { ingressNamespace: defaultPlatformSettings.ingress.namespace },
   jwt: { jwks: "" },
@@ -78,6 +81,7 @@ export const placeholders: readonly Placeholder[] = [
   { sentinel: "mmtag0sentinel", expression: "{{ .Values.image.tag }}", value: (v) => v.image.tag },
   { sentinel: "mmingress0sentinel", expression: "{{ .Values.istio.ingressNamespace }}", value: (v) => v.istio.ingressNamespace },
   { sentinel: "mmmanagedby0sentinel", expression: "{{ .Release.Service }}", value: () => "Helm" },
+  { sentinel: "mmdemo0sentinel", expression: "{{ .Values.demoData }}", value: (v) => String(v.demoData) },
   { sentinel: "mmjwks0sentinel", expression: requiredJwks, value: (v) => JSON.stringify(v.jwt.jwks), replacesQuotedScalar: true },
   { sentinel: "mmpghost0sentinel", expression: "{{ .Values.postgres.external.host }}", value: (v) => v.postgres.external.host ?? "" },
   { sentinel: "mmpgcidr0sentinel", expression: "{{ .Values.postgres.external.cidr }}", value: (v) => v.postgres.external.cidr },
@@ -121,6 +125,7 @@ export function sentinelSettings(variant: Variant = variants[0]): PlatformSettin
     imageTag: s("mmtag0"),
     ingress: { ...defaultPlatformSettings.ingress, namespace: s("mmingress0") },
     managedBy: s("mmmanagedby0"),
+    demoData: s("mmdemo0") as unknown as boolean,
     jwt: { ...defaultPlatformSettings.jwt, jwks: s("mmjwks0") },
     postgres: { ...defaultPlatformSettings.postgres, ...(pg === "pg-external" ? { external: { host: s("mmpghost0"), port: 54329, cidr: s("mmpgcidr0") } } : {}) },
     kafka: { ...defaultPlatformSettings.kafka, ...(kafka === "kafka-external" ? { external: { brokers: [s("mmkafkabrokers0")], cidr: s("mmkafkacidr0") } } : {}) },
@@ -213,10 +218,11 @@ function valuesSchema(): object {
     $schema: "https://json-schema.org/draft-07/schema#",
     type: "object",
     additionalProperties: false,
-    required: ["namespace", "createNamespace", "image", "istio", "jwt", "postgres", "kafka"],
+    required: ["namespace", "createNamespace", "demoData", "image", "istio", "jwt", "postgres", "kafka"],
     properties: {
       namespace: { ...dnsLabel, maxLength: 40 },
       createNamespace: { type: "boolean" },
+      demoData: { type: "boolean" },
       image: {
         type: "object",
         additionalProperties: false,

@@ -144,6 +144,8 @@ export class MeshmartChart extends Chart {
         // Kubernetes expands $(DATABASE_PASSWORD) from the variable above: the URL never holds the password itself.
         containerEnv.DATABASE_URL = `postgres://${name}:$(DATABASE_PASSWORD)@${postgresHost}:${postgresServicePort}/${name}`;
       }
+      if (name === "catalog") env.CATALOG_SEED = String(settings.demoData);
+      if (name === "inventory") env.INVENTORY_SEED = String(settings.demoData);
       if (name === "gateway") {
         env.JWT_ISSUER = mesh.jwt.issuer;
         env.JWT_AUDIENCE = mesh.jwt.audience;

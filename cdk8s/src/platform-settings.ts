@@ -42,6 +42,8 @@ export interface PlatformSettings {
   readonly imagePullPolicy: "IfNotPresent" | "Always" | "Never";
   /** Value of app.kubernetes.io/managed-by. */
   readonly managedBy: string;
+  /** Seed the catalog's demo products and their stock (what `make demo` orders); for development clusters. */
+  readonly demoData: boolean;
   readonly kafka: {
     readonly replicas: number;
     readonly partitions: number;
@@ -80,6 +82,7 @@ export const defaultPlatformSettings: Omit<PlatformSettings, "jwt"> & { jwt: Omi
   imageTag: "dev",
   imagePullPolicy: "IfNotPresent",
   managedBy: "cdk8s",
+  demoData: true,
   kafka: { replicas: 1, partitions: 3, storage: "2Gi", image: images.kafka },
   postgres: { storage: "2Gi", image: images.postgres, maxConnections: 300 },
   ingress: defaultMeshOptions.ingress,
@@ -128,7 +131,7 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
 
 /**
  * Overrides from the environment: MESHMART_NAMESPACE, IMAGE_REPOSITORY,
- * IMAGE_TAG, IMAGE_PULL_POLICY, KAFKA_REPLICAS, EXTERNAL_POSTGRES
+ * IMAGE_TAG, IMAGE_PULL_POLICY, KAFKA_REPLICAS, MESHMART_DEMO_DATA (true|false), EXTERNAL_POSTGRES
  * (host:port), EXTERNAL_KAFKA (host:port,...), and the token issuer's public
  * keys: MESHMART_JWKS (the set itself), else the key pair of
  * MESHMART_KEY_NAME (default "default") under .local/keys/, created when
@@ -145,6 +148,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformS
   if (pullPolicy !== undefined && !["IfNotPresent", "Always", "Never"].includes(pullPolicy)) {
     throw new Error(`IMAGE_PULL_POLICY must be IfNotPresent, Always or Never, got ${JSON.stringify(pullPolicy)}`);
   }
+  const demoData = pick("MESHMART_DEMO_DATA");
+  if (demoData !== undefined && !["true", "false"].includes(demoData)) throw new Error(`MESHMART_DEMO_DATA must be true or false, got ${JSON.stringify(demoData)}`);
   const externalPostgres = pick("EXTERNAL_POSTGRES");
   const externalKafka = pick("EXTERNAL_KAFKA");
   const namespace = pick("MESHMART_NAMESPACE");
@@ -155,6 +160,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformS
     ...(namespace ? { namespace } : {}),
     ...(imageRepository ? { imageRepository } : {}),
     ...(imageTag ? { imageTag } : {}),
+    ...(demoData ? { demoData: demoData === "true" } : {}),
     ...(pullPolicy ? { imagePullPolicy: pullPolicy as PlatformSettings["imagePullPolicy"] } : {}),
     kafka: {
       ...(replicas ? { replicas } : {}),

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { withFileLock } from "../infra/file-lock.ts";
 import { display } from "../infra/paths.ts";
 import { isProcessAlive } from "../infra/processes.ts";
+import { stopClusterExternals } from "./cluster-externals.ts";
 import { clusterPaths, nodeAddress, type ClusterProfile } from "./cluster-profiles.ts";
 import { controlPlaneTools, startControlPlane, writeClusterFiles, type ControlPlane } from "./control-plane.ts";
 import { recordHostState, removeKubeChains, restoreHostState, unmountBelow } from "./host-state.ts";
@@ -251,6 +252,7 @@ async function teardown(profile: ClusterProfile, log: (line: string) => void): P
   for (const record of await readRecords(paths.pids)) await stopRecord(record, paths.pids);
 
   if (profile.realNode) {
+    await stopClusterExternals(log);
     for (const dir of [paths.kubeletRoot, paths.containerdState, paths.containerdRoot, path.dirname(paths.containerdSocket), path.dirname(paths.containerdRoot)]) {
       const unmounted = await unmountBelow(dir);
       if (unmounted.length > 0) log(`unmounted ${unmounted.length} mounts below ${dir}`);
@@ -268,7 +270,7 @@ async function teardown(profile: ClusterProfile, log: (line: string) => void): P
       const chains = await removeKubeChains();
       if (chains.length > 0) log(`removed ${chains.length} KUBE-* iptables chains`);
     }
-    for (const change of await restoreHostState(path.join(profile.stateDir, "host-state.json"))) log(`restored ${change}`);
+    for (const change of await restoreHostState(path.join(profile.stateDir, "host-state.json"))) log(change);
     if (await removeFromUserKubeconfig(profile.context)) log(`removed context ${profile.context} from ${userKubeconfigPath()}`);
   }
   await rm(profile.stateDir, { recursive: true, force: true });

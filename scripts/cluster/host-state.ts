@@ -4,7 +4,8 @@
 // whatever their configuration says, iptables chains and the pod bridge.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 
 const execFileAsync = promisify(execFile);
@@ -55,6 +56,7 @@ export async function recordHostState(file: string): Promise<HostState> {
     }
   }
   const state: HostState = { sysctls, existingPaths: implicitHostPaths.filter((p) => existsSync(p)), recordedAt: new Date().toISOString() };
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify(state, null, 2) + "\n");
   return state;
 }
@@ -69,7 +71,7 @@ export async function restoreHostState(file: string): Promise<string[]> {
       const now = (await readFile(`/proc/sys/${key}`, "utf8")).trim();
       if (now !== value) {
         await writeFile(`/proc/sys/${key}`, value);
-        changed.push(`${key.replaceAll("/", ".")} ${now} -> ${value}`);
+        changed.push(`restored ${key.replaceAll("/", ".")} ${now} -> ${value}`);
       }
     } catch (err) {
       changed.push(`${key.replaceAll("/", ".")}: could not restore (${(err as Error).message})`);

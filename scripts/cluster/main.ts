@@ -5,13 +5,19 @@
 import { parseArgs } from "node:util";
 import { display } from "../infra/paths.ts";
 import { clusterProfiles, nodeAddress, type ClusterProfileName } from "./cluster-profiles.ts";
+import { startClusterExternals } from "./cluster-externals.ts";
+import { clusterPaths } from "./cluster-profiles.ts";
 import { AlreadyRunning, clusterDown, clusterState, clusterUp } from "./cluster.ts";
 
-const usage = `usage: tsx scripts/cluster/main.ts <up|down|status> [--profile local|apiserver-test]
+const usage = `usage: tsx scripts/cluster/main.ts <command> [--profile local|apiserver-test]
 
-  up      start the cluster (refused, changing nothing, while it runs)
-  down    stop every process it started and remove what it made (also after a crash)
-  status  what runs
+  up          start the cluster (refused, changing nothing, while it runs)
+  down        stop every process it started and remove what it made (also after a crash)
+  status      what runs
+  externals   start PostgreSQL and Kafka for the local cluster on its node address (reused
+              when running) and print EXTERNAL_POSTGRES, EXTERNAL_POSTGRES_ADMIN_URL and
+              EXTERNAL_KAFKA as shell assignments (make deploy uses them)
+  containerd  print the address of the local node's containerd (for image imports)
 
 The local profile needs root and Debian's containerd, runc, CNI plugins,
 iptables, conntrack and socat (installed when missing); the Kubernetes
@@ -48,6 +54,17 @@ State and logs: ${display(profile.stateDir)} (logs/), admin kubeconfig ${display
     }
     case "down":
       await clusterDown(profile);
+      break;
+    case "externals": {
+      if ((await clusterState(profile)).state !== "running") throw new Error(`the ${profile.context} cluster is not running (make cluster-up)`);
+      const externals = await startClusterExternals(profile, (line) => console.error(`[externals] ${line}`));
+      console.log(`EXTERNAL_POSTGRES=${externals.postgres}`);
+      console.log(`EXTERNAL_POSTGRES_ADMIN_URL=${externals.postgresAdminUrl}`);
+      console.log(`EXTERNAL_KAFKA=${externals.kafka}`);
+      break;
+    }
+    case "containerd":
+      console.log(clusterPaths(profile).containerdSocket);
       break;
     case "status": {
       const state = await clusterState(profile);

@@ -208,7 +208,7 @@ export function dnsObjects(profile: ClusterProfile): object[] {
       metadata: {
         name: "kube-dns-node",
         namespace: "kube-system",
-        labels: { "kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "meshmart.local/cluster-scripts" },
+        labels: { "kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "meshmart-cluster-scripts" },
       },
       addressType: "IPv4",
       endpoints: [{ addresses: [nodeAddress(profile)], conditions: { ready: true } }],

@@ -1,21 +1,23 @@
 // server.properties of the local single-node KRaft broker: broker and
-// controller in one JVM, bound to 127.0.0.1, sized for a laptop and tuned so
+// controller in one JVM, bound to 127.0.0.1 (or the address given), sized for a laptop and tuned so
 // a fresh broker is usable at once (no rebalance delay, one partition for the
 // internal topics).
 
 export interface KafkaConfig {
+  /** Client listener's address, also advertised (the controller stays on 127.0.0.1). */
+  host?: string;
   port: number;
   controllerPort: number;
   dataDir: string;
 }
 
-export function serverProperties({ port, controllerPort, dataDir }: KafkaConfig): string {
+export function serverProperties({ host = "127.0.0.1", port, controllerPort, dataDir }: KafkaConfig): string {
   const settings: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": 1,
     "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    "advertised.listeners": `PLAINTEXT://${host}:${port}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
     "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",

@@ -47,6 +47,11 @@ export interface StartKafkaOptions {
    * tests that stop and start their broker without disturbing anyone else.
    */
   own?: boolean;
+  /**
+   * The address the broker listens on and advertises (default 127.0.0.1): the
+   * local cluster's node address, so that its pods reach the broker too.
+   */
+  host?: string;
 }
 
 export type KafkaStatus =
@@ -72,11 +77,11 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
   }
 
   const port = opts.port ?? portFromEnv("MESHMART_KAFKA_PORT") ?? defaultPorts(opts.profile).kafka;
-  const broker = new LocalBroker(opts.profile, port, !opts.detached, log);
+  const broker = new LocalBroker(opts.profile, port, !opts.detached, log, opts.host ?? "127.0.0.1");
   await broker.ensureRunning();
   return {
     get brokers() {
-      return [`127.0.0.1:${broker.port}`];
+      return [`${broker.host}:${broker.port}`];
     },
     external: false,
     stop: async () => {
@@ -101,7 +106,7 @@ export async function kafkaStatus(opts: { profile: string }): Promise<KafkaStatu
   const files = kafkaFiles(opts.profile);
   const state = await readState(files);
   if (!state || !(await isOurBroker(files, state.pid))) return { state: "stopped", dataDir: display(files.dir) };
-  const brokers = [`127.0.0.1:${state.port}`];
+  const brokers = [`${state.host ?? "127.0.0.1"}:${state.port}`];
   const ready = await probeKafka(brokers).then(() => true, () => false);
   return { state: "running", brokers, pid: state.pid, ready, dataDir: display(files.dir), logFile: display(files.logFile) };
 }
@@ -139,6 +144,8 @@ function kafkaFiles(profile: string): KafkaFiles {
  */
 interface BrokerState {
   pid: number;
+  /** Where it listens and what it advertises; absent in older files: 127.0.0.1. */
+  host?: string;
   port: number;
   controllerPort: number;
   state: "running" | "stopping";
@@ -174,6 +181,7 @@ class LocalBroker {
     public port: number,
     private owned: boolean,
     readonly log: (line: string) => void,
+    public host = "127.0.0.1",
   ) {
     this.files = kafkaFiles(profile);
   }
@@ -186,6 +194,7 @@ class LocalBroker {
         const note = running.port === this.port ? "" : ` (it listens on ${running.port}, not ${this.port})`;
         this.log(`Kafka already running for profile ${this.profile}: reusing pid ${running.pid}${note}`);
         this.port = running.port;
+        this.host = running.host ?? "127.0.0.1";
         if (!this.started) this.owned = false;
       } else {
         await this.launch();
@@ -230,7 +239,7 @@ class LocalBroker {
       await rm(this.files.stateFile, { force: true });
       return undefined;
     }
-    const brokers = [`127.0.0.1:${state.port}`];
+    const brokers = [`${state.host ?? "127.0.0.1"}:${state.port}`];
     const outcome = await waitForKafka(brokers, { timeoutMs: readyTimeoutMs, deep: true, alive: () => isProcessAlive(state.pid) }).catch(
       (err: Error) => {
         throw new Error(`${err.message}; the broker is pid ${state.pid}, see ${display(this.files.logFile)}`);
@@ -243,7 +252,7 @@ class LocalBroker {
     const { files } = this;
     const controllerPort = this.port + 1;
     for (const p of [this.port, controllerPort]) {
-      if (await isPortOpen(p)) {
+      if (await isPortOpen(p, this.host)) {
         throw new Error(
           `port ${p} is already in use by something other than the Kafka of profile ${this.profile}; ` +
             `stop it or choose other ports with MESHMART_KAFKA_PORT (the controller takes the next port)`,
@@ -254,7 +263,7 @@ class LocalBroker {
     const classpath = await kafkaClasspath(kafkaVersion, this.log);
     const started = Date.now();
     await mkdir(files.dir, { recursive: true });
-    await writeFile(files.properties, serverProperties({ port: this.port, controllerPort, dataDir: files.dataDir }));
+    await writeFile(files.properties, serverProperties({ host: this.host, port: this.port, controllerPort, dataDir: files.dataDir }));
     const fresh = !existsSync(path.join(files.dataDir, "meta.properties"));
     if (fresh) await this.formatStorage(classpath);
 
@@ -270,7 +279,7 @@ class LocalBroker {
     child.unref();
     const pid = child.pid;
     if (pid === undefined) throw new Error("could not start java");
-    const state: BrokerState = { pid, port: this.port, controllerPort, state: "running" };
+    const state: BrokerState = { pid, host: this.host, port: this.port, controllerPort, state: "running" };
     await writeFile(files.stateFile, JSON.stringify(state));
     if (this.owned) {
       adopt(pid, () => {
@@ -281,7 +290,7 @@ class LocalBroker {
 
     let outcome: "ready" | "exited";
     try {
-      outcome = await waitForKafka([`127.0.0.1:${this.port}`], { timeoutMs: readyTimeoutMs, deep: true, alive: () => isProcessAlive(pid) });
+      outcome = await waitForKafka([`${this.host}:${this.port}`], { timeoutMs: readyTimeoutMs, deep: true, alive: () => isProcessAlive(pid) });
     } catch (err) {
       signal(pid, "SIGKILL");
       release(pid);
@@ -295,7 +304,7 @@ class LocalBroker {
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     this.log(
-      `Kafka ${kafkaVersion} ready on 127.0.0.1:${this.port} (pid ${pid}, ${fresh ? "formatted and " : ""}started in ${seconds}s, ` +
+      `Kafka ${kafkaVersion} ready on ${this.host}:${this.port} (pid ${pid}, ${fresh ? "formatted and " : ""}started in ${seconds}s, ` +
         `log ${display(files.logFile)})`,
     );
   }

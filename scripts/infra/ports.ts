@@ -13,6 +13,8 @@ export interface ProfilePorts {
 const known: Record<string, { postgres: number; kafka: number }> = {
   dev: { postgres: 15432, kafka: 9092 },
   test: { postgres: 15433, kafka: 19092 },
+  // PostgreSQL and Kafka of the local cluster (outside it, on its node address).
+  "local-cluster": { postgres: 15434, kafka: 19094 },
 };
 
 export function defaultPorts(profile: string): ProfilePorts {

@@ -30,6 +30,11 @@ export interface StartPostgresOptions {
   log?: (line: string) => void;
   /** Leave the server running when this process exits (`make infra-up`). */
   detached?: boolean;
+  /**
+   * Also listen on this address and accept password logins from this network
+   * (the local cluster's node address and pod network), except the superuser's.
+   */
+  alsoListen?: { address: string; cidr: string };
 }
 
 export type PostgresStatus =
@@ -62,7 +67,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       log(`PostgreSQL already running for profile ${opts.profile}: reusing pid ${running.pid}${note}`);
       return { ...running, owned: false };
     }
-    return { ...(await launch(files, opts.profile, port, log)), owned: !opts.detached };
+    return { ...(await launch(files, opts.profile, port, log, opts.alsoListen)), owned: !opts.detached };
   });
 
   let stopped = false;
@@ -209,7 +214,13 @@ async function findRunning(files: PostgresFiles, waitMs = readyTimeoutMs): Promi
   }
 }
 
-async function launch(files: PostgresFiles, profile: string, port: number, log: (line: string) => void): Promise<RunningServer> {
+async function launch(
+  files: PostgresFiles,
+  profile: string,
+  port: number,
+  log: (line: string) => void,
+  alsoListen?: StartPostgresOptions["alsoListen"],
+): Promise<RunningServer> {
   if (await isPortOpen(port)) {
     throw new Error(
       `port ${port} is already in use by something other than the PostgreSQL of profile ${profile}; ` +
@@ -228,7 +239,7 @@ async function launch(files: PostgresFiles, profile: string, port: number, log: 
   // nothing listens. Wait that out.
   const bindDeadline = Date.now() + bindRetryMs;
   for (let attempt = 1; ; attempt++) {
-    const outcome = await runUntilReady(bin.postgres, files, profile, port, owner);
+    const outcome = await runUntilReady(bin.postgres, files, profile, port, owner, alsoListen);
     if (typeof outcome === "number") {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       log(`PostgreSQL ready on 127.0.0.1:${port} (pid ${outcome}, ${fresh ? "initialised and " : ""}started in ${seconds}s, log ${display(files.logFile)})`);
@@ -254,14 +265,33 @@ async function runUntilReady(
   profile: string,
   port: number,
   owner: Owner | undefined,
+  alsoListen?: StartPostgresOptions["alsoListen"],
 ): Promise<number | "exited" | "timeout"> {
+  const network: string[] = [];
+  if (alsoListen) {
+    // initdb's own rules, plus logins from the pod network, where the superuser may not log in.
+    const hba = path.join(files.dataDir, "pg_hba.meshmart.conf");
+    await writeFile(
+      hba,
+      [
+        "# Written by scripts/infra/postgres.ts at every start (alsoListen).",
+        "host all all 127.0.0.1/32 scram-sha-256",
+        `host all ${user} ${alsoListen.cidr} reject`,
+        `host all all ${alsoListen.cidr} scram-sha-256`,
+        "",
+      ].join("\n"),
+    );
+    if (owner) await chown(hba, owner.uid, owner.gid);
+    network.push("-c", `hba_file=${hba}`);
+  }
   const logFd = await open(files.logFile, "a");
   const child = spawn(
     postgres,
     [
       "-D", files.dataDir,
       "-p", String(port),
-      "-c", "listen_addresses=127.0.0.1",
+      "-c", `listen_addresses=${["127.0.0.1", ...(alsoListen ? [alsoListen.address] : [])].join(",")}`,
+      ...network,
       "-c", "unix_socket_directories=", // TCP only: no socket dir to own or clean up
       "-c", "max_connections=200", // every service's pool plus the tests
       // The test cluster is disposable: skip the fsyncs. Safe against process

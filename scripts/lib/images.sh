@@ -1,19 +1,124 @@
 # shellcheck shell=bash
-# Building the service images and loading them into kind.
+# Building the service images and getting them into a cluster.
+#
+# Builder: docker when a Docker engine answers, otherwise podman (Debian's
+# package, installed when missing and running as root). Base image: the
+# Dockerfile's NODE_IMAGE (node:24 slim) when it can be pulled; where no
+# registry can be reached, one built locally by scripts/images/node-base.sh
+# (Debian bookworm by debootstrap plus the project's pinned Node 24, with the
+# official image's contract). Behind a TLS-inspecting proxy the build needs the
+# CA bundle that trusts it: it is passed as a build secret (never a layer),
+# from BUILD_CA_BUNDLE, else NODE_EXTRA_CA_CERTS, else the system bundle.
 
-# build_images SERVICE...: one `docker build` per service, from the repository's Dockerfile.
-build_images() {
-  local service
-  for service in "$@"; do
-    run docker build --file "$MESHMART_ROOT/Dockerfile" --build-arg "SERVICE=$service" \
-      --tag "$(service_image "$service")" "$MESHMART_ROOT"
+OFFICIAL_NODE_IMAGE="${OFFICIAL_NODE_IMAGE:-docker.io/library/node:24.21.0-slim}"
+
+# The image reference to build and load: a bare repository means Docker Hub,
+# spelled out so that podman and containerd agree on the name.
+image_ref() {
+  local repo="$IMAGE_REPOSITORY" first="${IMAGE_REPOSITORY%%/*}"
+  if [[ "$repo" != */* || ("$first" != *.* && "$first" != *:* && "$first" != localhost) ]]; then
+    repo="docker.io/$repo"
+  fi
+  printf '%s/%s:%s' "$repo" "$1" "$IMAGE_TAG"
+}
+
+# Sets IMAGE_BUILDER to docker or podman.
+detect_builder() {
+  if [[ -n "${IMAGE_BUILDER:-}" ]]; then return 0; fi
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    IMAGE_BUILDER=docker
+  else
+    if ! command -v podman >/dev/null 2>&1; then
+      note "no Docker engine answers; using podman (installing it)"
+      is_dry_run || bash "$MESHMART_ROOT/scripts/tools/ensure-packages.sh" images >&2 || die "no image builder: start Docker, or install podman"
+    fi
+    IMAGE_BUILDER=podman
+    # Settings that fit small VMs too (ulimits, runc, cgroupfs); see the file.
+    export CONTAINERS_CONF="${CONTAINERS_CONF:-$MESHMART_ROOT/scripts/images/containers.conf}"
+  fi
+  export IMAGE_BUILDER
+}
+
+# Prints the base image to build FROM.
+node_base_image() {
+  if [[ -n "${NODE_IMAGE:-}" ]]; then
+    printf '%s' "$NODE_IMAGE"
+  elif [[ "$IMAGE_BUILDER" == docker ]] || podman image exists "$OFFICIAL_NODE_IMAGE" 2>/dev/null ||
+    curl -s -o /dev/null --max-time 5 https://registry-1.docker.io/v2/; then
+    printf '%s' "$OFFICIAL_NODE_IMAGE"
+  else
+    note "no container registry can be reached: building the Node base image locally (scripts/images/node-base.sh)" >&2
+    if is_dry_run; then
+      printf 'localhost/meshmart/node-base:<node version>-bookworm'
+    else
+      IMAGE_BUILDER="$IMAGE_BUILDER" bash "$MESHMART_ROOT/scripts/images/node-base.sh" || die "could not build the local Node base image"
+    fi
+  fi
+}
+
+# The CA bundle to pass to the build, if any.
+build_ca_bundle() {
+  local candidate
+  for candidate in "${BUILD_CA_BUNDLE:-}" "${NODE_EXTRA_CA_CERTS:-}" /etc/ssl/certs/ca-certificates.crt; do
+    if [[ -n "$candidate" && -s "$candidate" ]]; then
+      printf '%s' "$candidate"
+      return 0
+    fi
   done
 }
 
-# load_images SERVICE...: copies each image into the kind cluster's node(s).
-load_images() {
-  local service
+# build_images SERVICE...: one build per service, from the repository's Dockerfile.
+build_images() {
+  detect_builder
+  local base ca service args=()
+  base="$(node_base_image)"
+  ca="$(build_ca_bundle)"
+  [[ -n "$ca" ]] && args+=(--secret "id=ca-bundle,src=$ca")
+  note "builder $IMAGE_BUILDER, base image $base${ca:+, CA bundle $ca as a build secret}"
   for service in "$@"; do
-    run kind load docker-image "$(service_image "$service")" --name "$CLUSTER_NAME"
+    run env DOCKER_BUILDKIT=1 "$IMAGE_BUILDER" build --file "$MESHMART_ROOT/Dockerfile" --build-arg "SERVICE=$service" \
+      --build-arg "NODE_IMAGE=$base" "${args[@]}" --tag "$(image_ref "$service")" "$MESHMART_ROOT"
   done
+}
+
+# load_images TARGET SERVICE...: gets the images to where the cluster's nodes find them.
+#   kind        kind load (docker-image, or image-archive from podman)
+#   containerd  import into the local cluster's containerd (make cluster-up)
+#   registry    push to IMAGE_REPOSITORY's registry
+#   none        the cluster pulls them itself
+load_images() {
+  local target="$1" service archive socket
+  shift
+  detect_builder
+  case "$target" in
+    kind)
+      for service in "$@"; do
+        if [[ "$IMAGE_BUILDER" == docker ]]; then
+          run kind load docker-image "$(image_ref "$service")" --name "$CLUSTER_NAME"
+        else
+          archive="$(mktemp "${TMPDIR:-/tmp}/meshmart-image.XXXXXX.tar")"
+          run podman save --quiet --output "$archive" "$(image_ref "$service")"
+          run kind load image-archive "$archive" --name "$CLUSTER_NAME"
+          rm -f "$archive"
+        fi
+      done
+      ;;
+    containerd)
+      socket="$(cd "$MESHMART_ROOT" && npm exec --silent --no -- tsx scripts/cluster/main.ts containerd)"
+      for service in "$@"; do
+        if is_dry_run; then
+          run "$IMAGE_BUILDER" save "$(image_ref "$service")" "|" ctr --address "$socket" --namespace k8s.io images import -
+        else
+          printf '+ %s save %s | ctr --address %s --namespace k8s.io images import -\n' "$IMAGE_BUILDER" "$(image_ref "$service")" "$socket"
+          "$IMAGE_BUILDER" save "$(image_ref "$service")" | ctr --address "$socket" --namespace k8s.io images import - >/dev/null ||
+            die "could not import $(image_ref "$service") into the local cluster's containerd"
+        fi
+      done
+      ;;
+    registry)
+      for service in "$@"; do run "$IMAGE_BUILDER" push "$(image_ref "$service")"; done
+      ;;
+    none) note "images are not loaded: the cluster pulls $(image_ref '<service>')" ;;
+    *) die "unknown image target '$target' (kind, containerd, registry, none)" ;;
+  esac
 }

@@ -7,7 +7,11 @@ KUBE_CONTEXT="${KUBE_CONTEXT:-kind-$CLUSTER_NAME}"
 MESHMART_NAMESPACE="${MESHMART_NAMESPACE:-meshmart}"
 IMAGE_REPOSITORY="${IMAGE_REPOSITORY:-meshmart}"
 IMAGE_TAG="${IMAGE_TAG:-dev}"
-ISTIO_VERSION="${ISTIO_VERSION:-1.29.2}"
+# The Istio release of the charts installed on kind: the same as the istioctl built by
+# scripts/tools/ensure-tool.sh (versions.sh), whose CRDs other clusters get.
+# shellcheck source=scripts/tools/versions.sh
+source "$MESHMART_ROOT/scripts/tools/versions.sh"
+ISTIO_VERSION="${ISTIO_VERSION:-$ISTIO_LABEL}"
 ISTIO_REPO_URL="${ISTIO_REPO_URL:-https://istio-release.storage.googleapis.com/charts}"
 ISTIO_NAMESPACE="${ISTIO_NAMESPACE:-istio-system}"
 INGRESS_NAMESPACE="${INGRESS_NAMESPACE:-istio-ingress}"

@@ -13,10 +13,10 @@ import { serviceNames, services, type ServiceName } from "@meshmart/platform/top
 import { meshOptions } from "../mesh-options.ts";
 import { rpcPath, serviceVirtualService } from "../virtual-service.ts";
 import { createSystemClients } from "../../../services/loadgen/src/system-clients.ts";
-import { openServiceForwards, type ServiceForwards } from "./cluster-port-forward.ts";
-import { consumerGroupsCommand, countFaultAborts, verifyOnCluster } from "./cluster-verify.ts";
+import { openServiceForwards, type ServiceForwards } from "../../../services/loadgen/src/cluster/cluster-port-forward.ts";
+import { consumerGroupsCommand, countFaultAborts, verifyOnCluster } from "../../../services/loadgen/src/cluster/cluster-verify.ts";
 import { dryRunOps } from "./kube-dry-run.ts";
-import { CallLog, clientNodeOps, loggedOps, type EnvVar, type JsonPatch, type KubeOps, type WorkloadStatus } from "./kube-ops.ts";
+import { CallLog, clientNodeOps, loggedOps, type EnvVar, type JsonPatch, type KubeOps, type WorkloadStatus } from "../../../services/loadgen/src/cluster/kube-ops.ts";
 import { readOrderOutcomes } from "./order-outcomes.ts";
 import type { Fault, ScenarioDefinition } from "./scenario-definitions.ts";
 import type { Injected, Session, StepLog, Target } from "./target.ts";

@@ -6,7 +6,7 @@
 import { serviceNames, services } from "@meshmart/platform/topology";
 import { meshOptions } from "../index.ts";
 import { serviceVirtualService } from "../virtual-service.ts";
-import type { DeploymentView, JsonPatch, KubeOps, PodInfo, WorkloadStatus } from "./kube-ops.ts";
+import type { DeploymentView, JsonPatch, KubeOps, PodInfo, WorkloadStatus } from "../../../services/loadgen/src/cluster/kube-ops.ts";
 
 type Json = Record<string, unknown> | unknown[];
 
@@ -122,6 +122,7 @@ export function dryRunOps(namespace: string): KubeOps {
       kafkaReplicas = replicas;
       scalePods("kafka", replicas);
     },
+    readConfigMap: async () => ({ KAFKA_BROKERS: "kafka:9092" }),
     getVirtualService: async () => ({ resourceVersion: virtualService.metadata.resourceVersion, http: structuredClone(virtualService.spec.http) }),
     patchVirtualService: async (_name, patch) => {
       virtualService = applyJsonPatch(virtualService, patch);

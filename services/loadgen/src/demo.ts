@@ -1,37 +1,56 @@
-// `make demo` (with `make dev` running): places a batch of orders through the
-// gateway — some for more units than stock holds, and payments declines a
-// share of the rest — waits for rest, prints the outcome counts, and runs the
-// invariant checker over everything placed so far.
+// `make demo`: places a batch of orders through the gateway — some for more
+// units than stock holds, and payments declines a share of the rest — waits
+// for rest, prints the outcome counts, and runs the invariant checker over
+// everything placed so far. Against `make dev` by default; with --context
+// <ctx>, against the platform deployed there (reached by port-forwards).
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
+import { serviceNames } from "@meshmart/platform/topology";
 import { CancelReason, OrderStatus } from "@meshmart/proto/orders/v1/orders_pb";
 import { issueToken } from "../../gateway/src/jwt.ts";
 import { devJwt } from "../../../scripts/stack/dev-env.ts";
+import { connectToCluster } from "./cluster/cluster-connection.ts";
 import { GatewayShopper } from "./gateway-shopper.ts";
 import type { AcceptedOrder } from "./invariants.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { createSystemClients, localUrl } from "./system-clients.ts";
-import { readHistory, verify } from "./verify.ts";
+import { historyFileFor, readHistory, verify } from "./verify.ts";
 
 const { values } = parseArgs({
-  options: { orders: { type: "string", default: "60" }, concurrency: { type: "string", default: "6" } },
+  options: {
+    orders: { type: "string", default: "60" },
+    concurrency: { type: "string", default: "6" },
+    context: { type: "string" },
+    namespace: { type: "string", default: "meshmart" },
+  },
 });
 const total = Number(values.orders);
 const concurrency = Number(values.concurrency);
-const historyFile = process.env.MESHMART_HISTORY ?? ".local/dev/history.json";
-const gateway = localUrl("gateway");
-
+if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
+  console.error("demo: --orders and --concurrency must be whole numbers >= 1");
+  process.exit(2);
+}
+const historyFile = historyFileFor(values.context);
+const cluster = values.context
+  ? await connectToCluster({ context: values.context, namespace: values.namespace, log: (line) => console.log(`  ${line}`) }).catch((err: Error) => {
+      console.error(`demo: cannot reach the platform on context ${values.context}: ${err.message}`);
+      process.exit(2);
+    })
+  : undefined;
+const gateway = cluster?.urls.gateway ?? localUrl("gateway");
 const settings = { secret: devJwt.JWT_SECRET, issuer: devJwt.JWT_ISSUER, audience: devJwt.JWT_AUDIENCE };
+const tokenFor = (customerId: string) => (cluster ? cluster.token(customerId) : issueToken(settings, { subject: customerId, ttl: "1h" }));
+
 const customers = await Promise.all(
   Array.from({ length: 5 }, async () => {
     const customerId = randomUUID();
-    return { customerId, shopper: new GatewayShopper(gateway, await issueToken(settings, { subject: customerId, ttl: "1h" })) };
+    return { customerId, shopper: new GatewayShopper(gateway, await tokenFor(customerId)) };
   }),
 );
 const products = await customers[0]!.shopper.listProductIds().catch((err: Error) => {
-  console.error(`demo: cannot reach the gateway at ${gateway} (${err.message}). Is \`make dev\` running?`);
+  console.error(`demo: cannot reach the gateway at ${gateway} (${err.message}). ${cluster ? "Is the platform deployed there?" : "Is `make dev` running?"}`);
   process.exit(2);
 });
 const scarce = products.find((p) => p.sku === "CHAIR-ERGO") ?? products[0]!;
@@ -64,20 +83,20 @@ const history = [...(await readHistory(historyFile)), ...accepted];
 await mkdir(path.dirname(historyFile), { recursive: true });
 await writeFile(historyFile, JSON.stringify({ accepted: history }, null, 1));
 
-const verdict = await verify({
-  brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
-  topicPrefix: process.env.KAFKA_TOPIC_PREFIX,
-  accepted: history,
-  log: (line) => console.log(line),
-});
+const log = (line: string) => console.log(line);
+const verdict = cluster
+  ? await cluster.verify(history)
+  : await verify({ brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","), topicPrefix: process.env.KAFKA_TOPIC_PREFIX, accepted: history, log });
 
+const clients = createSystemClients(cluster ? Object.fromEntries(serviceNames.map((n) => [`${n.toUpperCase()}_URL`, cluster.urls[n]])) : process.env);
 const mine = new Set(accepted.map((a) => a.orderId));
 const outcomes = new Map<string, number>();
-for (const { order } of (await readSnapshot(createSystemClients())).orders) {
+for (const { order } of (await readSnapshot(clients)).orders) {
   if (!order || !mine.has(order.id)) continue;
   const label = order.status === OrderStatus.CANCELLED ? `CANCELLED (${CancelReason[order.cancelReason]})` : OrderStatus[order.status];
   outcomes.set(label, (outcomes.get(label) ?? 0) + 1);
 }
+await cluster?.close();
 console.log("\noutcomes of this batch:");
 for (const [label, n] of [...outcomes].sort()) console.log(`  ${label.padEnd(32)} ${n}`);
 console.log(verdict.pass ? "\ndemo: every invariant holds." : "\ndemo: invariants FAILED (see above).");

@@ -2,6 +2,9 @@
 // through its RPCs, checks the five invariants, prints each with pass or fail
 // and the offending ids, and exits non-zero on any failure.
 import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { connectToCluster } from "./cluster/cluster-connection.ts";
 import { checkInvariants, type AcceptedOrder, type InvariantResult } from "./invariants.ts";
 import { waitForRest, type RestProbeOptions } from "./rest.ts";
 import { readSnapshot } from "./snapshot.ts";
@@ -57,20 +60,38 @@ export async function readHistory(path: string): Promise<AcceptedOrder[]> {
   }
 }
 
+/** Where `make demo` keeps the orders it placed: per kube context, or for `make dev`. */
+export function historyFileFor(context: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MESHMART_HISTORY) return env.MESHMART_HISTORY;
+  return context ? path.join(".local", "history", `${context.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`) : ".local/dev/history.json";
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const env = process.env;
-  const history = env.MESHMART_HISTORY ?? ".local/dev/history.json";
-  const verdict = await verify({
-    brokers: (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
-    topicPrefix: env.KAFKA_TOPIC_PREFIX,
-    restTimeoutMs: Number(env.VERIFY_TIMEOUT_MS ?? 120_000),
-    accepted: await readHistory(history),
-    log: (line) => console.log(line),
-  }).catch((err: Error) => {
-    console.error(`verify: cannot read the system: ${err.message}`);
-    console.error("is it running? start it with `make dev`.");
-    process.exit(2);
-  });
+  const { values } = parseArgs({ options: { context: { type: "string" }, namespace: { type: "string", default: "meshmart" } } });
+  const history = await readHistory(historyFileFor(values.context));
+  const restTimeoutMs = Number(env.VERIFY_TIMEOUT_MS ?? 120_000);
+  const log = (line: string) => console.log(line);
+  const verdict = values.context
+    ? await connectToCluster({ context: values.context, namespace: values.namespace, log })
+        .then(async (cluster) => {
+          try {
+            return await cluster.verify(history, restTimeoutMs);
+          } finally {
+            await cluster.close();
+          }
+        })
+        .catch((err: Error) => {
+          console.error(`verify: cannot read the platform on context ${values.context}: ${err.message}`);
+          process.exit(2);
+        })
+    : await verify({ brokers: (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","), topicPrefix: env.KAFKA_TOPIC_PREFIX, restTimeoutMs, accepted: history, log }).catch(
+        (err: Error) => {
+          console.error(`verify: cannot read the system: ${err.message}`);
+          console.error("is it running? start it with `make dev`.");
+          process.exit(2);
+        },
+      );
   console.log(verdict.pass ? "\nverify: every invariant holds." : "\nverify: FAILED.");
   process.exit(verdict.pass ? 0 : 1);
 }

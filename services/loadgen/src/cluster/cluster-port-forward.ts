@@ -45,13 +45,16 @@ export async function openServiceForwards(options: {
   offset: number;
   dryRun: boolean;
   log: (line: string) => void;
+  /** Default: every service but the gateway (kind reaches it through the ingress). */
+  services?: readonly ServiceName[];
 }): Promise<ServiceForwards> {
   const { ops, offset, log } = options;
+  const forwarded = options.services ?? forwardedServices;
   const urls = Object.fromEntries(
     (Object.keys(services) as ServiceName[]).map((name) => [name, `http://127.0.0.1:${forwardPort(name, offset)}`]),
   ) as Record<ServiceName, string>;
   if (options.dryRun) {
-    for (const name of forwardedServices) {
+    for (const name of forwarded) {
       log(`would listen on 127.0.0.1:${forwardPort(name, offset)} and forward each connection with PortForward.portForward(${ops.namespace}, <a Ready ${name} pod>, [8080]) (or use a running \`make port-forward ARGS=--all\`)`);
     }
     return { urls, close: async () => {} };
@@ -62,7 +65,7 @@ export async function openServiceForwards(options: {
     for (const socket of sockets) socket.destroy();
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   };
-  for (const name of forwardedServices) {
+  for (const name of forwarded) {
     const port = forwardPort(name, offset);
     let cached: { at: number; pods: PodInfo[] } | undefined;
     const readyPod = async (): Promise<string> => {

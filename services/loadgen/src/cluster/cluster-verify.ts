@@ -8,11 +8,11 @@
 // their audit RPCs (via the port-forwards), and checkInvariants().
 import { setTimeout as sleep } from "node:timers/promises";
 import { serviceNames, services, type ServiceName } from "@meshmart/platform/topology";
-import { checkInvariants, type AcceptedOrder } from "../../../services/loadgen/src/invariants.ts";
-import { metricValue, type RestReading } from "../../../services/loadgen/src/rest.ts";
-import { readSnapshot } from "../../../services/loadgen/src/snapshot.ts";
-import { createSystemClients } from "../../../services/loadgen/src/system-clients.ts";
-import type { Verdict } from "../../../services/loadgen/src/verify.ts";
+import { checkInvariants, type AcceptedOrder } from "../invariants.ts";
+import { metricValue, type RestReading } from "../rest.ts";
+import { readSnapshot } from "../snapshot.ts";
+import { createSystemClients } from "../system-clients.ts";
+import type { Verdict } from "../verify.ts";
 import type { KubeOps } from "./kube-ops.ts";
 
 const producers = serviceNames.filter((name) => services[name].database && services[name].produces.length > 0);

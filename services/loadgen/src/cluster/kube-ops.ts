@@ -57,6 +57,7 @@ export interface KubeOps {
   readStatefulSet(name: string): Promise<WorkloadStatus>;
   readStatefulSetScale(name: string): Promise<number>;
   patchStatefulSetScale(name: string, replicas: number): Promise<void>;
+  readConfigMap(name: string): Promise<Record<string, string>>;
   getVirtualService(name: string): Promise<VirtualServiceView>;
   patchVirtualService(name: string, patch: JsonPatch): Promise<void>;
   /** Runs a command in a container; resolves with its stdout, rejects when it fails. */
@@ -93,6 +94,8 @@ export function describeCall(op: keyof KubeOps, namespace: string, args: unknown
       return `AppsV1Api.readNamespacedStatefulSetScale ${json({ name: a, namespace })}`;
     case "patchStatefulSetScale":
       return `AppsV1Api.patchNamespacedStatefulSetScale ${json({ name: a, namespace, body: scalePatch(b as number) })} (JSON patch)`;
+    case "readConfigMap":
+      return `CoreV1Api.readNamespacedConfigMap ${json({ name: a, namespace })}`;
     case "getVirtualService":
       return `CustomObjectsApi.getNamespacedCustomObject ${json({ ...istio, namespace, name: a })}`;
     case "patchVirtualService":
@@ -147,6 +150,7 @@ export function loggedOps(inner: KubeOps, calls: CallLog): KubeOps {
     readStatefulSet: wrap("readStatefulSet") as KubeOps["readStatefulSet"],
     readStatefulSetScale: wrap("readStatefulSetScale") as KubeOps["readStatefulSetScale"],
     patchStatefulSetScale: wrap("patchStatefulSetScale") as KubeOps["patchStatefulSetScale"],
+    readConfigMap: wrap("readConfigMap") as KubeOps["readConfigMap"],
     getVirtualService: wrap("getVirtualService") as KubeOps["getVirtualService"],
     patchVirtualService: wrap("patchVirtualService") as KubeOps["patchVirtualService"],
     exec: wrap("exec") as KubeOps["exec"],
@@ -252,6 +256,7 @@ export function clientNodeOps(namespace: string, kubeconfig?: k8s.KubeConfig): K
       call("patchNamespacedStatefulSetScale", async () => {
         await apps.patchNamespacedStatefulSetScale({ name, namespace, body: scalePatch(replicas) });
       }),
+    readConfigMap: (name) => call("readNamespacedConfigMap", async () => (await core.readNamespacedConfigMap({ name, namespace })).data ?? {}),
     getVirtualService: (name) =>
       call("getNamespacedCustomObject", async () => {
         const vs = (await custom.getNamespacedCustomObject({ ...istio, namespace, name })) as {
