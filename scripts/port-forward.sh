@@ -4,7 +4,8 @@
 # services to localhost:<1000 + their local port>, e.g. catalog on 9081), prints
 # example calls, and keeps the forwards open until Ctrl-C.
 #
-# usage: scripts/port-forward.sh [--dry-run] [--service NAME]... [--all]
+# usage: scripts/port-forward.sh [--dry-run] [--context NAME] [--service NAME]... [--all]
+#   --context NAME  the cluster's kubeconfig context (default kind-meshmart)
 #   --service NAME  also forward this service (repeatable)
 #   --all           forward every service
 # environment: CLUSTER_NAME / KUBE_CONTEXT, MESHMART_NAMESPACE, PORT_FORWARD_OFFSET (1000), DRY_RUN=1
@@ -40,6 +41,11 @@ while (($# > 0)); do
     --all)
       mapfile -t selected < <(service_names)
       shift
+      ;;
+    --context)
+      [[ $# -ge 2 && -n "$2" ]] || die "--context needs a name"
+      KUBE_CONTEXT="$2"
+      shift 2
       ;;
     -h | --help)
       print_usage "${BASH_SOURCE[0]}"
@@ -79,7 +85,7 @@ cat <<EOF_CALLS
       curl -i http://localhost:$gateway_port/healthz
       curl -i http://localhost:$gateway_port/readyz
       curl -s http://localhost:$gateway_port/api/v1/products
-      TOKEN=\$(npx tsx cdk8s/src/dev-token.ts customer-1)
+      TOKEN=\$(make -s token ARGS="--context $KUBE_CONTEXT")
       curl -s -H "Authorization: Bearer \$TOKEN" http://localhost:$gateway_port/api/v1/orders
 EOF_CALLS
 for service in "${selected[@]}"; do

@@ -3,8 +3,10 @@
 # Removes meshmart from kind. By default deletes the whole kind cluster (the
 # platform, Istio, the images loaded into it, the Postgres and Kafka volumes).
 # With --keep-cluster, removes only the platform and Istio and keeps the cluster.
+# With --context NAME (a cluster `make deploy ARGS="--context NAME"` used),
+# removes the platform's namespace and leaves the cluster and Istio alone.
 #
-# usage: scripts/undeploy.sh [--dry-run] [--keep-cluster]
+# usage: scripts/undeploy.sh [--dry-run] [--keep-cluster] [--context NAME]
 # environment: CLUSTER_NAME / KUBE_CONTEXT, MESHMART_NAMESPACE, DRY_RUN=1
 set -euo pipefail
 
@@ -15,11 +17,19 @@ source "$MESHMART_ROOT/scripts/lib/settings.sh"
 # shellcheck source=lib/prereqs.sh
 source "$MESHMART_ROOT/scripts/lib/prereqs.sh"
 
-keep_cluster=0
+keep_cluster=0 context=""
 parse_common_flags "$@"
-for arg in "${REMAINING_ARGS[@]+"${REMAINING_ARGS[@]}"}"; do
+set -- "${REMAINING_ARGS[@]+"${REMAINING_ARGS[@]}"}"
+while (($# > 0)); do
+  arg="$1"
+  shift
   case "$arg" in
     --keep-cluster) keep_cluster=1 ;;
+    --context)
+      [[ $# -ge 1 && -n "$1" ]] || die "--context needs a name"
+      context="$1"
+      shift
+      ;;
     -h | --help)
       print_usage "${BASH_SOURCE[0]}"
       exit 0
@@ -27,6 +37,13 @@ for arg in "${REMAINING_ARGS[@]+"${REMAINING_ARGS[@]}"}"; do
     *) die "unknown argument: $arg (see --help)" ;;
   esac
 done
+
+if [[ -n "$context" ]]; then
+  log "remove meshmart (namespace $MESHMART_NAMESPACE) from context $context; the cluster stays"
+  run kubectl --context "$context" delete namespace "$MESHMART_NAMESPACE" --ignore-not-found --wait=true
+  if is_dry_run; then printf '\nDRY RUN complete: nothing was removed.\n'; fi
+  exit 0
+fi
 
 if ((keep_cluster)); then
   needed=(kubectl helm)

@@ -14,9 +14,9 @@ import { isProcessAlive } from "../infra/processes.ts";
 import { stopClusterExternals } from "./cluster-externals.ts";
 import { clusterPaths, nodeAddress, type ClusterProfile } from "./cluster-profiles.ts";
 import { controlPlaneTools, startControlPlane, writeClusterFiles, type ControlPlane } from "./control-plane.ts";
-import { recordHostState, removeKubeChains, restoreHostState, unmountBelow } from "./host-state.ts";
+import { recordedKubeconfig, recordHostState, removeKubeChains, restoreHostState, unmountBelow } from "./host-state.ts";
 import { kubectlFor, type Kubectl } from "./kubectl.ts";
-import { kubeconfig, mergeIntoUserKubeconfig, removeFromUserKubeconfig, userKubeconfigPath } from "./kubeconfig.ts";
+import { isEmptyKubeconfig, kubeconfig, mergeIntoUserKubeconfig, removeFromUserKubeconfig, userKubeconfigPath } from "./kubeconfig.ts";
 import { fakeVolumes, kwokNode, startKwok } from "./kwok-nodes.ts";
 import { containerdConfig, nodeTools, startRealNode } from "./real-node.ts";
 import { isRecordAlive, readRecords, startProcess, stopRecord, waitUntil, type ProcessRecord } from "./supervised-process.ts";
@@ -104,7 +104,7 @@ export async function clusterUp(profile: ClusterProfile, options: UpOptions = {}
     const started = Date.now();
     const wanted: ToolName[] = [...controlPlaneTools, ...(profile.realNode ? nodeTools : (["kwok"] as const))];
     const tools = await ensureTools([...new Set(wanted)]);
-    if (profile.realNode) await recordHostState(path.join(profile.stateDir, "host-state.json"));
+    if (profile.realNode) await recordHostState(path.join(profile.stateDir, "host-state.json"), userKubeconfigPath());
     let plane: ControlPlane | undefined;
     try {
       plane = await startControlPlane(profile, tools, log);
@@ -270,8 +270,15 @@ async function teardown(profile: ClusterProfile, log: (line: string) => void): P
       const chains = await removeKubeChains();
       if (chains.length > 0) log(`removed ${chains.length} KUBE-* iptables chains`);
     }
-    for (const change of await restoreHostState(path.join(profile.stateDir, "host-state.json"))) log(change);
+    const hostState = path.join(profile.stateDir, "host-state.json");
+    const kubeconfigBefore = await recordedKubeconfig(hostState);
     if (await removeFromUserKubeconfig(profile.context)) log(`removed context ${profile.context} from ${userKubeconfigPath()}`);
+    if (kubeconfigBefore && !kubeconfigBefore.existed && (await isEmptyKubeconfig(kubeconfigBefore.path))) {
+      await rm(kubeconfigBefore.path, { force: true });
+      await rmdir(path.dirname(kubeconfigBefore.path)).catch(() => undefined); // only when empty
+      log(`removed ${kubeconfigBefore.path}, which the cluster had created`);
+    }
+    for (const change of await restoreHostState(hostState)) log(change);
   }
   await rm(profile.stateDir, { recursive: true, force: true });
   log(`the ${profile.context} cluster is down; ${display(profile.stateDir)} removed`);

@@ -40,12 +40,14 @@ export const implicitHostPaths = [
 
 export interface HostState {
   readonly sysctls: Record<string, string>;
+  /** The user's kubeconfig (where the context is merged) and whether it existed before. */
+  readonly kubeconfig?: { readonly path: string; readonly existed: boolean };
   /** Which of implicitHostPaths existed before the node started. */
   readonly existingPaths: string[];
   readonly recordedAt: string;
 }
 
-export async function recordHostState(file: string): Promise<HostState> {
+export async function recordHostState(file: string, kubeconfigPath?: string): Promise<HostState> {
   if (existsSync(file)) return JSON.parse(await readFile(file, "utf8")) as HostState; // the first record wins: it is the machine before us
   const sysctls: Record<string, string> = {};
   for (const key of recordedSysctls) {
@@ -55,7 +57,10 @@ export async function recordHostState(file: string): Promise<HostState> {
       // not on this kernel (e.g. no conntrack module loaded yet)
     }
   }
-  const state: HostState = { sysctls, existingPaths: implicitHostPaths.filter((p) => existsSync(p)), recordedAt: new Date().toISOString() };
+  const state: HostState = {
+    sysctls,
+    ...(kubeconfigPath ? { kubeconfig: { path: kubeconfigPath, existed: existsSync(kubeconfigPath) } } : {}),
+    existingPaths: implicitHostPaths.filter((p) => existsSync(p)), recordedAt: new Date().toISOString() };
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify(state, null, 2) + "\n");
   return state;
@@ -85,6 +90,12 @@ export async function restoreHostState(file: string): Promise<string[]> {
   }
   await rm(file, { force: true });
   return changed;
+}
+
+/** The kubeconfig state recorded before the cluster started, if any. */
+export async function recordedKubeconfig(file: string): Promise<HostState["kubeconfig"]> {
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(await readFile(file, "utf8")) as HostState).kubeconfig;
 }
 
 /** Mount points at or below `dir`, deepest first (from /proc/self/mountinfo). */

@@ -85,6 +85,13 @@ export async function mergeIntoUserKubeconfig(config: Kubeconfig, file = userKub
   return file;
 }
 
+/** True when the file holds no cluster, user or context (or does not exist). */
+export async function isEmptyKubeconfig(file: string): Promise<boolean> {
+  if (!existsSync(file)) return true;
+  const config = await readUserKubeconfig(file);
+  return config.clusters.length + config.users.length + config.contexts.length === 0;
+}
+
 /** Removes the cluster, user and context named `name` from the user's kubeconfig (nothing else). */
 export async function removeFromUserKubeconfig(name: string, file = userKubeconfigPath()): Promise<boolean> {
   if (!existsSync(file)) return false;

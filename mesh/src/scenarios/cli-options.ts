@@ -7,23 +7,27 @@ export interface CliOptions {
   dryRun: boolean;
   list: boolean;
   help: boolean;
-  /** kind: the gateway's URL (default: the kind ingress mapping). */
-  gateway: string;
+  /** kind: the gateway's URL (default: the kind ingress on kind-* contexts, else a port-forward). */
+  gateway?: string;
+  /** kind: the kubeconfig context (default: the current one). */
+  context?: string;
   /** kind: the namespace meshmart runs in. */
   namespace: string;
   /** kind: local port of a service = its local port + this (the `make port-forward` convention). */
   portOffset: number;
 }
 
-export const usage = `usage: make scenarios ARGS="[--target local|kind] [--scenario NAME]... [--dry-run] [--list]"
+export const usage = `usage: make scenarios ARGS="[--target local|kind] [--context NAME] [--scenario NAME]... [--dry-run] [--list]"
        npx tsx mesh/src/scenarios/main.ts [options]
 
   --target local|kind   local: every service as a process on PostgreSQL and an own Kafka (default)
-                        kind: the cluster of the current kubeconfig context (namespace meshmart)
+                        kind (also: kubernetes): a cluster that \`make deploy\` deployed to (namespace meshmart)
+  --context NAME        kind: the kubeconfig context (default: the current one), e.g. meshmart-local
   --scenario NAME       run only this scenario (repeatable, or comma-separated); default: all
   --dry-run             print every step (and, for kind, every Kubernetes API call) in order; change nothing
   --list                list the scenarios and what each does per target
-  --gateway URL         kind: the gateway (default http://localhost:8000, the kind ingress mapping)
+  --gateway URL         kind: the gateway (default: http://localhost:8000, the kind ingress, on kind-* contexts;
+                        elsewhere a port-forward to the gateway service)
   --namespace NAME      kind: namespace (default meshmart)
   --port-offset N       kind: services are reached on 127.0.0.1:<local port + N> (default 1000: orders on 9083)
 
@@ -36,7 +40,6 @@ export function parseCliOptions(argv: string[]): CliOptions {
     dryRun: false,
     list: false,
     help: false,
-    gateway: "http://localhost:8000",
     namespace: "meshmart",
     portOffset: 1000,
   };
@@ -53,7 +56,8 @@ export function parseCliOptions(argv: string[]): CliOptions {
     if (eq > 0 && raw.startsWith("--")) args.unshift(raw.slice(eq + 1));
     switch (flag) {
       case "--target": {
-        const target = value(flag);
+        const given = value(flag);
+        const target = given === "kubernetes" ? "kind" : given;
         if (!(targetNames as readonly string[]).includes(target)) throw new Error(`unknown target "${target}" (known: ${targetNames.join(", ")})`);
         options.target = target as TargetName;
         break;
@@ -69,6 +73,9 @@ export function parseCliOptions(argv: string[]): CliOptions {
         break;
       case "--gateway":
         options.gateway = value(flag).replace(/\/$/, "");
+        break;
+      case "--context":
+        options.context = value(flag);
         break;
       case "--namespace":
         options.namespace = value(flag);

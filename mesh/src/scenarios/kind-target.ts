@@ -14,9 +14,15 @@ import { meshOptions } from "../mesh-options.ts";
 import { rpcPath, serviceVirtualService } from "../virtual-service.ts";
 import { createSystemClients } from "../../../services/loadgen/src/system-clients.ts";
 import { openServiceForwards, type ServiceForwards } from "../../../services/loadgen/src/cluster/cluster-port-forward.ts";
-import { consumerGroupsCommand, countFaultAborts, verifyOnCluster } from "../../../services/loadgen/src/cluster/cluster-verify.ts";
+import * as k8s from "@kubernetes/client-node";
+import { connectToCluster, type ClusterConnection } from "../../../services/loadgen/src/cluster/cluster-connection.ts";
+import { consumerGroupsCommand, countFaultAborts } from "../../../services/loadgen/src/cluster/cluster-verify.ts";
+import { externalsProfile } from "../../../scripts/cluster/cluster-externals.ts";
+import { clusterProfiles, nodeAddress } from "../../../scripts/cluster/cluster-profiles.ts";
+import { startKafka, type KafkaHandle } from "../../../scripts/infra/kafka.ts";
+import { isPortOpen } from "../../../scripts/infra/processes.ts";
 import { dryRunOps } from "./kube-dry-run.ts";
-import { CallLog, clientNodeOps, loggedOps, type EnvVar, type JsonPatch, type KubeOps, type WorkloadStatus } from "../../../services/loadgen/src/cluster/kube-ops.ts";
+import { CallLog, loggedOps, type EnvVar, type JsonPatch, type KubeOps, type WorkloadStatus } from "../../../services/loadgen/src/cluster/kube-ops.ts";
 import { readOrderOutcomes } from "./order-outcomes.ts";
 import type { Fault, ScenarioDefinition } from "./scenario-definitions.ts";
 import type { Injected, Session, StepLog, Target } from "./target.ts";
@@ -25,10 +31,11 @@ import { confirmed, notConfirmed, type Confirmation } from "./verdict.ts";
 export interface KindTargetOptions {
   dryRun: boolean;
   namespace: string;
-  gatewayUrl: string;
+  /** kubeconfig context; default: the current one. */
+  context?: string;
+  /** Where orders go; default: the kind ingress (localhost:8000) on kind-* contexts, else the forwarded gateway. */
+  gatewayUrl?: string;
   portOffset: number;
-  /** The installation's token key pair (.local/keys/<name>/): `make deploy` names it after the context. */
-  keyName?: string;
 }
 
 /** The Kafka StatefulSet of cdk8s/src/kafka.ts. */
@@ -72,8 +79,9 @@ export class KindTarget implements Target {
   readonly name = "kind" as const;
   readonly dryRun: boolean;
   private raw: KubeOps | undefined;
+  private connection: ClusterConnection | undefined;
   private forwards: ServiceForwards | undefined;
-  private tokenFor: ((subject: string) => Promise<string>) | undefined;
+  private gatewayUrl = "";
 
   constructor(private readonly options: KindTargetOptions) {
     this.dryRun = options.dryRun;
@@ -81,26 +89,29 @@ export class KindTarget implements Target {
 
   async open(log: StepLog): Promise<void> {
     const { namespace } = this.options;
-    if (this.dryRun) log("would load the kubeconfig (KubeConfig.loadFromDefault) and use its current context");
-    this.raw = this.dryRun ? dryRunOps(namespace) : clientNodeOps(namespace);
-    const calls = new CallLog(log);
-    const ops = loggedOps(this.raw, calls);
-    log(`cluster: context ${ops.context}, namespace ${namespace}, gateway ${this.options.gatewayUrl}`);
-    const deployments = await ops.listDeployments("app.kubernetes.io/part-of=meshmart");
-    const missing = serviceNames.filter((name) => !deployments.some((d) => d.name === name));
-    if (missing.length > 0) throw new Error(`not deployed in ${namespace}: ${missing.join(", ")} (run \`make deploy\`)`);
-    this.forwards = await openServiceForwards({ ops: this.raw, offset: this.options.portOffset, dryRun: this.dryRun, log });
     if (this.dryRun) {
-      log(`would check ${this.options.gatewayUrl}/healthz and sign tokens with cdk8s/src/dev-token.ts (key pair ${this.options.keyName ?? "default"})`);
+      log(`would load the kubeconfig (KubeConfig.loadFromDefault) and use context ${this.options.context ?? "<current>"}`);
+      this.raw = dryRunOps(namespace);
+      this.forwards = await openServiceForwards({ ops: this.raw, offset: this.options.portOffset, dryRun: true, log });
+      this.gatewayUrl = this.options.gatewayUrl ?? "http://localhost:8000";
+      log(`would check ${this.gatewayUrl}/healthz and sign tokens with cdk8s/src/dev-token.ts (the context's key pair)`);
       return;
     }
-    const health = await fetch(`${this.options.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
+    const context = this.options.context ?? currentContext();
+    log(`cluster: context ${context}, namespace ${namespace}`);
+    this.connection = await connectToCluster({ context, namespace, portOffset: this.options.portOffset, log });
+    this.raw = this.connection.ops;
+    this.forwards = { urls: this.connection.urls, close: () => this.connection!.close() };
+    const deployments = await this.raw.listDeployments("app.kubernetes.io/part-of=meshmart");
+    const missing = serviceNames.filter((name) => !deployments.some((d) => d.name === name));
+    if (missing.length > 0) throw new Error(`not deployed in ${namespace}: ${missing.join(", ")} (run \`make deploy\`)`);
+    this.gatewayUrl = this.options.gatewayUrl ?? (context.startsWith("kind-") ? "http://localhost:8000" : this.connection.urls.gateway);
+    log(`orders go to the gateway at ${this.gatewayUrl}${this.connection.externalBrokers ? `; Kafka is outside the cluster (${this.connection.externalBrokers.join(",")})` : ""}`);
+    const health = await fetch(`${this.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
       (r) => r.status,
       (err: Error) => `${err.message}`,
     );
-    if (health !== 200) throw new Error(`the gateway at ${this.options.gatewayUrl} does not answer /healthz (${health}); is the kind ingress up, or pass --gateway`);
-    const { devToken } = await import("../../../cdk8s/src/dev-token.ts");
-    this.tokenFor = (subject) => devToken({ subject, ttlSeconds: 3_600, keyName: this.options.keyName });
+    if (health !== 200) throw new Error(`the gateway at ${this.gatewayUrl} does not answer /healthz (${health}); is the kind ingress up, or pass --gateway`);
   }
 
   async close(log: StepLog): Promise<void> {
@@ -113,24 +124,40 @@ export class KindTarget implements Target {
   async session(_scenario: ScenarioDefinition, log: StepLog): Promise<Session> {
     if (!this.raw || !this.forwards) throw new Error("the kind target is not open");
     const calls = new CallLog(log);
-    const session = new KindSession(loggedOps(this.raw, calls), this.forwards, this.options, this.dryRun, (line) => calls.step(line), this.tokenFor);
+    const session = new KindSession(loggedOps(this.raw, calls), this.forwards, this.gatewayUrl, this.options, this.dryRun, (line) => calls.step(line), this.connection);
     await session.waitHealthy();
     return session;
   }
 }
 
-class KindSession implements Session {
-  readonly gatewayUrl: string;
+function currentContext(): string {
+  const kubeconfig = new k8s.KubeConfig();
+  kubeconfig.loadFromDefault();
+  const context = kubeconfig.getCurrentContext();
+  if (!context) throw new Error("no current kubeconfig context: pass --context, or create the cluster with `make deploy`");
+  return context;
+}
 
+/** The local cluster (make cluster-up) runs Kafka as a host process of our own: its outage is ours to make. */
+async function localClusterBroker(context: string): Promise<KafkaHandle | undefined> {
+  if (context !== clusterProfiles.local.context) return undefined;
+  return startKafka({ profile: externalsProfile, own: true, detached: true, host: nodeAddress(clusterProfiles.local), log: () => {} });
+}
+
+class KindSession implements Session {
   constructor(
     private readonly ops: KubeOps,
     private readonly forwards: ServiceForwards,
+    readonly gatewayUrl: string,
     private readonly options: KindTargetOptions,
     private readonly dryRun: boolean,
     private readonly log: StepLog,
-    private readonly tokenFor: ((subject: string) => Promise<string>) | undefined,
-  ) {
-    this.gatewayUrl = options.gatewayUrl;
+    private readonly connection: ClusterConnection | undefined,
+  ) {}
+
+  /** Kafka runs outside the cluster (no StatefulSet to wait for or scale). */
+  private get kafkaOutside(): boolean {
+    return this.connection?.externalBrokers !== undefined;
   }
 
   /** Polls `probe` until it returns a value, or gives up after `timeoutMs` (undefined). */
@@ -148,16 +175,16 @@ class KindSession implements Session {
   async waitHealthy(): Promise<void> {
     const healthy = await this.poll("every Deployment is available and Kafka is ready", 180_000, async () => {
       const deployments = await this.ops.listDeployments("app.kubernetes.io/part-of=meshmart");
-      const kafka = await this.ops.readStatefulSet(kafkaStatefulSet);
+      const kafkaReady = this.kafkaOutside || (await this.ops.readStatefulSet(kafkaStatefulSet).then((k) => k.readyReplicas >= k.desired && k.desired > 0));
       const short = deployments.filter((d) => serviceNames.includes(d.name as ServiceName) && !(d.status.desired > 0 && d.status.availableReplicas >= d.status.desired));
-      return short.length === 0 && kafka.readyReplicas >= kafka.desired && kafka.desired > 0 ? true : undefined;
+      return short.length === 0 && kafkaReady ? true : undefined;
     });
     if (!healthy) throw new Error("the cluster is not healthy before the scenario (a Deployment unavailable or Kafka not ready within 180 s)");
   }
 
   async token(customerId: string): Promise<string> {
-    if (!this.tokenFor) throw new Error("no token signer (dry run?)");
-    return this.tokenFor(customerId);
+    if (!this.connection) throw new Error("no token signer (dry run?)");
+    return this.connection.token(customerId);
   }
 
   async inject(fault: Fault): Promise<Injected> {
@@ -167,7 +194,7 @@ class KindSession implements Session {
       case "scale-to-zero":
         return this.scaleDeploymentToZero(fault.service);
       case "kafka-outage":
-        return this.scaleKafkaToZero();
+        return this.kafkaOutside ? this.stopHostKafka() : this.scaleKafkaToZero();
       case "payment-stall":
         return this.stallPayments(fault);
       case "catalog-errors":
@@ -252,6 +279,27 @@ class KindSession implements Session {
     };
   }
 
+  /** Kafka outside the cluster: only the local cluster's own broker (a host process we started) can be stopped. */
+  private async stopHostKafka(): Promise<Injected> {
+    const brokers = this.connection!.externalBrokers!.join(",");
+    const broker = await localClusterBroker(this.connection!.context).catch(() => undefined);
+    const nothing = async () => confirmed("nothing was stopped");
+    if (!broker) return { applied: notConfirmed(`Kafka is outside the cluster (${brokers}) and not one this tool runs: it cannot be stopped from here`), heal: nothing };
+    const [host, port] = broker.brokers[0]!.split(":") as [string, string];
+    this.log(`stopping the local cluster's Kafka on the host (${broker.brokers[0]}), the broker the pods use`);
+    await broker.stop();
+    const closed = !(await isPortOpen(Number(port), host));
+    return {
+      applied: closed ? confirmed(`Kafka at ${broker.brokers[0]} stopped (SIGTERM); its port refuses connections`) : notConfirmed(`Kafka at ${broker.brokers[0]} still accepts connections after the stop`),
+      heal: async () => {
+        this.log("starting the local cluster's Kafka again (same data)");
+        const started = Date.now();
+        await broker.start();
+        return confirmed(`Kafka back at ${broker.brokers[0]} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      },
+    };
+  }
+
   /** Sets one env variable on a Deployment's container (a JSON patch), returning the patch that restores it. */
   private async setEnv(deployment: ServiceName, name: string, value: string): Promise<JsonPatch> {
     const view = await this.ops.readDeployment(deployment);
@@ -314,6 +362,14 @@ class KindSession implements Session {
 
   private async abortCatalog(fault: Fault & { kind: "catalog-errors" }): Promise<Injected> {
     const { namespace } = this.options;
+    const clients = (await this.ops.listPods(selectorOf("orders"))).filter((p) => p.ready && !p.terminating);
+    if (!clients.some((p) => p.containers.includes("istio-proxy"))) {
+      // A VirtualService fault is applied by the callers' Envoy sidecars; without them it is a stored object that acts on nothing.
+      return {
+        applied: notConfirmed("no Istio data plane: the orders pods have no istio-proxy sidecar (no Envoy runs on this cluster), so a VirtualService fault cannot act"),
+        heal: async () => confirmed("nothing was changed"),
+      };
+    }
     this.log("reading the orders sidecars' injected-fault counters (baseline)");
     const baseline = await this.faultAborts().catch(() => undefined);
     this.log("adding the fault route to catalog's VirtualService");
@@ -359,14 +415,14 @@ class KindSession implements Session {
   }
 
   async verify(accepted: Parameters<Session["verify"]>[0], log: StepLog) {
-    if (this.dryRun) {
+    if (this.dryRun || !this.connection) {
       log(`would poll GET ${this.forwards.urls.orders}/metrics (and catalog, inventory, payments) for outbox_backlog and saga_pending, and:`);
       await this.ops.listPods(selectorOf(kafkaStatefulSet));
       await this.ops.exec("kafka-0", "kafka", consumerGroupsCommand);
       log("would read the snapshot through the audit RPCs on the forwarded ports and check the five invariants (checkInvariants)");
       return { rest: true, results: [], pass: true };
     }
-    return verifyOnCluster({ ops: this.ops, urls: this.forwards.urls, accepted, log });
+    return this.connection.verify(accepted);
   }
 
   orderOutcomes() {

@@ -53,8 +53,9 @@ interface SimDeployment {
 export function dryRunOps(namespace: string): KubeOps {
   let serial = 0;
   const pod = (app: string): PodInfo => {
+    // (the simulated pods run with an Istio sidecar, as on kind)
     serial++;
-    return { name: app === "kafka" ? "kafka-0" : `${app}-dryrun-${serial}`, uid: `uid-${serial}`, ready: true, terminating: false };
+    return { name: app === "kafka" ? "kafka-0" : `${app}-dryrun-${serial}`, uid: `uid-${serial}`, ready: true, terminating: false, containers: ["istio-proxy", app] };
   };
   const pods = new Map<string, PodInfo[]>();
   const deployments = new Map<string, SimDeployment>();

@@ -35,7 +35,13 @@ const started = Date.now();
 let target: Target;
 if (options.target === "kind") {
   const { KindTarget } = await import("./kind-target.ts");
-  target = new KindTarget({ dryRun: options.dryRun, namespace: options.namespace, gatewayUrl: options.gateway, portOffset: options.portOffset });
+  target = new KindTarget({
+    dryRun: options.dryRun,
+    namespace: options.namespace,
+    portOffset: options.portOffset,
+    ...(options.gateway ? { gatewayUrl: options.gateway } : {}),
+    ...(options.context ? { context: options.context } : {}),
+  });
 } else {
   target = new LocalTarget(options.dryRun);
 }

@@ -12,6 +12,8 @@ export interface PodInfo {
   uid: string;
   ready: boolean;
   terminating: boolean;
+  /** Names of its containers, init and sidecar containers included (an Istio sidecar is istio-proxy). */
+  containers: string[];
 }
 
 export interface WorkloadStatus {
@@ -164,6 +166,7 @@ function podInfo(pod: k8s.V1Pod): PodInfo {
     uid: pod.metadata?.uid ?? "",
     ready: (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
     terminating: pod.metadata?.deletionTimestamp !== undefined,
+    containers: [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name),
   };
 }
 
