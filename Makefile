@@ -29,9 +29,7 @@ dev: install ## Run Postgres, Kafka and every service locally, in the foreground
 	$(NPM) run dev -- $(ARGS)
 
 .PHONY: test
-test: install ## Type-check, lint and run the whole suite against real Postgres and Kafka
-	$(NPM) run typecheck
-	$(NPM) run lint
+test: install ## Type-check, lint, the whole suite on real Postgres, Kafka, an API server and real pods (ARGS=<path filter>)
 	$(NPM) run test -- $(ARGS)
 
 .PHONY: typecheck

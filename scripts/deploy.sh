@@ -216,6 +216,21 @@ fi
 for service in "${services[@]}"; do
   run "${kubectl_ns[@]}" rollout status "deployment/$service" --timeout=300s
 done
+# The HPAs own the replica count: a first deploy starts one pod each until they raise it to their minimum.
+for service in "${services[@]}"; do
+  if is_dry_run; then
+    note "would wait until deployment/$service has as many available replicas as its HPA's minReplicas"
+    continue
+  fi
+  min="$("${kubectl_ns[@]}" get hpa "$service" -o jsonpath='{.spec.minReplicas}')"
+  printf '+ waiting until deployment/%s has %s available replicas (its HPA minimum)\n' "$service" "$min"
+  for ((waited = 0; ; waited += 2)); do
+    available="$("${kubectl_ns[@]}" get "deployment/$service" -o jsonpath='{.status.availableReplicas}')"
+    ((${available:-0} >= min)) && break
+    ((waited < 300)) || die "deployment/$service has ${available:-0} available replicas after 300 s, its HPA asks for $min"
+    sleep 2
+  done
+done
 
 log "10/10 how to call meshmart"
 if ((kind_mode)); then

@@ -19,6 +19,8 @@ import { installIstioCrds, startApiServerCluster, stopApiServerCluster } from ".
 import { ensureSecrets, plannedSecrets } from "../../scripts/deploy/secrets.ts";
 import { chartDir } from "../src/helm-chart.ts";
 import { toYaml, type Manifest } from "../src/synth.ts";
+import { clientNodeOps } from "../../services/loadgen/src/cluster/kube-ops.ts";
+import { faultedCatalogRoutes, faultRouteName, KindSession } from "../../mesh/src/scenarios/kind-target.ts";
 import { synthOutput } from "./manifests.ts";
 import { testSigningKey } from "./test-settings.ts";
 import { ensureTool, repoRoot, runTool } from "./tools.ts";
@@ -71,7 +73,7 @@ async function endpointsAndPods(ns: string): Promise<Map<string, { endpoints: st
   return result;
 }
 
-describe("the synth and the chart on a real API server", { timeout: 20 * 60_000 }, () => {
+describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
   before(async () => {
     cluster = await startApiServerCluster();
     core = kubeClient(cluster);
@@ -83,6 +85,7 @@ describe("the synth and the chart on a real API server", { timeout: 20 * 60_000 
     if (cluster) await stopApiServerCluster();
   });
 
+  describe("the synth and the chart", () => {
   it("server-side applies every object of the synth with strict field validation, none rejected", async () => {
     const manifests = synthOutput();
     // The ingress gateway's namespace comes with Istio; the platform's own is in the synth.
@@ -180,5 +183,71 @@ describe("the synth and the chart on a real API server", { timeout: 20 * 60_000 
     const unexplained = critical.filter((c) => !explained.has(c.id));
     assert.deepEqual(unexplained, [], "CRITICAL kube-score findings that docs/kubernetes.md does not explain");
     console.log(`[apiserver] kube-score: ${critical.length} CRITICAL findings, all of checks explained in docs/kubernetes.md: ${[...new Set(critical.map((c) => c.id))].join(", ") || "none"}`);
+  });
+});
+
+  describe("the scenarios' Kubernetes calls (client-node, as the kind target makes them)", () => {
+    const noConnection = undefined;
+    const session = () => {
+      const config = new k8s.KubeConfig();
+      config.loadFromFile(cluster.plane.kubeconfigs.admin);
+      const ops = clientNodeOps(namespace, config);
+      const forwards = { urls: {} as never, close: async () => {} };
+      return new KindSession(ops, forwards, "http://unused", { dryRun: false, namespace, portOffset: 1000 }, false, () => {}, noConnection);
+    };
+
+    it("pod-kill deletes a Ready pod with grace 0, and heals when its replacement is Ready", async () => {
+      const injected = await session().inject({ kind: "pod-kill", service: "inventory" });
+      assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
+      const healed = await injected.heal();
+      assert.equal(healed.confirmed, true, healed.evidence);
+    });
+
+    it("scale-to-zero takes payments to 0 replicas and back to what it had", async () => {
+      const replicas = async () => Number(await cluster.kubectl.ok(["-n", namespace, "get", "deployment", "payments", "-o", "jsonpath={.spec.replicas}"]));
+      const had = await replicas();
+      const injected = await session().inject({ kind: "scale-to-zero", service: "payments" });
+      assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
+      const healed = await injected.heal();
+      assert.equal(healed.confirmed, true, healed.evidence);
+      assert.equal(await replicas(), had);
+    });
+
+    it("kafka-outage scales the Kafka StatefulSet to 0 until its pods are gone, then back to ready", async () => {
+      const injected = await session().inject({ kind: "kafka-outage" });
+      assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
+      const healed = await injected.heal();
+      assert.equal(healed.confirmed, true, healed.evidence);
+    });
+
+    it("payment-stall patches the env of orders and payments, rolls them out, and reverts", async () => {
+      const injected = await session().inject({ kind: "payment-stall", stallMs: 5000, sagaTimeoutMs: 3000 });
+      assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
+      const env = await cluster.kubectl.ok(["-n", namespace, "get", "deployment", "payments", "-o", "jsonpath={.spec.template.spec.containers[0].env}"]);
+      assert.match(env, /"name":"FAULTS","value":"event:PaymentRequested=stall:5000"/);
+      const healed = await injected.heal();
+      assert.equal(healed.confirmed, true, healed.evidence);
+      const after = await cluster.kubectl.ok(["-n", namespace, "get", "deployment", "payments", "-o", "jsonpath={.spec.template.spec.containers[0].env}"]);
+      assert.doesNotMatch(after, /FAULTS/);
+    });
+
+    it("the Istio fault route is accepted by the API server (CEL rules of Istio's CRD), and without sidecars the scenario says NOT-INJECTED", async () => {
+      const config = new k8s.KubeConfig();
+      config.loadFromFile(cluster.plane.kubeconfigs.admin);
+      const ops = clientNodeOps(namespace, config);
+      const fault = { kind: "catalog-errors" as const, methods: ["ListProducts", "BatchGetProducts"], fraction: 0.3 };
+      const current = await ops.getVirtualService("catalog");
+      await ops.patchVirtualService("catalog", [
+        { op: "test", path: "/metadata/resourceVersion", value: current.resourceVersion },
+        { op: "replace", path: "/spec/http", value: faultedCatalogRoutes(current.http, fault, namespace) },
+      ]);
+      assert.equal((await ops.getVirtualService("catalog")).http[0]!.name, faultRouteName);
+      const restored = await ops.getVirtualService("catalog");
+      await ops.patchVirtualService("catalog", [{ op: "replace", path: "/spec/http", value: restored.http.filter((r) => r.name !== faultRouteName) }]);
+      const injected = await session().inject(fault);
+      assert.equal(injected.applied.confirmed, false);
+      assert.match(injected.applied.evidence, /no Istio data plane/);
+      assert.ok(!(await ops.getVirtualService("catalog")).http.some((r) => r.name === faultRouteName), "nothing was changed");
+    });
   });
 });

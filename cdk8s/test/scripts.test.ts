@@ -44,7 +44,8 @@ function runScript(script: string, args: string[], path: string): { status: numb
   const result = spawnSync("bash", [join(repoRoot, "scripts", script), ...args], {
     cwd: repoRoot,
     encoding: "utf8",
-    env: { ...process.env, PATH: path, MESHMART_LOCAL_BIN: join(tmpdir(), "meshmart-no-local-bin"), DRY_RUN: "" },
+    // The plan as it would run with docker (this machine's podman would otherwise be chosen).
+    env: { ...process.env, PATH: path, MESHMART_LOCAL_BIN: join(tmpdir(), "meshmart-no-local-bin"), DRY_RUN: "", IMAGE_BUILDER: "docker", NODE_IMAGE: "node:24.21.0-slim" },
     timeout: 120_000,
   });
   return { status: result.status, out: `${result.stdout}${result.stderr}` };
@@ -99,20 +100,21 @@ describe("deploy.sh --dry-run on a machine without docker, kind, kubectl and hel
 
   it("reports every missing prerequisite with how to get it", () => {
     for (const tool of prerequisites) assert.match(out, new RegExp(`MISSING\\s+${tool}\\s+->\\s+\\S`), tool);
-    assert.match(out, /prerequisites missing: docker kind kubectl helm/);
+    assert.match(out, /prerequisites missing: kubectl docker kind helm/);
   });
 
   it("prints the full plan in order: check, kind, Istio, builds, loads, apply, waits, how to call", () => {
     assertInOrder(out, [
       "prerequisites missing",
-      "+ env MESHMART_NAMESPACE=meshmart IMAGE_REPOSITORY=meshmart IMAGE_TAG=dev npm run --silent synth",
+      "+ env MESHMART_NAMESPACE=meshmart IMAGE_REPOSITORY=meshmart IMAGE_TAG=dev MESHMART_KEY_NAME=kind-meshmart",
       "+ kind create cluster --name meshmart --config",
       "+ helm upgrade --install istio-base istio/base",
       "+ helm upgrade --install istiod istio/istiod",
       "+ helm upgrade --install istio-ingressgateway istio/gateway",
-      ...serviceNames.map((s) => `+ docker build --file ${repoRoot}/Dockerfile --build-arg SERVICE=${s} --tag meshmart/${s}:dev`),
-      ...serviceNames.map((s) => `+ kind load docker-image meshmart/${s}:dev --name meshmart`),
-      "apply -f",
+      ...serviceNames.map((s) => new RegExp(`\\+ env DOCKER_BUILDKIT=1 docker build --file ${repoRoot}/Dockerfile --build-arg SERVICE=${s} --build-arg NODE_IMAGE=node:24.21.0-slim .*--tag docker.io/meshmart/${s}:dev`)),
+      ...serviceNames.map((s) => `+ kind load docker-image docker.io/meshmart/${s}:dev --name meshmart`),
+      "tsx scripts/deploy/secrets.ts --context kind-meshmart --namespace meshmart --dry-run",
+      "apply --server-side --force-conflicts --field-manager=meshmart-deploy -f",
       "rollout status statefulset/postgres",
       "rollout status statefulset/kafka",
       "wait --for=condition=complete job/kafka-topics",
@@ -124,7 +126,7 @@ describe("deploy.sh --dry-run on a machine without docker, kind, kubectl and hel
   });
 
   it("builds and loads exactly one image per service of the topology", () => {
-    assert.equal(out.match(/^\+ docker build /gm)?.length, serviceNames.length);
+    assert.equal(out.match(/^\+ env DOCKER_BUILDKIT=1 docker build /gm)?.length, serviceNames.length);
     assert.equal(out.match(/^\+ kind load docker-image /gm)?.length, serviceNames.length);
   });
 
@@ -184,6 +186,6 @@ describe("the other scripts' --dry-run", () => {
   it("images --load builds then loads", () => {
     const { status, out } = runScript("images.sh", ["--dry-run", "--load", "orders"], path);
     assert.equal(status, 0, out);
-    assertInOrder(out, ["+ docker build", "SERVICE=orders", "+ kind load docker-image meshmart/orders:dev"]);
+    assertInOrder(out, ["docker build", "SERVICE=orders", "+ kind load docker-image docker.io/meshmart/orders:dev"]);
   });
 });

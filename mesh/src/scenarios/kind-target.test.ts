@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { services } from "@meshmart/platform/topology";
 import { meshOptions } from "../mesh-options.ts";
 import { serviceVirtualService } from "../virtual-service.ts";
-import { applyJsonPatch } from "./kube-dry-run.ts";
+// The fault route as data. The calls the target makes are tested against a real API server
+// (cdk8s/test/apiserver.test.ts) and real pods (scripts/cluster/real-cluster.test.ts).
 import { catalogFaultRoute, faultedCatalogRoutes, faultRouteName } from "./kind-target.ts";
 
 const fault = { kind: "catalog-errors" as const, methods: ["ListProducts", "BatchGetProducts"], fraction: 0.3 };
@@ -31,21 +32,5 @@ describe("the catalog-errors fault route", () => {
     assert.deepEqual(http.slice(1), deployed);
     const again = faultedCatalogRoutes(http, fault, "meshmart");
     assert.equal(again.filter((r) => r.name === faultRouteName).length, 1);
-  });
-});
-
-describe("applyJsonPatch (the dry run's API server)", () => {
-  it("applies test, add, replace and remove, and refuses a failed test", () => {
-    const doc = { metadata: { resourceVersion: "7" }, spec: { containers: [{ name: "payments" }], replicas: 2 } };
-    const patched = applyJsonPatch(doc, [
-      { op: "test", path: "/spec/containers/0/name", value: "payments" },
-      { op: "add", path: "/spec/containers/0/env", value: [{ name: "FAULTS", value: "x" }] },
-      { op: "replace", path: "/spec/replicas", value: 0 },
-    ]);
-    assert.deepEqual(patched.spec, { containers: [{ name: "payments", env: [{ name: "FAULTS", value: "x" }] }], replicas: 0 });
-    assert.equal(doc.spec.replicas, 2, "the input is not changed");
-    assert.deepEqual(applyJsonPatch(patched, [{ op: "remove", path: "/spec/containers/0/env" }]).spec.containers, [{ name: "payments" }]);
-    assert.throws(() => applyJsonPatch(doc, [{ op: "test", path: "/metadata/resourceVersion", value: "6" }]), /test failed/);
-    assert.throws(() => applyJsonPatch(doc, [{ op: "replace", path: "/spec/nothing", value: 1 }]), /no such path/);
   });
 });

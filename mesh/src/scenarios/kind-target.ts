@@ -144,7 +144,7 @@ async function localClusterBroker(context: string): Promise<KafkaHandle | undefi
   return startKafka({ profile: externalsProfile, own: true, detached: true, host: nodeAddress(clusterProfiles.local), log: () => {} });
 }
 
-class KindSession implements Session {
+export class KindSession implements Session {
   constructor(
     private readonly ops: KubeOps,
     private readonly forwards: ServiceForwards,

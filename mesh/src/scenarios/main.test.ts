@@ -53,7 +53,6 @@ describe("scenarios CLI", () => {
     const { code, out, err } = cli("--target", "kind", "--dry-run");
     assert.equal(code, 0, err);
     assertInOrder(out, [
-      /AppsV1Api\.listNamespacedDeployment .*"namespace":"meshmart"/,
       /would listen on 127\.0\.0\.1:9083 .*PortForward\.portForward\(meshmart, <a Ready orders pod>, \[8080\]\)/,
       // service-kill
       /^\[service-kill .*inject: /,

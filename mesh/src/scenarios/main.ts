@@ -1,4 +1,4 @@
-// `make scenarios`: the fault-injection scenarios of DESIGN.md, each with an
+// `make scenarios`: the fault-injection scenarios, each with an
 // honest verdict (PASS, FAIL with the failing invariants and ids, or
 // NOT-INJECTED with why), against the local processes or a kind cluster.
 //   npx tsx mesh/src/scenarios/main.ts [--target local|kind] [--scenario NAME]... [--dry-run] [--list]
