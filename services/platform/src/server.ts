@@ -8,6 +8,7 @@
 // may hold a limited number of HTTP/2 streams, and goes when idle. The process
 // holds a limited number of connections and requests; past those, only the
 // probes (/healthz, /readyz, /metrics) are still answered.
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
@@ -58,7 +59,7 @@ export async function listen(app: Koa, options: ListenOptions): Promise<DualProt
     if (req instanceof http2.Http2ServerRequest && headerListSize(req.rawHeaders) > limits.HTTP_MAX_HEADER_BYTES) {
       log.log("info", "http2-431", { limit: limits.HTTP_MAX_HEADER_BYTES }, "refused an HTTP/2 request with headers over HTTP_MAX_HEADER_BYTES");
       (res as http2.Http2ServerResponse).writeHead(431, problemHeaders());
-      res.end(problemJson(431, clientErrorDetail(431)));
+      res.end(problemJson(431, clientErrorDetail(431), pathOf(req)));
       return;
     }
     const probe = (req.method === "GET" || req.method === "HEAD") && probePaths.has(pathOf(req));
@@ -90,7 +91,7 @@ export async function listen(app: Koa, options: ListenOptions): Promise<DualProt
       log.log("info", "request-timeout", { protocol: "h2", timeoutMs: limits.HTTP_REQUEST_TIMEOUT_MS }, "request not received in time (HTTP_REQUEST_TIMEOUT_MS)");
       if (!res.headersSent) {
         res.writeHead(408, problemHeaders());
-        res.end(problemJson(408, "the request did not arrive within the request timeout"));
+        res.end(problemJson(408, "the request did not arrive within the request timeout", pathOf(req)));
       } else {
         req.stream.close(http2.constants.NGHTTP2_CANCEL);
       }
@@ -107,7 +108,7 @@ export async function listen(app: Koa, options: ListenOptions): Promise<DualProt
       return;
     }
     (res as http.ServerResponse).writeHead(503, { ...problemHeaders(), "retry-after": "1", connection: "close" });
-    res.end(problemJson(503, detail));
+    res.end(problemJson(503, detail, pathOf(req)));
   };
 
   const h1 = http.createServer(
@@ -315,9 +316,10 @@ const problemHeaders = () => ({ "content-type": "application/problem+json", "cac
  * The RFC 9457 body of a request refused before any route saw it; `code` is
  * the Connect code a gateway problem would carry.
  */
-export function problemJson(status: number, detail: string): string {
+export function problemJson(status: number, detail: string, instance = ""): string {
   const code = status === 503 ? "unavailable" : status === 408 ? "deadline_exceeded" : status === 400 ? "invalid_argument" : "resource_exhausted";
-  return JSON.stringify({ type: "about:blank", title: http.STATUS_CODES[status] ?? "Error", status, detail, code });
+  // A fresh id, so that a caller quoting it can be told this never reached a route.
+  return JSON.stringify({ type: "about:blank", title: http.STATUS_CODES[status] ?? "Error", status, detail, instance, code, requestId: randomUUID() });
 }
 
 function rawResponse(status: number, detail: string): string {
