@@ -6,6 +6,7 @@
 import { pageTokenPatterns } from "@meshmart/platform";
 import { maxBodyBytes } from "./json-body.ts";
 import { orderStatusNames } from "./order-routes.ts";
+import { maxQueryInteger } from "./query.ts";
 import { maxStockIds } from "./stock-routes.ts";
 
 const problem = (description: string) => ({
@@ -112,8 +113,12 @@ export const openApiDocument = {
         summary: "List products, ordered by id (meshmart.catalog.v1.ListProductsResponse).",
         parameters: [
           queryParam("category", "Only this category (a lowercase slug).", { type: "string", maxLength: 64, pattern: "^([a-z0-9][a-z0-9-]*)?$" }),
-          queryParam("min_price", "Only products priced at least this, in minor units.", { type: "integer", minimum: 0 }),
-          queryParam("max_price", "Only products priced at most this, in minor units.", { type: "integer", minimum: 0 }),
+          queryParam("min_price", "Only products priced at least this, in minor units.", { type: "integer", minimum: 0, maximum: maxQueryInteger }),
+          queryParam("max_price", "Only products priced at most this, in minor units (below min_price: an empty list).", {
+            type: "integer",
+            minimum: 0,
+            maximum: maxQueryInteger,
+          }),
           ...pageParams(500, { pattern: pageTokenPatterns.id, description: "the id of the last product of that page (products are ordered by id)" }),
         ],
         responses: { "200": json("A page of products.", "ListProductsResponse"), ...badToken, ...common },
