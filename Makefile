@@ -59,15 +59,19 @@ demo: install ## Place a batch of orders through the gateway (make dev must run)
 	$(NPM) exec -- tsx services/loadgen/src/demo.ts $(ARGS)
 
 .PHONY: verify
-verify: install ## Check the five invariants of DESIGN.md against the running system (exit 1 on any failure)
+verify: install ## Check the five invariants of the design against the running system (exit 1 on any failure)
 	$(NPM) exec -- tsx services/loadgen/src/verify.ts
 
 .PHONY: bench
-bench: bench-events ## Run every benchmark (prints numbers; not part of make test)
+bench: bench-events bench-hostile ## Run every benchmark (prints numbers; not part of make test)
 
 .PHONY: bench-events
 bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -> consumer, beside raw Kafka and Postgres
 	$(NPM) exec -- tsx scripts/bench/events.ts $(ARGS)
+
+.PHONY: bench-hostile
+bench-hostile: install ## Memory a service holds under hostile clients with the default limits (docs/limits.md)
+	$(NPM) exec -- tsx scripts/bench/hostile-memory.ts $(ARGS)
 
 .PHONY: clean
 clean: ## Stop local PostgreSQL and Kafka of every profile, then remove .local and build output (keeps node_modules)

@@ -1,4 +1,4 @@
-// The five invariants of DESIGN.md, checked over a snapshot of the system at
+// The five invariants of the system, checked over a snapshot of the system at
 // rest. Pure functions: each returns pass or fail with the offending ids.
 import { ReservationState } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { NotificationKind } from "@meshmart/proto/notifications/v1/notifications_pb";

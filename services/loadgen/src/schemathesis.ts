@@ -2,6 +2,7 @@
 // pinned version from scripts/tools/ensure-schemathesis.sh (a venv of its own,
 // installed on first use), every check on, bounded in examples and time.
 import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { repoRoot } from "../../../scripts/infra/paths.ts";
@@ -53,7 +54,10 @@ export async function runSchemathesis(options: {
     SCHEMATHESIS_HOOKS: "schemathesis_hooks",
     PYTHONPATH: path.dirname(fileURLToPath(import.meta.url)),
   };
-  const child = spawn(options.command, args, { cwd: repoRoot, env });
+  // Schemathesis keeps a cache (.schemathesis/) in its working directory: keep it under .local.
+  const cwd = path.join(repoRoot, ".local", "schemathesis");
+  mkdirSync(cwd, { recursive: true });
+  const child = spawn(options.command, args, { cwd, env });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
