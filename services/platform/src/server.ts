@@ -156,7 +156,8 @@ export async function listen(app: Koa, options: ListenOptions): Promise<DualProt
     // A client that never acknowledges our SETTINGS (preface, SETTINGS, then silence) is gone.
     const settingsTimer = setTimeout(() => {
       log.log("info", "http2-settings-timeout", { timeoutMs: limits.HTTP2_SETTINGS_TIMEOUT_MS }, "HTTP/2 client did not acknowledge SETTINGS in time (HTTP2_SETTINGS_TIMEOUT_MS)");
-      session.destroy(new Error("SETTINGS not acknowledged in time"), http2.constants.NGHTTP2_SETTINGS_TIMEOUT);
+      const timedOut = Object.assign(new Error("SETTINGS not acknowledged in time"), { code: "ERR_HTTP2_SETTINGS_TIMEOUT" });
+      session.destroy(timedOut, http2.constants.NGHTTP2_SETTINGS_TIMEOUT);
     }, limits.HTTP2_SETTINGS_TIMEOUT_MS);
     session.once("localSettings", () => clearTimeout(settingsTimer));
     // Idle: no frame for the idle timeout while no stream is open. Open streams have deadlines of their own.

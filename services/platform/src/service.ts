@@ -416,6 +416,7 @@ const clientGoneCodes = new Set([
   "ERR_HTTP2_STREAM_CANCEL",
   "ERR_HTTP2_SESSION_ERROR",
   "ERR_HTTP2_INVALID_STREAM",
+  "ERR_HTTP2_SETTINGS_TIMEOUT", // server.ts ends a session whose client never acknowledged SETTINGS
 ]);
 
 /**
