@@ -9,7 +9,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { connectRaw, flags, frame, frameType, headerBlock, preface, type RawConnection } from "../../services/platform/src/raw-http2.ts";
+import { connectRaw, flags, frame, frameType, headerBlock, openRawHttp2, type RawConnection } from "../../services/platform/src/raw-http2.ts";
 import { createTestDatabase } from "../../services/platform/src/test-support.ts";
 import { repoRoot } from "../infra/paths.ts";
 import { startKafka } from "../infra/kafka.ts";
@@ -59,7 +59,7 @@ try {
   log("| --- | --- | --- | --- | --- |");
 
   await measure("one h2c connection, 12,000 streams without END_STREAM", async () => {
-    const conn = await openH2();
+    const conn = await openRawHttp2(port);
     const block = headerBlock({ ":method": "POST", ":scheme": "http", ":path": rpcPath, ":authority": "catalog", "content-type": "application/json" });
     for (let i = 0; i < 12_000; i++) conn.socket.write(frame(frameType.headers, flags.endHeaders, 1 + 2 * i, block));
     return () => conn.socket.destroy();
@@ -100,8 +100,3 @@ try {
   await Promise.allSettled([kafka.stop(), postgres.stop()]);
 }
 
-async function openH2(): Promise<RawConnection> {
-  const conn = await connectRaw(port);
-  conn.socket.write(Buffer.concat([preface, frame(frameType.settings, 0, 0), frame(frameType.settings, flags.ack, 0)]));
-  return conn;
-}

@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ListProductsRequestSchema } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { testKafkaBrokers } from "@meshmart/platform/test-support";
-import { connectRaw, errorCode, flags, frame, frameType, headerBlock, preface, within, type RawConnection } from "@meshmart/platform/raw-http2";
+import { connectRaw, errorCode, flags, frame, frameType, grpcStatusOf, headerBlock, openRawHttp2, preface, within, type RawConnection } from "@meshmart/platform/raw-http2";
 import { issueToken } from "../../gateway/src/jwt.ts";
 import { devJwt } from "../../../scripts/stack/dev-env.ts";
 import { ensureSchemathesis, runSchemathesis } from "./schemathesis.ts";
@@ -107,7 +107,7 @@ describe("hostile clients", () => {
     });
 
     it("holds at most 100 of 12,000 never-ending streams on one connection, and ends the connection", async () => {
-      const conn = await openH2(catalogPort);
+      const conn = await openRawHttp2(catalogPort);
       const block = headerBlock({ ":method": "POST", ":scheme": "http", ":path": rpcPath, ":authority": "catalog", "content-type": "application/json" });
       for (let i = 0; i < 12_000; i++) conn.socket.write(frame(frameType.headers, flags.endHeaders, 1 + 2 * i, block));
       assert.ok(await within(conn.closed, 10_000), "the server ended the connection");
@@ -147,8 +147,8 @@ describe("hostile clients", () => {
       const res = await fetch(`${catalog}${rpcPath}`, { method: "POST", headers: { "content-type": "application/proto" }, body: garbage });
       assert.equal(res.status, 400);
       assert.equal(((await res.json()) as { code: string }).code, "invalid_argument");
-      assert.equal(await grpcStatus(catalog, 0x00, garbage), "3");
-      assert.equal(await grpcStatus(catalog, 0x80, toBinary(ListProductsRequestSchema, create(ListProductsRequestSchema, {}))), "3");
+      assert.equal(await grpcStatusOf(catalog, rpcPath, 0x00, garbage), "3");
+      assert.equal(await grpcStatusOf(catalog, rpcPath, 0x80, toBinary(ListProductsRequestSchema, create(ListProductsRequestSchema, {}))), "3");
     });
 
     it("answers an oversized body with resource_exhausted and deeply nested JSON with invalid_argument", async () => {
@@ -216,32 +216,4 @@ function assertNoErrorLines(lines: Array<{ service: string; line: Record<string,
   assert.deepEqual(bad.slice(0, 5), [], "no line at error");
 }
 
-/** A raw HTTP/2 connection past the handshake. */
-async function openH2(port: number): Promise<RawConnection> {
-  const conn = await connectRaw(port);
-  conn.socket.write(Buffer.concat([preface, frame(frameType.settings, 0, 0), frame(frameType.settings, flags.ack, 0)]));
-  return conn;
-}
 
-/** One gRPC frame with `frameFlags`; the grpc-status the server answered. */
-async function grpcStatus(url: string, frameFlags: number, payload: Uint8Array): Promise<string | undefined> {
-  const session = http2.connect(url);
-  try {
-    const stream = session.request({ ":method": "POST", ":path": rpcPath, "content-type": "application/grpc", te: "trailers" });
-    const message = Buffer.alloc(5 + payload.length);
-    message[0] = frameFlags;
-    message.writeUInt32BE(payload.length, 1);
-    Buffer.from(payload).copy(message, 5);
-    stream.end(message);
-    stream.resume();
-    return await new Promise((resolve, reject) => {
-      let status: string | undefined;
-      stream.once("response", (headers) => (status = headers["grpc-status"] as string | undefined));
-      stream.once("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
-      stream.once("close", () => resolve(status));
-      stream.once("error", reject);
-    });
-  } finally {
-    session.close();
-  }
-}

@@ -3,6 +3,7 @@
 // streams than the server allows, streams that never end). Headers are HPACK
 // literals without indexing or Huffman coding (RFC 7541 §6.2.2), which every
 // decoder must accept.
+import http2 from "node:http2";
 import net from "node:net";
 
 export const frameType = { data: 0x0, headers: 0x1, rstStream: 0x3, settings: 0x4, ping: 0x6, goaway: 0x7 } as const;
@@ -100,4 +101,34 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
   const result = await Promise.race([promise.then(() => true as const), late]);
   clearTimeout(timer);
   return result;
+}
+
+/** A raw HTTP/2 connection past the handshake: preface and SETTINGS sent, the server's SETTINGS acknowledged unseen. */
+export async function openRawHttp2(port: number, host = "127.0.0.1"): Promise<RawConnection> {
+  const conn = await connectRaw(port, host);
+  conn.socket.write(Buffer.concat([preface, frame(frameType.settings, 0, 0), frame(frameType.settings, flags.ack, 0)]));
+  return conn;
+}
+
+/** Sends one gRPC frame with `frameFlags` and `payload` to `path`; resolves with the grpc-status the server gave. */
+export async function grpcStatusOf(url: string, path: string, frameFlags: number, payload: Uint8Array): Promise<string | undefined> {
+  const session = http2.connect(url);
+  try {
+    const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+    const message = Buffer.alloc(5 + payload.length);
+    message[0] = frameFlags;
+    message.writeUInt32BE(payload.length, 1);
+    Buffer.from(payload).copy(message, 5);
+    stream.end(message);
+    stream.resume();
+    return await new Promise((resolve, reject) => {
+      let status: string | undefined;
+      stream.once("response", (headers) => (status = headers["grpc-status"] as string | undefined));
+      stream.once("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
+      stream.once("close", () => resolve(status));
+      stream.once("error", reject);
+    });
+  } finally {
+    session.close();
+  }
 }

@@ -8,7 +8,7 @@ import http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { CatalogService, ListProductsRequestSchema } from "@meshmart/proto/catalog/v1/catalog_pb";
-import { connectRaw, errorCode, flags, frame, frameType, headerBlock, preface, within, type RawConnection } from "./raw-http2.ts";
+import { connectRaw, errorCode, flags, frame, frameType, grpcStatusOf, headerBlock, openRawHttp2, preface, within, type RawConnection } from "./raw-http2.ts";
 import { startService, type RunningService } from "./service.ts";
 
 const rpcPath = "/meshmart.catalog.v1.CatalogService/ListProducts";
@@ -184,7 +184,8 @@ describe("one-port server limits", () => {
   });
 
   it("caps the streams one HTTP/2 connection may hold open (endless streams)", async () => {
-    const conn = await openH2(s.port);
+    const conn = await openRawHttp2(s.port);
+    await waitFor(() => conn.frames().some((f) => f.type === frameType.settings));
     // 50 streams that never send END_STREAM, far past the limit of 5.
     for (let i = 0; i < 50; i++) conn.socket.write(frame(frameType.headers, flags.endHeaders, 1 + 2 * i, rpcHeaders()));
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the request timeout of the admitted ones
@@ -215,13 +216,13 @@ describe("one-port server limits", () => {
     const res = await fetch(`http://127.0.0.1:${s.port}${rpcPath}`, { method: "POST", headers: { "content-type": "application/proto" }, body: garbage });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { code: string }).code, "invalid_argument");
-    assert.equal(await grpcStatus(s.port, 0x00, garbage), "3");
+    assert.equal(await grpcStatusOf(`http://127.0.0.1:${s.port}`, rpcPath, 0x00, garbage), "3");
   });
 
   it("refuses a gRPC frame with flag 0x80 with invalid_argument, and still decodes a good one", async () => {
     const good = toBinary(ListProductsRequestSchema, create(ListProductsRequestSchema, { pageSize: 3 }));
-    assert.equal(await grpcStatus(s.port, 0x80, good), "3");
-    assert.equal(await grpcStatus(s.port, 0x00, good), "0");
+    assert.equal(await grpcStatusOf(`http://127.0.0.1:${s.port}`, rpcPath, 0x80, good), "3");
+    assert.equal(await grpcStatusOf(`http://127.0.0.1:${s.port}`, rpcPath, 0x00, good), "0");
   });
 
   it("answers /healthz after all of the above, and logged nothing at error", async () => {
@@ -286,40 +287,11 @@ describe("one-port server caps", () => {
   });
 });
 
-/** A raw HTTP/2 connection past the handshake: preface and SETTINGS sent, the server's SETTINGS acknowledged. */
-async function openH2(port: number): Promise<RawConnection> {
-  const conn = await connectRaw(port);
-  conn.socket.write(Buffer.concat([preface, frame(frameType.settings, 0, 0), frame(frameType.settings, flags.ack, 0)]));
-  await waitFor(() => conn.frames().some((f) => f.type === frameType.settings));
-  return conn;
-}
 
 function rpcHeaders(): Buffer {
   return headerBlock({ ":method": "POST", ":scheme": "http", ":path": rpcPath, ":authority": "test", "content-type": "application/json" });
 }
 
-/** Sends one gRPC frame with `frameFlags` and `payload`; resolves with the grpc-status the server gave. */
-async function grpcStatus(port: number, frameFlags: number, payload: Uint8Array): Promise<string | undefined> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  try {
-    const stream = session.request({ ":method": "POST", ":path": rpcPath, "content-type": "application/grpc", te: "trailers" });
-    const message = Buffer.alloc(5 + payload.length);
-    message[0] = frameFlags;
-    message.writeUInt32BE(payload.length, 1);
-    Buffer.from(payload).copy(message, 5);
-    stream.end(message);
-    stream.resume();
-    return await new Promise((resolve, reject) => {
-      let status: string | undefined;
-      stream.once("response", (headers) => (status = headers["grpc-status"] as string | undefined));
-      stream.once("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
-      stream.once("close", () => resolve(status));
-      stream.once("error", reject);
-    });
-  } finally {
-    session.close();
-  }
-}
 
 async function waitFor(probe: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
