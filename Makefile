@@ -61,11 +61,15 @@ verify: install ## Check the five invariants against the running system (make de
 	$(NPM) exec -- tsx services/loadgen/src/verify.ts $(ARGS)
 
 .PHONY: bench
-bench: bench-events ## Run every benchmark (prints numbers; not part of make test)
+bench: bench-events bench-hostile ## Run every benchmark (prints numbers; not part of make test)
 
 .PHONY: bench-events
 bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -> consumer, beside raw Kafka and Postgres
 	$(NPM) exec -- tsx scripts/bench/events.ts $(ARGS)
+
+.PHONY: bench-hostile
+bench-hostile: install ## Memory a service holds under hostile clients with the default limits (docs/limits.md)
+	$(NPM) exec -- tsx scripts/bench/hostile-memory.ts $(ARGS)
 
 .PHONY: clean
 clean: ## Stop local PostgreSQL and Kafka of every profile, then remove .local and build output (keeps node_modules)

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import { Kafka, logLevel, Partitioners, type IHeaders, type KafkaMessage } from "kafkajs";
 import { startKafka, type KafkaHandle } from "./kafka.ts";
+import { portFromEnv } from "./ports.ts";
 
 let broker: KafkaHandle;
 let kafka: Kafka;
@@ -45,7 +46,9 @@ test("produces and consumes messages with headers, in order", async () => {
 
 test("stop, kill and start keep the broker's data", { timeout: 5 * 60_000 }, async () => {
   // A broker we manage even when KAFKA_BROKERS is a shared one: restarting it is the point.
-  const own = broker.external ? await startKafka({ profile: "test-outage", own: true }) : broker;
+  // MESHMART_KAFKA_PORT moves every profile's broker, the shared one too: keep this one clear of it.
+  const movedPort = portFromEnv("MESHMART_KAFKA_PORT");
+  const own = broker.external ? await startKafka({ profile: "test-outage", own: true, port: movedPort && movedPort + 10 }) : broker;
   const shared = kafka;
   kafka = new Kafka({ clientId: "infra-test", brokers: own.brokers, logLevel: logLevel.WARN });
   try {

@@ -28,6 +28,8 @@ export interface ServiceProcesses {
   readonly urls: Record<ServiceName, string>;
   /** Starts (or restarts) one service, optionally with extra settings, and waits until it is ready. */
   start(name: ServiceName, overrides?: Record<string, string>): Promise<void>;
+  /** The process id of a running service (to read its memory, say). */
+  pid(name: ServiceName): number | undefined;
   /** Sends a signal (SIGKILL by default) and waits for the exit. */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
   /** SIGTERM to all, waiting for each to drain and exit. */
@@ -93,6 +95,7 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
   const processes: ServiceProcesses = {
     urls,
     start,
+    pid: (name) => children.get(name)?.pid,
     kill,
     async stop() {
       await Promise.all([...children.keys()].map((name) => kill(name, "SIGTERM")));

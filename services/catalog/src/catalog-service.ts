@@ -12,7 +12,7 @@ import {
 import {
   alreadyExists,
   decodePageToken,
-  encodePageToken,
+  pageTokenPatterns,
   notFound,
   pageSize,
   type Database,
@@ -34,11 +34,10 @@ export function createCatalogService(db: Database, outbox: Outbox): ServiceImpl<
         minPriceMinor: req.minPriceUnitsMinor,
         maxPriceMinor: req.maxPriceUnitsMinor,
       };
-      const tokenFilters = { ...filter, minPriceMinor: filter.minPriceMinor?.toString(), maxPriceMinor: filter.maxPriceMinor?.toString() };
-      const after = decodePageToken(req.pageToken, tokenFilters);
+      const after = decodePageToken(req.pageToken, pageTokenPatterns.id);
       const { products, more } = await store.listProducts(db, filter, pageSize(req.pageSize), after);
       const last = products.at(-1);
-      return { products, nextPageToken: more && last ? encodePageToken(last.id, tokenFilters) : "" };
+      return { products, nextPageToken: more && last ? last.id : "" };
     },
 
     async batchGetProducts({ ids }) {

@@ -34,6 +34,11 @@ describe("authentication", () => {
     jwt = jwt.setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600);
     return jwt.sign(secret);
   };
+  /** Validly signed, with whatever claims (of whatever type) on top of iss, aud and exp. */
+  const signRaw = (claims: Record<string, unknown>) =>
+    new SignJWT({ iss: testJwt.issuer, aud: testJwt.audience, exp: Math.floor(Date.now() / 1000) + 600, ...claims })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(key);
 
   it("refuses a request without a token: 401, a Bearer challenge, backend never called", async () => {
     for (const res of [await listOrders(), await placeOrder()]) {
@@ -54,6 +59,9 @@ describe("authentication", () => {
     ["a wrong issuer", async () => `Bearer ${await sign({ sub: "c", iss: "someone-else" })}`, /iss/],
     ["a wrong audience", async () => `Bearer ${await sign({ sub: "c", aud: "another-api" })}`, /aud/],
     ["no subject", async () => `Bearer ${await sign({})}`, /sub/],
+    ["a numeric subject", async () => `Bearer ${await signRaw({ sub: 42 })}`, /sub/],
+    ["an empty subject", async () => `Bearer ${await signRaw({ sub: "" })}`, /sub/],
+    ["a token issued a day in the future", async () => `Bearer ${await signRaw({ sub: "c", iat: Math.floor(Date.now() / 1000) + 86_400 })}`, /iat/],
     ["alg none", async () => `Bearer ${unsigned({ sub: "c", iss: testJwt.issuer, aud: testJwt.audience, exp: 9_999_999_999 })}`, /malformed|HS256/],
   ];
   for (const [name, authorization, detail] of badTokens) {

@@ -1,6 +1,7 @@
 // The edge as a whole: unknown routes and methods, request ids in problem
 // bodies, per-client rate limits, and backend failures as 5xx problems.
 import assert from "node:assert/strict";
+import net from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { problemOf, startTestGateway, type TestGateway } from "./test-gateway.ts";
@@ -126,6 +127,57 @@ describe("gateway edge with a backend down", () => {
     const res = await gw.request(`/api/v1/stock?product_id=${productId}`);
     assert.equal(res.status, 503);
     assert.equal((await problemOf(res)).detail, "inventory is unavailable; retry later");
+  });
+});
+
+describe("gateway edge with a backend that breaks connections", () => {
+  // One backend resets each connection as it opens, the other once the request arrives.
+  const breakers = [(socket: net.Socket) => socket.destroy(), (socket: net.Socket) => socket.once("data", () => socket.destroy())];
+  for (const [i, breaker] of breakers.entries()) {
+    it(`answers 503 with Retry-After when the backend ${i === 0 ? "resets on connect" : "resets mid-request"}`, async () => {
+      const backend = net.createServer(breaker);
+      await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
+      const gw = await startTestGateway({ CATALOG_URL: `http://127.0.0.1:${(backend.address() as net.AddressInfo).port}` });
+      try {
+        const res = await gw.request("/api/v1/products");
+        assert.equal(res.status, 503);
+        assert.equal(res.headers.get("retry-after"), "1");
+        const problem = await problemOf(res);
+        assert.equal(problem.code, "unavailable");
+        assert.equal(problem.detail, "catalog is unavailable; retry later");
+      } finally {
+        await gw.stop();
+        backend.close();
+      }
+    });
+  }
+});
+
+describe("gateway edge against oversized requests", () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway();
+  });
+  after(() => gw.stop());
+
+  it("answers 413 to a declared body over the limit on any route, before authentication", async () => {
+    const body = "x".repeat(10 * 1024 * 1024);
+    for (const [method, path] of [["POST", "/api/v1/orders"], ["POST", "/api/v1/products"], ["POST", "/api/v1/orders/x:cancel"]] as const) {
+      const res = await gw.request(path, { method, headers: { "content-type": "application/json" }, body });
+      assert.equal(res.status, 413, `${method} ${path}`);
+      assert.equal((await problemOf(res)).code, "resource_exhausted");
+    }
+    assert.equal(gw.calls.length, 0);
+  });
+
+  it("answers 431 with a problem body to 600 repeated query parameters", async () => {
+    const query = Array.from({ length: 600 }, () => `product_id=${productId}`).join("&");
+    const res = await gw.request(`/api/v1/stock?${query}`);
+    assert.equal(res.status, 431);
+    const problem = await problemOf(res);
+    assert.equal(problem.status, 431);
+    assert.match(problem.detail, /query parameters/);
+    assert.equal(gw.calls.length, 0);
   });
 });
 

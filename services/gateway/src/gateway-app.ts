@@ -8,6 +8,7 @@ import { accessLog, type AccessLogState } from "./access-log.ts";
 import { authenticate, missingToken } from "./authentication.ts";
 import { createBackends } from "./backends.ts";
 import type { gatewayConfig } from "./gateway-config.ts";
+import { maxBodyBytes } from "./json-body.ts";
 import { createTokenVerifier, jwtSettings } from "./jwt.ts";
 import { Problem, problemBody, problemContentType } from "./problem.ts";
 import { RateLimiter } from "./rate-limiter.ts";
@@ -29,6 +30,10 @@ export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): 
   app.use(accessLog(logger));
   app.use(problems(logger));
   app.use(async (ctx) => {
+    // Whatever the route: a body declared larger than any route takes is refused unread.
+    if (Number(ctx.get("content-length") || 0) > maxBodyBytes) {
+      throw new Problem(413, { detail: `the request body is larger than ${maxBodyBytes} bytes`, headers: { Connection: "close" } });
+    }
     const state = ctx.state as AccessLogState;
     const { identity, refused } = await authenticate(ctx, verify);
     state.subject = identity?.subject;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { ConfigError } from "@meshmart/platform";
 import { createTokenVerifier, InvalidTokenError, issueToken, jwtSettings, parseJwks, parseTtl } from "./jwt.ts";
 
@@ -25,6 +25,27 @@ describe("jwt", () => {
   it("refuses another issuer's settings", async () => {
     const token = await issueToken({ ...settings, audience: "other" }, { subject: "c", ttl: 60 });
     await assert.rejects(verify(token), /aud/);
+  });
+
+  /** A validly signed token with exactly these claims (on top of iss, aud and exp). */
+  const signed = (claims: JWTPayload) =>
+    new SignJWT({ iss: settings.issuer, aud: settings.audience, exp: Math.floor(Date.now() / 1000) + 600, ...claims })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode(settings.secret));
+  const refused = (reason: RegExp) => (err: Error) => err instanceof InvalidTokenError && reason.test(err.message);
+
+  it("refuses a subject that is not a non-empty string", async () => {
+    for (const sub of [42, "", true, { id: "c" }, ["c"], "x".repeat(257)]) {
+      await assert.rejects(verify(await signed({ sub } as unknown as JWTPayload)), refused(/sub/), JSON.stringify(sub));
+    }
+  });
+
+  it("refuses a token issued or valid only in the future, beyond the clock skew", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await assert.rejects(verify(await signed({ sub: "c", iat: now + 86_400 })), refused(/iat/));
+    await assert.rejects(verify(await signed({ sub: "c", nbf: now + 86_400 })), refused(/nbf/));
+    await assert.rejects(verify(await signed({ sub: "c", iat: "yesterday" } as unknown as JWTPayload)), refused(/iat/));
+    assert.deepEqual(await verify(await signed({ sub: "c", iat: now + 10, nbf: now + 10 })), { subject: "c" }, "within the skew");
   });
 
   it("parses lifetimes", () => {

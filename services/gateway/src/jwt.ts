@@ -74,8 +74,14 @@ export function createTokenVerifier(settings: JwtSettings): (token: string) => P
         clockTolerance: clockToleranceSeconds,
       };
       const { payload } = keySet ? await jwtVerify(token, keySet, options) : await jwtVerify(token, secret, options);
-      const subject = payload.sub;
-      if (!subject || subject.length > maxSubjectLength) throw new InvalidTokenError("the token's subject is empty or too long");
+      // jose checks that iat is a number, not that it has passed: a token issued in the future is refused here.
+      if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + clockToleranceSeconds) {
+        throw new InvalidTokenError("the token's iat claim is in the future");
+      }
+      const subject: unknown = payload.sub;
+      if (typeof subject !== "string" || subject === "" || subject.length > maxSubjectLength) {
+        throw new InvalidTokenError(`the token's sub claim must be a string of 1 to ${maxSubjectLength} characters`);
+      }
       return { subject };
     } catch (err) {
       throw new InvalidTokenError(reason(err, algorithms));

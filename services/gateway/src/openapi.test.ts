@@ -3,6 +3,7 @@
 // reference resolves. And it is what GET /api/v1/openapi.json serves.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { pageTokenPatterns } from "@meshmart/platform";
 import type { Backends } from "./backends.ts";
 import { openApiDocument } from "./openapi.ts";
 import { gatewayRoutes } from "./routes.ts";
@@ -38,6 +39,23 @@ describe("OpenAPI document", () => {
       assert.equal(Boolean(operation.security), route.authenticated, `${route.method} ${route.path} security`);
       if (route.authenticated) assert.ok(operation.responses["401"], `${route.method} ${route.path} documents 401`);
     }
+  });
+
+  it("documents on every route the answers the server gives before any route runs, and a bad token's 401", () => {
+    for (const { key, operation } of documented) {
+      for (const status of ["400", "401", "404", "405", "408", "413", "429", "431", "500", "503", "504"]) {
+        assert.ok(operation.responses[status], `${key} documents ${status}`);
+      }
+    }
+  });
+
+  it("says what a page token is: the pattern the backends accept", () => {
+    const tokenPattern = (key: string) =>
+      (documented.find((d) => d.key === key)!.operation.parameters as unknown as { name: string; schema: { pattern?: string } }[]).find(
+        (p) => p.name === "page_token",
+      )?.schema.pattern;
+    assert.equal(tokenPattern("GET /api/v1/products"), `^$|${pageTokenPatterns.id.source}`);
+    assert.equal(tokenPattern("GET /api/v1/orders"), `^$|${pageTokenPatterns.createdAndId.source}`);
   });
 
   it("is OpenAPI 3.1 and every $ref resolves", () => {

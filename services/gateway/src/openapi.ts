@@ -3,8 +3,11 @@
 // the two to each other (every route documented, every documented path
 // routed). Bodies are the protobuf JSON mapping of the messages named in
 // each description (lowerCamelCase; int64 as strings; enums by name).
+import { pageTokenPatterns } from "@meshmart/platform";
 import { maxBodyBytes } from "./json-body.ts";
 import { orderStatusNames } from "./order-routes.ts";
+import { maxQueryInteger } from "./query.ts";
+import { maxStockIds } from "./stock-routes.ts";
 
 const problem = (description: string) => ({
   description,
@@ -20,14 +23,21 @@ const retryAfter = {
   "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer", minimum: 1 } },
 };
 
-/** Answers every route can give. */
+/**
+ * Answers every route can give. 408, 431 and the 503 of a full server come
+ * from the server before any route runs; their problem has an empty
+ * `instance` (408, 431) and a request id of its own.
+ */
 const common = {
   "400": problem("Invalid request: see `violations` for the fields."),
   "404": problem("Not found (also: no such route)."),
   "405": problem("Method not allowed on this path; see the Allow header."),
+  "408": problem("The request's headers or body did not arrive within the server's timeouts."),
+  "413": problem(`The declared request body is larger than ${maxBodyBytes} bytes.`),
   "429": { ...problem("Rate limit exceeded for this client."), headers: retryAfter },
+  "431": problem("The request line and headers are larger than the server accepts (16 KiB by default), e.g. too many query parameters."),
   "500": problem("Internal error."),
-  "503": { ...problem("A backend service is unavailable; retry later."), headers: retryAfter },
+  "503": { ...problem("A backend service is unavailable, or this server is at its connection or request limit; retry later."), headers: retryAfter },
   "504": problem("A backend service did not answer in time."),
 };
 
@@ -35,11 +45,18 @@ const authenticated = {
   security: [{ bearer: [] }],
 };
 
+const challenge = {
+  "WWW-Authenticate": { description: 'Bearer realm="meshmart", with error="invalid_token" for a bad token.', schema: { type: "string" } },
+};
+
+/** Routes that need a token. */
 const unauthorized = {
-  "401": {
-    ...problem("Missing, malformed, badly signed or expired bearer token."),
-    headers: { "WWW-Authenticate": { description: 'Bearer realm="meshmart", with error="invalid_token" for a bad token.', schema: { type: "string" } } },
-  },
+  "401": { ...problem("Missing, malformed, badly signed, expired or not yet valid bearer token."), headers: challenge },
+};
+
+/** Public routes: no token is fine, a bad one is refused all the same. */
+const badToken = {
+  "401": { ...problem("A bearer token came and is malformed, badly signed, expired or not yet valid."), headers: challenge },
 };
 
 const pathId = (description: string) => ({
@@ -52,9 +69,14 @@ const pathId = (description: string) => ({
 
 const queryParam = (name: string, description: string, schema: object) => ({ name, in: "query", required: false, description, schema });
 
-const pageParams = (max: number) => [
+const pageParams = (max: number, token: { pattern: RegExp; description: string }) => [
   queryParam("page_size", `Maximum number of items (0 or absent: 50; at most ${max}).`, { type: "integer", minimum: 0, maximum: max }),
-  queryParam("page_token", "`nextPageToken` of the previous page; absent for the first page.", { type: "string", maxLength: 1024 }),
+  queryParam(
+    "page_token",
+    `\`nextPageToken\` of the previous page (absent or empty for the first page): ${token.description}. ` +
+      "Any token of this form is a valid place to continue from, under any filters; any other form is 400.",
+    { type: "string", pattern: `^$|${token.pattern.source}` },
+  ),
 ];
 
 const moneySchema = {
@@ -91,11 +113,15 @@ export const openApiDocument = {
         summary: "List products, ordered by id (meshmart.catalog.v1.ListProductsResponse).",
         parameters: [
           queryParam("category", "Only this category (a lowercase slug).", { type: "string", maxLength: 64, pattern: "^([a-z0-9][a-z0-9-]*)?$" }),
-          queryParam("min_price", "Only products priced at least this, in minor units.", { type: "integer", minimum: 0 }),
-          queryParam("max_price", "Only products priced at most this, in minor units.", { type: "integer", minimum: 0 }),
-          ...pageParams(500),
+          queryParam("min_price", "Only products priced at least this, in minor units.", { type: "integer", minimum: 0, maximum: maxQueryInteger }),
+          queryParam("max_price", "Only products priced at most this, in minor units (below min_price: an empty list).", {
+            type: "integer",
+            minimum: 0,
+            maximum: maxQueryInteger,
+          }),
+          ...pageParams(500, { pattern: pageTokenPatterns.id, description: "the id of the last product of that page (products are ordered by id)" }),
         ],
-        responses: { "200": json("A page of products.", "ListProductsResponse"), ...common },
+        responses: { "200": json("A page of products.", "ListProductsResponse"), ...badToken, ...common },
       },
     },
     "/api/v1/products/{id}": {
@@ -104,7 +130,7 @@ export const openApiDocument = {
         tags: ["products"],
         summary: "Get one product (meshmart.catalog.v1.Product).",
         parameters: [pathId("Product id.")],
-        responses: { "200": json("The product.", "Product"), ...common },
+        responses: { "200": json("The product.", "Product"), ...badToken, "502": problem("catalog answered without a product."), ...common },
       },
     },
     "/api/v1/orders": {
@@ -135,9 +161,10 @@ export const openApiDocument = {
           ...unauthorized,
           "403": problem("customer_id in the body is not the token's customer."),
           "409": problem("The Idempotency-Key was used with other items, or a product cannot be ordered."),
-          "413": problem(`The body is larger than ${maxBodyBytes} bytes.`),
           "415": problem("The body is not application/json (UTF-8, not compressed)."),
+          "502": problem("orders answered without an order."),
           ...common,
+          "413": problem(`The body is larger than ${maxBodyBytes} bytes.`),
         },
       },
       get: {
@@ -150,7 +177,10 @@ export const openApiDocument = {
             type: "string",
             enum: [...orderStatusNames],
           }),
-          ...pageParams(1000),
+          ...pageParams(1000, {
+            pattern: pageTokenPatterns.createdAndId,
+            description: "the last order of that page as its creation time in milliseconds since 1970, `_`, and its id (orders are newest first)",
+          }),
         ],
         responses: { "200": json("A page of orders.", "ListOrdersResponse"), ...unauthorized, ...common },
       },
@@ -176,6 +206,7 @@ export const openApiDocument = {
           "200": json("The cancelled order.", "Order"),
           ...unauthorized,
           "409": problem("The order is already confirmed."),
+          "502": problem("orders answered without an order."),
           ...common,
         },
       },
@@ -190,13 +221,13 @@ export const openApiDocument = {
             name: "product_id",
             in: "query",
             required: true,
-            description: "Product ids: repeat the parameter or separate them with commas (at most 1000).",
-            schema: { type: "array", items: { type: "string", format: "uuid" }, minItems: 1, maxItems: 1000 },
+            description: `Product ids, each at most once: repeat the parameter or separate them with commas (at most ${maxStockIds}).`,
+            schema: { type: "array", items: { type: "string", format: "uuid" }, minItems: 1, maxItems: maxStockIds, uniqueItems: true },
             style: "form",
             explode: true,
           },
         ],
-        responses: { "200": json("One stock per requested product, in request order.", "GetStockResponse"), ...common },
+        responses: { "200": json("One stock per requested product, in request order.", "GetStockResponse"), ...badToken, ...common },
       },
     },
     "/api/v1/openapi.json": {
@@ -204,7 +235,7 @@ export const openApiDocument = {
         operationId: "getOpenApi",
         tags: ["meta"],
         summary: "This document.",
-        responses: { "200": { description: "The OpenAPI 3.1 description.", content: { "application/json": {} } }, ...common },
+        responses: { "200": { description: "The OpenAPI 3.1 description.", content: { "application/json": {} } }, ...badToken, ...common },
       },
     },
   },
@@ -237,7 +268,7 @@ export const openApiDocument = {
         type: "object",
         properties: {
           products: { type: "array", items: { $ref: "#/components/schemas/Product" } },
-          nextPageToken: { type: "string", description: "Empty on the last page." },
+          nextPageToken: { type: "string", pattern: `^$|${pageTokenPatterns.id.source}`, description: "The page_token of the next page; empty on the last page." },
         },
       },
       PlaceOrderItem: {
@@ -260,7 +291,10 @@ export const openApiDocument = {
             description: "Each product at most once.",
             items: { $ref: "#/components/schemas/PlaceOrderItem" },
           },
-          customerId: { type: "string", format: "uuid", description: "Optional; must be the token's customer when given." },
+          customerId: {
+            description: "Optional (absent, null or empty: the token's customer); must be the token's customer when given.",
+            anyOf: [{ type: "string", format: "uuid" }, { type: "string", maxLength: 0 }, { type: "null" }],
+          },
         },
         additionalProperties: false,
       },
@@ -301,7 +335,11 @@ export const openApiDocument = {
         type: "object",
         properties: {
           orders: { type: "array", items: { $ref: "#/components/schemas/Order" } },
-          nextPageToken: { type: "string", description: "Empty on the last page." },
+          nextPageToken: {
+            type: "string",
+            pattern: `^$|${pageTokenPatterns.createdAndId.source}`,
+            description: "The page_token of the next page; empty on the last page.",
+          },
         },
       },
       Stock: {
@@ -337,9 +375,9 @@ export const openApiDocument = {
           title: { type: "string", description: "The HTTP status phrase." },
           status: { type: "integer" },
           detail: { type: "string" },
-          instance: { type: "string", description: "The request path." },
+          instance: { type: "string", description: "The request path (empty when the server refused the request before reading its path: 408, 431)." },
           code: { type: "string", description: 'The Connect/gRPC code behind the error, e.g. "invalid_argument".' },
-          requestId: { type: "string", description: "Same as the x-request-id response header." },
+          requestId: { type: "string", description: "Same as the x-request-id response header (a fresh id when the server refused the request before any route: 408, 431, a full server's 503)." },
           traceId: { type: "string", description: "W3C trace id of the request." },
           violations: { type: "array", items: { $ref: "#/components/schemas/FieldViolation" } },
         },

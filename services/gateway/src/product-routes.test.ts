@@ -56,7 +56,6 @@ describe("product and stock routes", () => {
   it("refuses bad product queries with the parameter named, backend never called", async () => {
     const cases = [
       ["min_price=cheap", "min_price"],
-      ["min_price=500&max_price=100", "max_price"],
       ["page_size=501", "page_size"],
       ["page_size=99999999999", "page_size"],
       ["category=Books!", "category"],
@@ -69,6 +68,15 @@ describe("product and stock routes", () => {
       const problem = await problemOf(res);
       assert.equal(problem.violations?.[0]?.field, field, `${query}: ${JSON.stringify(problem.violations)}`);
     }
+    assert.equal(gw.calls.length, 0);
+  });
+
+  it("answers a price range that nothing fits (min_price over max_price) with an empty list, backend not called", async () => {
+    const res = await gw.request("/api/v1/products?min_price=500&max_price=100");
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { products: [], nextPageToken: "" });
+    const invalid = await gw.request("/api/v1/products?min_price=500&max_price=100&page_size=501");
+    assert.equal(invalid.status, 400, "other parameters are still checked");
     assert.equal(gw.calls.length, 0);
   });
 
@@ -120,6 +128,14 @@ describe("product and stock routes", () => {
       [productA, productB],
       [productA, productB],
     ]);
+  });
+
+  it("refuses a stock query for more ids than fit the documented limit, naming product_id", async () => {
+    const ids = Array.from({ length: 251 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    const res = await gw.request(`/api/v1/stock?product_id=${ids.join(",")}`);
+    assert.equal(res.status, 400);
+    assert.deepEqual((await problemOf(res)).violations?.map((v) => v.rule), ["query.max_items"]);
+    assert.equal(gw.calls.length, 0);
   });
 
   it("refuses a stock query without product ids, or with a bad one, naming product_id", async () => {

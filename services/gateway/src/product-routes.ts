@@ -11,7 +11,7 @@ import {
 import { callBackend } from "./backend-errors.ts";
 import type { Backends } from "./backends.ts";
 import { sendMessage, validateMessage } from "./messages.ts";
-import { badField, Problem } from "./problem.ts";
+import { Problem } from "./problem.ts";
 import { expectNoQuery, int32, Query } from "./query.ts";
 import type { Route } from "./router.ts";
 
@@ -33,12 +33,15 @@ export function productRoutes({ catalog }: Backends): Route[] {
           pageSize: int32(query.integer("page_size")),
           pageToken: query.string("page_token"),
         });
-        // The proto's message-level rule would name no field; name the parameter.
+        // No price is at least min and at most max: that is an empty list, not an error (the
+        // backend's rule refuses such a range; REST callers combine the two filters freely).
         const { minPriceUnitsMinor: min, maxPriceUnitsMinor: max } = request;
-        if (min !== undefined && max !== undefined && min > max) {
-          throw badField("max_price", "list_products.price_range", "must be greater than or equal to min_price");
+        const nothingMatches = min !== undefined && max !== undefined && min > max;
+        validateMessage(ListProductsRequestSchema, nothingMatches ? create(ListProductsRequestSchema, { ...request, maxPriceUnitsMinor: undefined }) : request, listAliases);
+        if (nothingMatches) {
+          sendMessage(ctx, ListProductsResponseSchema, create(ListProductsResponseSchema, {}));
+          return;
         }
-        validateMessage(ListProductsRequestSchema, request, listAliases);
         const response = await callBackend(() => catalog.listProducts(request), listAliases);
         sendMessage(ctx, ListProductsResponseSchema, response);
       },

@@ -4,6 +4,9 @@
 import type Koa from "koa";
 import { badField, Problem } from "./problem.ts";
 
+/** The largest integer a query parameter takes (2^53 - 1). */
+export const maxQueryInteger = Number.MAX_SAFE_INTEGER;
+
 export class Query {
   private readonly params: URLSearchParams;
 
@@ -35,11 +38,17 @@ export class Query {
       .filter(Boolean);
   }
 
-  /** A non-negative integer, or undefined when absent; range rules are the proto's. */
+  /**
+   * A non-negative integer up to maxQueryInteger, or undefined when absent;
+   * range rules are the proto's. The bound is the largest integer a JSON
+   * number (and so the OpenAPI document) holds exactly.
+   */
   integer(name: string): bigint | undefined {
     const value = this.string(name);
     if (value === "") return undefined;
-    if (!/^\d{1,18}$/.test(value)) throw badField(name, "query.integer", "must be a non-negative integer");
+    if (!/^\d{1,16}$/.test(value) || BigInt(value) > BigInt(maxQueryInteger)) {
+      throw badField(name, "query.integer", `must be a non-negative integer of at most ${maxQueryInteger}`);
+    }
     return BigInt(value);
   }
 }

@@ -6,9 +6,8 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import {
   decodePageToken,
-  encodePageToken,
-  invalidArgument,
   pageSize,
+  pageTokenPatterns,
   type Database,
   type Outbox,
 } from "@meshmart/platform";
@@ -17,7 +16,6 @@ import { commit, release, reserve } from "./reservations.ts";
 import { getStocks, listStocks, noStock, setAvailable, toStock, type StockRow } from "./stock-store.ts";
 import type { StockWatcher } from "./stock-watcher.ts";
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createInventoryService(db: Database, outbox: Outbox, watcher: StockWatcher): ServiceImpl<typeof InventoryService> {
   /** Each id in the order given, with its stock row if it has one. */
@@ -75,8 +73,7 @@ export function createInventoryService(db: Database, outbox: Outbox, watcher: St
     },
 
     async audit(req) {
-      const after = decodePageToken(req.pageToken, {});
-      if (after !== undefined && !uuidPattern.test(after)) throw invalidArgument("page_token", "is not a page token this service issued");
+      const after = decodePageToken(req.pageToken, pageTokenPatterns.id);
       // One snapshot for the first page: its stock counts and reservations agree with each other.
       const { stocks, page } = await db.transaction(async (tx) => {
         await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
@@ -89,7 +86,7 @@ export function createInventoryService(db: Database, outbox: Outbox, watcher: St
       return {
         stocks: stocks.map(toStock),
         reservations: page.reservations.map(toReservation),
-        nextPageToken: page.more && last ? encodePageToken(last.order_id, {}) : "",
+        nextPageToken: page.more && last ? last.order_id : "",
       };
     },
   };

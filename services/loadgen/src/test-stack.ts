@@ -22,6 +22,8 @@ export async function startTestStack(options: {
   brokers: string[];
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   env?: Record<string, string>;
+  /** Receives every line a service prints (JSON log lines). */
+  onLine?: (name: ServiceName, line: string) => void;
 }): Promise<TestStack> {
   const topicPrefix = `t${randomBytes(4).toString("hex")}.`;
   const databases = new Map<ServiceName, string>();
@@ -51,7 +53,10 @@ export async function startTestStack(options: {
     brokers: options.brokers,
     env,
     serviceEnv,
-    onLine: process.env.STACK_LOG ? (name, line) => console.log(`[${name}] ${line}`) : undefined,
+    onLine: (name, line) => {
+      if (process.env.STACK_LOG) console.log(`[${name}] ${line}`);
+      options.onLine?.(name, line);
+    },
   });
   const urlEnv = Object.fromEntries(serviceNames.map((name) => [`${name.toUpperCase()}_URL`, processes.urls[name]]));
   return {

@@ -4,7 +4,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
 import type { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { OrderService, OrderStatus, type PlaceOrderItem } from "@meshmart/proto/orders/v1/orders_pb";
-import { decodePageToken, encodePageToken, invalidArgument, notFound, pageSize, type Database } from "@meshmart/platform";
+import { decodePageToken, notFound, pageSize, pageTokenPatterns, type Database } from "@meshmart/platform";
 import { priceItems } from "./catalog-pricing.ts";
 import type { OrderSaga } from "./order-saga.ts";
 import * as store from "./order-store.ts";
@@ -78,18 +78,17 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
         customerId: req.customerId || undefined,
         status: req.status === OrderStatus.UNSPECIFIED ? undefined : (OrderStatus[req.status] as store.StatusName),
       };
-      const token = decodePageToken(req.pageToken, filter);
+      const token = decodePageToken(req.pageToken, pageTokenPatterns.createdAndId);
       let after: { createdAt: string; id: string } | undefined;
       if (token) {
-        const [createdAt, id] = token.split("|");
-        if (!createdAt || !id) throw invalidArgument("page_token", "is not a page token this service issued");
-        after = { createdAt, id };
+        const [createdMs, id] = token.split("_") as [string, string];
+        after = { createdAt: new Date(Number(createdMs)).toISOString(), id };
       }
       const { rows, more } = await store.listOrders(db, filter, pageSize(req.pageSize), after);
       const last = rows.at(-1);
       return {
         orders: rows.map(store.toOrder),
-        nextPageToken: more && last ? encodePageToken(`${last.created_at.toISOString()}|${last.id}`, filter) : "",
+        nextPageToken: more && last ? `${last.created_at.getTime()}_${last.id}` : "",
       };
     },
 
@@ -107,12 +106,12 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
     },
 
     async audit(req) {
-      const after = decodePageToken(req.pageToken, "audit");
+      const after = decodePageToken(req.pageToken, pageTokenPatterns.id);
       const { rows, more } = await store.auditOrders(db, pageSize(req.pageSize, 500), after);
       const last = rows.at(-1);
       return {
         orders: rows.map((row) => ({ order: store.toOrder(row), saga: store.toSaga(row) })),
-        nextPageToken: more && last ? encodePageToken(last.id, "audit") : "",
+        nextPageToken: more && last ? last.id : "",
       };
     },
   };

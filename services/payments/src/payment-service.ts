@@ -2,7 +2,7 @@
 // payment) and Refund, the operator's compensation, idempotent by order id.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PaymentService } from "@meshmart/proto/payments/v1/payments_pb";
-import { decodePageToken, encodePageToken, notFound, pageSize, type Database, type Outbox } from "@meshmart/platform";
+import { decodePageToken, notFound, pageTokenPatterns, pageSize, type Database, type Outbox } from "@meshmart/platform";
 import type { PaymentProvider } from "./payment-provider.ts";
 import { refundPayment } from "./payment-refund.ts";
 import * as store from "./payment-store.ts";
@@ -17,10 +17,10 @@ export function createPaymentService(db: Database, outbox: Outbox, provider: Pay
 
     async listPayments(req) {
       const filter = { status: req.status || undefined };
-      const after = decodePageToken(req.pageToken, filter);
+      const after = decodePageToken(req.pageToken, pageTokenPatterns.id);
       const { payments, more } = await store.listPayments(db, filter, pageSize(req.pageSize, 500), after);
       const last = payments.at(-1);
-      return { payments, nextPageToken: more && last ? encodePageToken(last.orderId, filter) : "" };
+      return { payments, nextPageToken: more && last ? last.orderId : "" };
     },
 
     async refund({ orderId, reason }) {

@@ -1,6 +1,7 @@
 // Connect clients for calling other services by name. Every call carries a
 // deadline: the caller's remaining time when there is one, otherwise the
-// client's default. The request id and trace context travel along.
+// client's default. The request id and trace context travel along. A
+// connection the other service refused, reset or cut is `unavailable`.
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -21,9 +22,38 @@ export function createServiceClient<S extends DescService>(service: S, options: 
     baseUrl: options.baseUrl,
     // Connect over HTTP/1.1: errors are plain HTTP statuses the mesh can see and retry (503).
     httpVersion: "1.1",
-    interceptors: options.interceptors,
+    interceptors: [...(options.interceptors ?? []), brokenConnectionsAsUnavailable],
   });
   return createClient(service, withPropagation(transport, options.defaultTimeoutMs ?? 5_000));
+}
+
+/** Node error codes of a connection that went away under a call. */
+const brokenConnectionCodes = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ECONNABORTED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * connect-node calls a reset connection `aborted` ("socket hang up") and a
+ * write to a closed one `internal` (EPIPE): both mean the service could not be
+ * reached, which is `unavailable` (retryable; HTTP 503 at the gateway).
+ */
+const brokenConnectionsAsUnavailable: Interceptor = (next) => async (req) => {
+  try {
+    return await next(req);
+  } catch (err) {
+    const error = ConnectError.from(err);
+    if (!error.isWireError && error.code !== Code.Unavailable && causeCodes(error).some((code) => brokenConnectionCodes.has(code))) {
+      throw new ConnectError(`${error.rawMessage} (the connection broke)`, Code.Unavailable, undefined, undefined, error);
+    }
+    throw error;
+  }
+};
+
+function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === "string") codes.push(code);
+  }
+  return codes;
 }
 
 /**

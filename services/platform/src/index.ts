@@ -11,4 +11,6 @@ export * from "./topology.ts";
 export * from "./errors.ts";
 export * from "./page-token.ts";
 export * from "./fault-switch.ts";
+export * from "./log-limiter.ts";
+export * from "./server-limits.ts";
 export * from "./events/index.ts";

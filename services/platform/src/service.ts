@@ -29,7 +29,9 @@ import { Health } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { childTrace, newRequestId, parseTraceparent, runWithContext } from "./request-context.ts";
+import { LogLimiter } from "./log-limiter.ts";
 import { listen } from "./server.ts";
+import { checkServerLimits, serverLimitsConfig } from "./server-limits.ts";
 import { services, type ServiceName } from "./topology.ts";
 
 const baseConfig = {
@@ -41,6 +43,7 @@ const baseConfig = {
   FAULTS: setting(parseFaults, []),
   /** Enables GET/PUT /admin/faults to change the rules at run time. Never on by default. */
   FAULT_ADMIN: bool(false),
+  ...serverLimitsConfig,
 };
 
 /** What a service's code gets to work with. */
@@ -93,6 +96,8 @@ export interface StartOptions {
   env?: Env;
   /** Install SIGTERM/SIGINT handlers that stop the service and exit (main entry points only). */
   handleSignals?: boolean;
+  /** Where log lines go instead of stdout (tests that read them). */
+  logDestination?: { write(line: string): void };
 }
 
 export async function startService<S extends ConfigSpec>(
@@ -111,11 +116,13 @@ export async function startService<S extends ConfigSpec>(
   const config = loadConfig(spec, env) as Runtime<S>["config"] & { DATABASE_URL?: string; DATABASE_WAIT_MS?: number } & Partial<
       ConfigOf<typeof eventConfig>
     >;
-  const logger = createLogger(definition.name, config.LOG_LEVEL);
+  const logger = createLogger(definition.name, config.LOG_LEVEL, options.logDestination);
   const metrics = createMetrics(definition.name);
   const health = new Health();
   const faults = new FaultSwitch(config.FAULTS);
   const drain = new AbortController();
+  const limits = checkServerLimits(config);
+  const log = new LogLimiter(logger);
   if (faults.active.length > 0) logger.warn({ faults: config.FAULTS }, "fault switch is ON");
 
   let db: Database | undefined;
@@ -152,16 +159,21 @@ export async function startService<S extends ConfigSpec>(
     const register = definition.rpc;
     const interceptors: Interceptor[] = [
       metrics.serverInterceptor,
-      errorLogging(logger),
+      errorLogging(log),
       createValidateInterceptor(),
       faults.interceptor(),
     ];
-    app.use(connectMiddleware({ routes: (router) => register(router, runtime), interceptors }));
+    app.use(connectMiddleware({ routes: (router) => register(router, runtime), interceptors, readMaxBytes: limits.HTTP_MAX_REQUEST_BYTES, log }));
   }
   definition.http?.(app, runtime);
-  app.on("error", (err: Error) => logger.error({ err }, "unhandled HTTP error"));
+  app.on("error", (err: Error & { status?: number; code?: string }) => {
+    // A client that hung up mid-request, or an HTTP error a route threw on purpose, is not our fault.
+    const clientSide = (err.status !== undefined && err.status < 500) || clientGoneCodes.has(err.code ?? "");
+    if (clientSide) log.log("info", "http-client-error", { status: err.status, code: err.code, err: err.message }, "HTTP request failed on the client's side");
+    else log.log("error", "http-error", { err }, "unhandled HTTP error");
+  });
 
-  const server = await listen(app, config.PORT, config.HOST);
+  const server = await listen(app, { port: config.PORT, host: config.HOST, limits, logger });
   const workers = definition.workers ? await definition.workers(runtime) : [];
   if (usesEvents && db) workers.push(startEventWorkers(definition, runtime, config as unknown as EventWorkerConfig));
   const url = `http://127.0.0.1:${server.port}`;
@@ -358,13 +370,25 @@ function healthAndMetricsRoutes(health: Health, metrics: Metrics): Koa.Middlewar
   };
 }
 
+const maxFaultRulesBytes = 64 * 1024;
+
 /** GET shows the fault rules, PUT replaces them (body: a FAULTS specification, empty turns faults off). */
 function faultAdminRoute(faults: FaultSwitch, logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     if (ctx.path !== "/admin/faults") return next();
     if (ctx.method === "PUT") {
       const chunks: Buffer[] = [];
-      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      let size = 0;
+      for await (const chunk of ctx.req) {
+        size += (chunk as Buffer).length;
+        if (size > maxFaultRulesBytes) {
+          ctx.status = 413;
+          ctx.set("connection", "close");
+          ctx.body = { error: `fault rules are at most ${maxFaultRulesBytes} bytes` };
+          return;
+        }
+        chunks.push(chunk as Buffer);
+      }
       try {
         faults.replace(parseFaults(Buffer.concat(chunks).toString("utf8")));
       } catch (err) {
@@ -381,16 +405,34 @@ function faultAdminRoute(faults: FaultSwitch, logger: Logger): Koa.Middleware {
   };
 }
 
-/** Internal errors are logged with their stack; expected codes only at debug. */
-function errorLogging(logger: Logger): Interceptor {
+/** Error codes of a socket or stream whose client went away or broke the protocol. */
+const clientGoneCodes = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "ERR_HTTP2_ERROR", // nghttp2 refused what the peer sent (a protocol error)
+  "ERR_HTTP2_STREAM_ERROR", // the peer reset the stream
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_INVALID_STREAM",
+  "ERR_HTTP2_SETTINGS_TIMEOUT", // server.ts ends a session whose client never acknowledged SETTINGS
+]);
+
+/**
+ * Internal errors are logged with their stack (rate-limited per RPC: a client
+ * that found a bug must not flood the log with it); expected codes only at debug.
+ */
+function errorLogging(log: LogLimiter): Interceptor {
   return (next) => async (req) => {
     try {
       return await next(req);
     } catch (err) {
       const error = ConnectError.from(err);
-      const fields = { rpc: `${req.service.typeName}/${req.method.name}`, code: Code[error.code] };
-      if (error.code === Code.Internal || error.code === Code.Unknown) logger.error({ ...fields, err }, "rpc failed");
-      else logger.debug({ ...fields, msg: error.rawMessage }, "rpc returned an error");
+      const rpc = `${req.service.typeName}/${req.method.name}`;
+      const fields = { rpc, code: Code[error.code] };
+      if (error.code === Code.Internal || error.code === Code.Unknown) log.log("error", `rpc-failed ${rpc}`, { ...fields, err }, "rpc failed");
+      else log.log("debug", `rpc-error ${rpc} ${error.code}`, { ...fields, msg: error.rawMessage }, "rpc returned an error");
       throw err;
     }
   };
