@@ -54,11 +54,11 @@ token: install ## Print a dev JWT for the gateway (ARGS="--sub <customer> --ttl 
 
 .PHONY: demo
 demo: install ## Place a batch of orders through the gateway (make dev, or ARGS="--context <ctx>"), wait for rest, print outcomes, verify
-	$(NPM) exec -- tsx services/loadgen/src/demo.ts $(ARGS)
+	$(NPM) exec -- tsx services/e2e/src/demo.ts $(ARGS)
 
 .PHONY: verify
 verify: install ## Check the five invariants against the running system (make dev, or ARGS="--context <ctx>"; exit 1 on any failure)
-	$(NPM) exec -- tsx services/loadgen/src/verify.ts $(ARGS)
+	$(NPM) exec -- tsx services/e2e/src/verify.ts $(ARGS)
 
 .PHONY: bench
 bench: bench-events bench-hostile ## Run every benchmark (prints numbers; not part of make test)
@@ -99,15 +99,15 @@ deploy: install ## Deploy: a kind cluster by default, ARGS="--context <ctx>" for
 
 .PHONY: cluster-up
 cluster-up: install ## Start a single-node Kubernetes of real processes here (context meshmart-local; needs root)
-	$(NPM) exec -- tsx scripts/cluster/main.ts up $(ARGS)
+	$(NPM) exec -- tsx scripts/cluster/src/main.ts up $(ARGS)
 
 .PHONY: cluster-down
 cluster-down: install ## Stop the local cluster and remove everything it made (also after a crash)
-	$(NPM) exec -- tsx scripts/cluster/main.ts down $(ARGS)
+	$(NPM) exec -- tsx scripts/cluster/src/main.ts down $(ARGS)
 
 .PHONY: cluster-status
 cluster-status: install ## Show what the local cluster runs
-	$(NPM) exec -- tsx scripts/cluster/main.ts status $(ARGS)
+	$(NPM) exec -- tsx scripts/cluster/src/main.ts status $(ARGS)
 
 .PHONY: port-forward
 port-forward: install ## Forward the gateway to localhost:9080 (ARGS="--service catalog" or --all; --dry-run)
@@ -119,4 +119,4 @@ undeploy: ## Delete the kind cluster (ARGS=--keep-cluster removes only meshmart 
 
 .PHONY: scenarios
 scenarios: install ## Fault scenarios with verdicts: kill, scale-to-zero, Kafka outage, stall, errors (ARGS="--target local|kind --scenario NAME --dry-run --list")
-	$(NPM) exec -- tsx mesh/src/scenarios/main.ts $(ARGS)
+	$(NPM) exec -- tsx services/e2e/src/scenarios/main.ts $(ARGS)

@@ -1,14 +1,32 @@
-// Lint: the recommended JS and TypeScript rules; generated protobuf code is not ours to lint.
+// Lint: the recommended JS rules and typescript-eslint's type-checked rules
+// (floating and misused promises are bugs in code this asynchronous), and
+// workspace boundaries: no relative import may leave its workspace; another
+// workspace is reached by its package name, through a declared dependency.
+// Generated protobuf code is not ours to lint.
 import js from "@eslint/js";
+import importX from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/dist/**", "services/proto/gen/**", "services/proto/vendor/**", ".local/**", "charts/**"] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
   {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { "import-x": importX },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // node:test's describe/it return promises the runner itself awaits.
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"] }] },
+      ],
+      "@typescript-eslint/no-misused-promises": "error",
+      "import-x/no-relative-packages": "error",
+      // An async function without await is how an interface that returns promises is implemented
+      // by something synchronous (a dry run, a fake node); floating and misused promises are the bugs.
+      "@typescript-eslint/require-await": "off",
     },
   },
+  { files: ["**/*.js"], ...tseslint.configs.disableTypeChecked },
 );

@@ -23,7 +23,7 @@
 #   --istio        helm: install Istio (default on kind); crds: Istio's CRDs only (default elsewhere
 #                  unless istiod runs); none: leave Istio alone
 #   --external-*   PostgreSQL / Kafka outside the cluster instead of the StatefulSets (default on
-#                  meshmart-local: the host processes of `tsx scripts/cluster/main.ts externals`)
+#                  meshmart-local: the host processes of `tsx scripts/cluster/src/main.ts externals`)
 # environment: CLUSTER_NAME, IMAGE_REPOSITORY, IMAGE_TAG, ISTIO_VERSION, KAFKA_REPLICAS, IMAGE_BUILDER,
 #              NODE_IMAGE, BUILD_CA_BUNDLE, DRY_RUN=1
 set -euo pipefail
@@ -112,10 +112,10 @@ fi
 if [[ "$KUBE_CONTEXT" == meshmart-local && -z "$external_postgres$external_kafka" ]]; then
   note "meshmart-local has no registry for the postgres and apache/kafka images: PostgreSQL and Kafka run on the host, on the node address"
   if is_dry_run; then
-    run npm exec --silent -- tsx scripts/cluster/main.ts externals
+    run npm exec --silent -- tsx scripts/cluster/src/main.ts externals
     external_postgres="198.18.0.1:15434" external_kafka="198.18.0.1:19094" external_postgres_admin_url="postgres://postgres:***@127.0.0.1:15434/postgres"
   else
-    externals="$(npm exec --silent -- tsx scripts/cluster/main.ts externals)" || die "could not start the local cluster's PostgreSQL and Kafka"
+    externals="$(npm exec --silent -- tsx scripts/cluster/src/main.ts externals)" || die "could not start the local cluster's PostgreSQL and Kafka"
     external_postgres="$(sed -n 's/^EXTERNAL_POSTGRES=//p' <<<"$externals")"
     external_postgres_admin_url="$(sed -n 's/^EXTERNAL_POSTGRES_ADMIN_URL=//p' <<<"$externals")"
     external_kafka="$(sed -n 's/^EXTERNAL_KAFKA=//p' <<<"$externals")"
@@ -173,7 +173,7 @@ case "$istio_mode" in
   crds)
     log "4/10 Istio's CRDs only (from istioctl; no istiod, no sidecars: the mesh policy is stored, not enforced)"
     note "no Istio data plane here: mTLS, retries, timeouts, outlier detection and AuthorizationPolicies do not act"
-    run npm exec --silent -- tsx scripts/deploy/istio-crds.ts --context "$KUBE_CONTEXT" --ingress-namespace "$INGRESS_NAMESPACE"
+    run npm exec --silent -- tsx scripts/cluster/src/deploy/istio-crds.ts --context "$KUBE_CONTEXT" --ingress-namespace "$INGRESS_NAMESPACE"
     ;;
   none) log "4/10 Istio: left alone (--istio none)" ;;
 esac
@@ -193,8 +193,8 @@ run "${kubectl_ctx[@]}" apply --server-side --field-manager=meshmart-deploy -f "
 secrets_args=(--context "$KUBE_CONTEXT" --namespace "$MESHMART_NAMESPACE")
 [[ -z "$external_postgres_admin_url" ]] || secrets_args+=(--external-postgres-admin-url "$external_postgres_admin_url")
 is_dry_run && secrets_args+=(--dry-run)
-printf '+ npm exec -- tsx scripts/deploy/secrets.ts %s\n' "$(quote_command "${secrets_args[@]}" | sed -E 's#(postgres://[^:]*:)[^@]*@#\1***@#')"
-npm exec --silent -- tsx scripts/deploy/secrets.ts "${secrets_args[@]}" || die "could not create the Secrets"
+printf '+ npm exec -- tsx scripts/cluster/src/deploy/secrets.ts %s\n' "$(quote_command "${secrets_args[@]}" | sed -E 's#(postgres://[^:]*:)[^@]*@#\1***@#')"
+npm exec --silent -- tsx scripts/cluster/src/deploy/secrets.ts "${secrets_args[@]}" || die "could not create the Secrets"
 
 log "8/10 apply the manifests (server-side)"
 if [[ -z "$external_kafka" ]]; then

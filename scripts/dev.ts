@@ -2,13 +2,13 @@
 // readable logs. Prints where to call them. Ctrl-C stops everything cleanly.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { services, serviceNames } from "../services/platform/src/topology.ts";
-import { kafkaVersion, startKafka } from "./infra/kafka.ts";
-import { repoRoot } from "./infra/paths.ts";
-import { startPostgres } from "./infra/postgres.ts";
-import { colorFor, formatLogLine } from "./stack/log-format.ts";
-import { startServiceProcesses } from "./stack/service-processes.ts";
-import { devEnv } from "./stack/dev-env.ts";
+import { services, serviceNames } from "@meshmart/topology";
+import { kafkaVersion, startKafka } from "@meshmart/infra/kafka";
+import { repoRoot } from "@meshmart/infra/paths";
+import { startPostgres } from "@meshmart/infra/postgres";
+import { colorFor, formatLogLine } from "@meshmart/infra/stack/log-format";
+import { startServiceProcesses } from "@meshmart/infra/stack/service-processes";
+import { devEnv } from "@meshmart/infra/stack/dev-env";
 
 const started = Date.now();
 const names = serviceNames.filter((name) => existsSync(path.join(repoRoot, "services", name, "src", "main.ts")));

@@ -2,9 +2,9 @@
 // Kafka on their own, left running in the background (`make infra-up`), for
 // running services or tests one at a time against them.
 import { parseArgs } from "node:util";
-import { services } from "../services/platform/src/topology.ts";
-import { kafkaStatus, kafkaVersion, startKafka, stopKafka } from "./infra/kafka.ts";
-import { postgresStatus, startPostgres, stopPostgres } from "./infra/postgres.ts";
+import { services } from "@meshmart/topology";
+import { kafkaStatus, kafkaVersion, startKafka, stopKafka } from "@meshmart/infra/kafka";
+import { postgresStatus, startPostgres, stopPostgres } from "@meshmart/infra/postgres";
 
 const usage = `usage: npm run infra -- <command> [--profile <name>]
 
@@ -78,7 +78,7 @@ const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) =>
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
   if (type !== "TimeoutNegativeWarning") emitWarning(warning, ...rest);
-}) as typeof process.emitWarning;
+});
 
 const commands: Record<string, (profile: string) => Promise<void>> = { up, down, status };
 

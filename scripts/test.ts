@@ -8,9 +8,9 @@
 import { spawn } from "node:child_process";
 import { glob } from "node:fs/promises";
 import { once } from "node:events";
-import { repoRoot } from "./infra/paths.ts";
-import { startKafka } from "./infra/kafka.ts";
-import { startPostgres } from "./infra/postgres.ts";
+import { repoRoot } from "@meshmart/infra/paths";
+import { startKafka } from "@meshmart/infra/kafka";
+import { startPostgres } from "@meshmart/infra/postgres";
 
 const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts"];
 const filters = process.argv.slice(2); // optional substrings to pick test files

@@ -7,7 +7,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { services } from "@meshmart/platform/topology";
+import { services } from "@meshmart/topology";
 import { setEphemeralStorage } from "./ephemeral-storage.ts";
 import { applyRecommendedLabels, instanceName, recommendedLabels } from "./labels.ts";
 import { kafkaClientPort, kafkaContainerSecurity, kafkaUserId, replication } from "./kafka.ts";

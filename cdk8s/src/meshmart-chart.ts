@@ -6,7 +6,7 @@
 // The chart holds no secret. Each service with a database reads its password
 // from the Secret `<service>-database` (key `password`), and PostgreSQL's
 // superuser password is in `postgres-credentials` (key `POSTGRES_PASSWORD`);
-// both are created at install time (databaseSecretName, scripts/deploy/secrets.ts).
+// both are created at install time (databaseSecretName, scripts/cluster/src/deploy/secrets.ts).
 
 import { Chart, type App } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
@@ -14,7 +14,7 @@ import { Construct } from "constructs";
 import { databaseClients, kafkaClients } from "@meshmart/mesh/authorization-policy";
 import { meshOptions, type MeshOptions } from "@meshmart/mesh/mesh-options";
 import { platformPolicies } from "@meshmart/mesh/mesh-policy";
-import { serviceNames, services } from "@meshmart/platform/topology";
+import { serviceNames, services } from "@meshmart/topology";
 import { derivedKafkaClusterId } from "./derived-secret.ts";
 import { apiObjectFromModel } from "./istio-api-object.ts";
 import { Kafka, kafkaClientPort, kafkaControllerPort } from "./kafka.ts";

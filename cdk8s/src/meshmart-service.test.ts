@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { App, Chart } from "cdk8s";
 import { ImagePullPolicy } from "cdk8s-plus-27";
 import { meshOptions } from "@meshmart/mesh/mesh-options";
-import { services } from "@meshmart/platform/topology";
+import { services } from "@meshmart/topology";
 import { calleeUrls, MeshmartService } from "./meshmart-service.ts";
 import { defaultServiceDeploymentSettings } from "./service-settings.ts";
 import { validationErrors } from "./validate-manifest.ts";

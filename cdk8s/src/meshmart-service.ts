@@ -13,7 +13,7 @@ import { serviceAuthorizationPolicy } from "@meshmart/mesh/authorization-policy"
 import { serviceDestinationRule } from "@meshmart/mesh/destination-rule";
 import type { MeshOptions } from "@meshmart/mesh/mesh-options";
 import { serviceVirtualService } from "@meshmart/mesh/virtual-service";
-import { clusterPort, type ServiceDescription } from "@meshmart/platform/topology";
+import { clusterPort, type ServiceDescription } from "@meshmart/topology";
 import { setEphemeralStorage } from "./ephemeral-storage.ts";
 import { apiObjectFromModel } from "./istio-api-object.ts";
 import { applyRecommendedLabels, instanceName, recommendedLabels, selectorLabels } from "./labels.ts";

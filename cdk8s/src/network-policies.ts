@@ -13,7 +13,7 @@
 
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { callersOf, clusterPort, services, serviceNames, type ServiceDescription } from "@meshmart/platform/topology";
+import { callersOf, clusterPort, services, serviceNames, type ServiceDescription } from "@meshmart/topology";
 import { instanceName } from "./labels.ts";
 
 type Peer = kplus.k8s.NetworkPolicyPeer;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { serviceNames } from "@meshmart/platform/topology";
+import { serviceNames } from "@meshmart/topology";
 import { testPlatformSettings, testSigningKey } from "../test/test-settings.ts";
 import { defaultPlatformSettings, parseJwks, settingsFromEnv } from "./platform-settings.ts";
 import { serviceDeploymentSettings, terminationGracePeriodSeconds } from "./service-settings.ts";

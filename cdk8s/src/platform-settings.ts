@@ -4,13 +4,13 @@
 // the environment (see `settingsFromEnv`).
 //
 // No setting is a secret: the synth carries no password and no signing key.
-// Passwords live in Secrets created at install time (scripts/deploy/secrets.ts,
+// Passwords live in Secrets created at install time (scripts/cluster/src/deploy/secrets.ts,
 // or the Helm chart's generated Secrets); the JWT settings hold only the
 // issuer's public key set.
 
-import { infrastructureVersions } from "@meshmart/platform/topology";
+import { infrastructureVersions } from "@meshmart/topology";
 import { defaultMeshOptions, type IngressOptions } from "@meshmart/mesh/mesh-options";
-import { ensureSigningKey, keyDirectory } from "./token-signing-key.ts";
+import { ensureSigningKey, keyDirectory } from "@meshmart/dev-identity/signing-key";
 
 export const images = {
   /** The version `make dev` runs too (infrastructureVersions in the topology). */
@@ -138,7 +138,7 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
  * missing (see token-signing-key.ts).
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformSettings {
-  const pick = (name: string): string | undefined => (env[name] === undefined || env[name]!.trim() === "" ? undefined : env[name]!.trim());
+  const pick = (name: string): string | undefined => (env[name] === undefined || env[name].trim() === "" ? undefined : env[name].trim());
   const replicasText = pick("KAFKA_REPLICAS");
   const replicas = replicasText === undefined ? undefined : Number(replicasText);
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { callersOf, clusterPort, serviceNames, services } from "@meshmart/platform/topology";
+import { callersOf, clusterPort, serviceNames, services } from "@meshmart/topology";
 import { retryablePaths } from "@meshmart/mesh/virtual-service";
 import { milliseconds } from "@meshmart/mesh/duration";
 import { find, ofKind, podTemplate, spec, synthOutput, workloads, type Container, type Manifest } from "../test/manifests.ts";

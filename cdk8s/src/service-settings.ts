@@ -3,7 +3,7 @@
 // service name. The topology stays the source of truth for who a service is
 // and whom it calls; this file only says how big it runs.
 
-import type { ServiceName } from "@meshmart/platform/topology";
+import type { ServiceName } from "@meshmart/topology";
 
 export interface ServiceDeploymentSettings {
   /** HPA floor. Two keeps a PodDisruptionBudget satisfiable and gives outlier detection a peer. */

@@ -14,13 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as k8s from "@kubernetes/client-node";
-import type { ClusterHandle } from "../../scripts/cluster/cluster.ts";
-import { installIstioCrds, startApiServerCluster, stopApiServerCluster } from "../../scripts/cluster/test-cluster.ts";
-import { ensureSecrets, plannedSecrets } from "../../scripts/deploy/secrets.ts";
+import type { ClusterHandle } from "@meshmart/cluster/cluster";
+import { installIstioCrds, startApiServerCluster, stopApiServerCluster } from "@meshmart/cluster/test-cluster";
+import { ensureSecrets, plannedSecrets } from "@meshmart/cluster/deploy/secrets";
 import { chartDir } from "../src/helm-chart.ts";
 import { toYaml, type Manifest } from "../src/synth.ts";
-import { clientNodeOps } from "../../services/loadgen/src/cluster/kube-ops.ts";
-import { faultedCatalogRoutes, faultRouteName, KindSession } from "../../mesh/src/scenarios/kind-target.ts";
+import { clientNodeOps } from "@meshmart/e2e/cluster/kube-ops";
+import { faultedCatalogRoutes, faultRouteName, KindSession } from "@meshmart/e2e/scenarios/kind-target";
 import { synthOutput } from "./manifests.ts";
 import { testSigningKey } from "./test-settings.ts";
 import { ensureTool, repoRoot, runTool } from "./tools.ts";
@@ -99,7 +99,7 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
     assert.equal(applied.length, manifests.length, result.stdout);
   });
 
-  it("creates the install-time Secrets the workloads refer to (scripts/deploy/secrets.ts), and keeps them on a second run", async () => {
+  it("creates the install-time Secrets the workloads refer to (scripts/cluster/src/deploy/secrets.ts), and keeps them on a second run", async () => {
     const logs: string[] = [];
     const first = await ensureSecrets(core, namespace, plannedSecrets(false), (l) => logs.push(l));
     const second = await ensureSecrets(core, namespace, plannedSecrets(false), (l) => logs.push(l));

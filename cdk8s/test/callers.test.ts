@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { serviceNames, services, type ServiceName } from "@meshmart/platform/topology";
+import { serviceNames, services, type ServiceName } from "@meshmart/topology";
 import { callerPrincipals } from "@meshmart/mesh/authorization-policy";
 import { meshOptions } from "@meshmart/mesh/mesh-options";
 import { repoRoot } from "./tools.ts";

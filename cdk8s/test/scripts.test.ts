@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, statSync, symlinkSync, existsSync } from "nod
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { describe, it } from "node:test";
-import { serviceNames } from "@meshmart/platform/topology";
+import { serviceNames } from "@meshmart/topology";
 import { ensureTool, repoRoot, runTool } from "./tools.ts";
 
 const prerequisites = ["docker", "kind", "kubectl", "helm"];
@@ -113,7 +113,7 @@ describe("deploy.sh --dry-run on a machine without docker, kind, kubectl and hel
       "+ helm upgrade --install istio-ingressgateway istio/gateway",
       ...serviceNames.map((s) => new RegExp(`\\+ env DOCKER_BUILDKIT=1 docker build --file ${repoRoot}/Dockerfile --build-arg SERVICE=${s} --build-arg NODE_IMAGE=node:24.21.0-slim .*--tag docker.io/meshmart/${s}:dev`)),
       ...serviceNames.map((s) => `+ kind load docker-image docker.io/meshmart/${s}:dev --name meshmart`),
-      "tsx scripts/deploy/secrets.ts --context kind-meshmart --namespace meshmart --dry-run",
+      "tsx scripts/cluster/src/deploy/secrets.ts --context kind-meshmart --namespace meshmart --dry-run",
       "apply --server-side --force-conflicts --field-manager=meshmart-deploy -f",
       "rollout status statefulset/postgres",
       "rollout status statefulset/kafka",

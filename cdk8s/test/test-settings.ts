@@ -1,7 +1,7 @@
 // Test support: platform settings with a token issuer key made for this test
 // process (never written anywhere), so that tests never depend on a key in .local/.
 import { defaultPlatformSettings, platformSettings, type PlatformProps, type PlatformSettings } from "../src/platform-settings.ts";
-import { generateSigningKey, type SigningKey } from "../src/token-signing-key.ts";
+import { generateSigningKey, type SigningKey } from "@meshmart/dev-identity/signing-key";
 
 export const testSigningKey: SigningKey = generateSigningKey();
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { callersOf, serviceNames, services } from "@meshmart/platform/topology";
+import { callersOf, serviceNames, services } from "@meshmart/topology";
 import {
   allowPrincipals,
   databaseClients,

@@ -26,7 +26,7 @@
 //   localhost and bypasses the sidecar: operator access, by design.
 
 import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1";
-import { callersOf, services, type ServiceDescription, type ServiceName } from "@meshmart/platform/topology";
+import { callersOf, services, type ServiceDescription, type ServiceName } from "@meshmart/topology";
 import type { MeshOptions } from "./mesh-options.ts";
 import { principal } from "./principal.ts";
 

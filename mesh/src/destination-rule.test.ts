@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { serviceNames, services } from "@meshmart/platform/topology";
+import { serviceNames, services } from "@meshmart/topology";
 import { serviceDestinationRule } from "./destination-rule.ts";
 import { meshOptions } from "./mesh-options.ts";
 

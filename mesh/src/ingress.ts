@@ -14,7 +14,7 @@
 
 import { Gateway, VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
 import { RequestAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
-import { services } from "@meshmart/platform/topology";
+import { services } from "@meshmart/topology";
 import { seconds } from "./duration.ts";
 import { serviceHost } from "./host.ts";
 import type { MeshOptions } from "./mesh-options.ts";

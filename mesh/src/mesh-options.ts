@@ -2,7 +2,7 @@
 // percentage and timeout Istio would otherwise default silently is written out
 // explicitly in the generated resources (and asserted by the policy tests).
 
-import { clusterPort } from "@meshmart/platform/topology";
+import { clusterPort } from "@meshmart/topology";
 
 export interface RetryOptions {
   /** Retries after the first try, only on routes for RPCs marked safe to retry. */
@@ -113,7 +113,7 @@ export const defaultMeshOptions: MeshOptions = {
   jwt: {
     issuer: "meshmart",
     audience: "meshmart-api",
-    // No usable default: the issuer's key pair is made per installation (cdk8s/src/token-signing-key.ts).
+    // No usable default: the issuer's key pair is made per installation (services/dev-identity/src/signing-key.ts).
     jwks: '{"keys":[]}',
   },
 };

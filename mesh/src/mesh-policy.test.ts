@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { serviceNames } from "@meshmart/platform/topology";
+import { serviceNames } from "@meshmart/topology";
 import { meshPolicy } from "./mesh-policy.ts";
 
 describe("meshPolicy", () => {

@@ -3,7 +3,7 @@
 // DestinationRule and AuthorizationPolicy, and the edge.
 
 import type { Model } from "@kubernetes-models/base";
-import { services, serviceNames } from "@meshmart/platform/topology";
+import { services, serviceNames } from "@meshmart/topology";
 import { denyByDefault, serviceAuthorizationPolicy } from "./authorization-policy.ts";
 import { serviceDestinationRule } from "./destination-rule.ts";
 import { ingressGateway, ingressRequestAuthentication, ingressVirtualService } from "./ingress.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { serviceNames, services, type ServiceDescription } from "@meshmart/platform/topology";
+import { serviceNames, services, type ServiceDescription } from "@meshmart/topology";
 import { milliseconds } from "./duration.ts";
 import { meshOptions, retryOnSafeFailures } from "./mesh-options.ts";
 import { defaultRouteName, perTryTimeoutMs, retryablePaths, retryableRouteName, rpcPath, serviceVirtualService } from "./virtual-service.ts";

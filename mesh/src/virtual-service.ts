@@ -15,7 +15,7 @@
 // Connect GET requests (`?message=...`) still match.
 
 import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import type { ServiceDescription } from "@meshmart/platform/topology";
+import type { ServiceDescription } from "@meshmart/topology";
 import { seconds } from "./duration.ts";
 import { serviceHost } from "./host.ts";
 import type { MeshOptions } from "./mesh-options.ts";

@@ -7,9 +7,9 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
-import { startKafka } from "../infra/kafka.ts";
-import { startPostgres } from "../infra/postgres.ts";
-import { createEventWorld, emitPrice } from "../../services/platform/src/events/event-test-kit.ts";
+import { startKafka } from "@meshmart/infra/kafka";
+import { startPostgres } from "@meshmart/infra/postgres";
+import { createEventWorld, emitPrice } from "@meshmart/platform/events/event-test-kit";
 
 const { values: args } = parseArgs({
   options: {

@@ -9,11 +9,11 @@ import http2 from "node:http2";
 import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { connectRaw, flags, frame, frameType, headerBlock, openRawHttp2, type RawConnection } from "../../services/platform/src/raw-http2.ts";
-import { createTestDatabase } from "../../services/platform/src/test-support.ts";
-import { repoRoot } from "../infra/paths.ts";
-import { startKafka } from "../infra/kafka.ts";
-import { startPostgres } from "../infra/postgres.ts";
+import { connectRaw, flags, frame, frameType, headerBlock, openRawHttp2, type RawConnection } from "@meshmart/platform/raw-http2";
+import { createTestDatabase } from "@meshmart/platform/test-support";
+import { repoRoot } from "@meshmart/infra/paths";
+import { startKafka } from "@meshmart/infra/kafka";
+import { startPostgres } from "@meshmart/infra/postgres";
 
 const { values: args } = parseArgs({ options: { port: { type: "string", default: "28990" } } });
 const port = Number(args.port);

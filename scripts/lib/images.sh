@@ -104,7 +104,7 @@ load_images() {
       done
       ;;
     containerd)
-      socket="$(cd "$MESHMART_ROOT" && npm exec --silent --no -- tsx scripts/cluster/main.ts containerd)"
+      socket="$(cd "$MESHMART_ROOT" && npm exec --silent --no -- tsx scripts/cluster/src/main.ts containerd)"
       for service in "$@"; do
         if is_dry_run; then
           run "$IMAGE_BUILDER" save "$(image_ref "$service")" "|" ctr --address "$socket" --namespace k8s.io images import -

@@ -24,4 +24,4 @@ export const catalogService: ServiceDefinition<typeof config> = {
   },
 };
 
-export { seedProducts, seedProductId } from "./seed-products.ts";
+export { seedProducts } from "./seed-products.ts";

@@ -197,7 +197,7 @@ describe("order routes", () => {
 
   it("maps an unknown product to a 4xx, whatever code orders answers it with", async () => {
     const answers: [ConnectError, number][] = [
-      [notFound("product", productB) as ConnectError, 404],
+      [notFound("product", productB), 404],
       [invalidArgument("items[0].product_id", `product ${productB} does not exist`), 400],
       [new ConnectError(`product ${productB} does not exist`, Code.FailedPrecondition), 409],
     ];

@@ -120,6 +120,7 @@ describe("inventory order events", () => {
     return rows.map((row) => {
       const schema = answers[row.type as keyof typeof answers];
       assert.ok(schema, `unexpected event ${row.type}`);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- protobuf-es messages are typed by their schema only through the cast
       return { type: row.type.split(".").at(-1), data: fromBinary(schema as DescMessage, row.payload) as Record<string, unknown> };
     });
   };

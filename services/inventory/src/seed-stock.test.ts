@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { seedProducts } from "@meshmart/catalog";
+import { demoProducts as seedProducts } from "@meshmart/fixtures";
 import { startService } from "@meshmart/platform";
 import { createTestDatabase, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";

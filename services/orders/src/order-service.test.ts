@@ -9,7 +9,8 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { catalogService, seedProductId } from "@meshmart/catalog";
+import { catalogService } from "@meshmart/catalog";
+import { demoProductId as seedProductId } from "@meshmart/fixtures";
 import { startService, type Row, type RunningService } from "@meshmart/platform";
 import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { OrderCancelledSchema, OrderPlacedSchema } from "@meshmart/proto/orders/v1/events_pb";
@@ -274,12 +275,12 @@ describe("OrderService", () => {
       idempotencyKey: randomUUID(),
     });
     assert.equal(order?.status, OrderStatus.PENDING);
-    const deadline = timestampMs(order!.deadline!);
-    assert.ok(deadline - timestampMs(order!.createTime!) <= 300);
+    const deadline = timestampMs(order.deadline!);
+    assert.ok(deadline - timestampMs(order.createTime!) <= 300);
 
     const cancelled = await eventually(
       async () => {
-        const { order: current } = await client.getOrder({ id: order!.id });
+        const { order: current } = await client.getOrder({ id: order.id });
         return current?.status === OrderStatus.CANCELLED ? current : undefined;
       },
       { timeoutMs: 10_000, what: "the expired order to be cancelled" },
@@ -289,13 +290,13 @@ describe("OrderService", () => {
     assert.ok(timestampMs(cancelled.updateTime!) >= deadline, "not cancelled before its deadline");
 
     await new Promise((resolve) => setTimeout(resolve, 300)); // a few more sweeps by both replicas
-    const events = await outboxOf(order!.id, "meshmart.orders.v1.OrderCancelled");
+    const events = await outboxOf(order.id, "meshmart.orders.v1.OrderCancelled");
     assert.equal(events.length, 1, "cancelled exactly once");
     const event = fromBinary(OrderCancelledSchema, events[0]!.payload);
     assert.equal(event.reason, CancelReason.DEADLINE_EXCEEDED);
-    assert.equal(event.orderId, order!.id);
+    assert.equal(event.orderId, order.id);
 
-    const [saga] = await query<{ saga_step: string }>("SELECT saga_step FROM orders WHERE id = $1", [order!.id]);
+    const [saga] = await query<{ saga_step: string }>("SELECT saga_step FROM orders WHERE id = $1", [order.id]);
     assert.equal(saga?.saga_step, "COMPENSATING", "waiting for inventory to release");
   });
 

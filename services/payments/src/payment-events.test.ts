@@ -157,13 +157,13 @@ describe("payment events with a decline rate of 1", () => {
     assert.equal(payment?.status, PaymentStatus.DECLINED);
     assert.equal(payment?.capturedAmount?.unitsMinor, 0n);
     assert.ok(
-      [DeclineReason.INSUFFICIENT_FUNDS, DeclineReason.FRAUD_SUSPECTED].includes(payment!.declineReason),
-      `reason ${DeclineReason[payment!.declineReason]}`,
+      [DeclineReason.INSUFFICIENT_FUNDS, DeclineReason.FRAUD_SUSPECTED].includes(payment.declineReason),
+      `reason ${DeclineReason[payment.declineReason]}`,
     );
     const [declined] = await emitted(world, order.orderId);
     const event = fromBinary(PaymentDeclinedSchema, declined!.payload);
-    assert.equal(event.reason, payment!.declineReason);
-    assert.equal(event.paymentId, payment!.id);
+    assert.equal(event.reason, payment.declineReason);
+    assert.equal(event.paymentId, payment.id);
 
     const cancel = { ...order.cancel, reason: CancelReason.PAYMENT_DECLINED };
     await handled(world, [await world.source.emit(OrderCancelledSchema, cancel, order.orderId)]);

@@ -6,7 +6,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { childTrace, currentContext, formatTraceparent, remainingMs } from "./request-context.ts";
-import { services, type ServiceName } from "./topology.ts";
+import { services, type ServiceName } from "@meshmart/topology";
 import { ConfigError, type Env } from "./config.ts";
 
 export interface ClientOptions {

@@ -31,8 +31,8 @@ export function connectMiddleware(options: {
     const handler = handlers.get(ctx.path);
     if (!handler) return next();
     ctx.respond = false; // Connect writes the response itself
-    const req = ctx.req as IncomingMessage;
-    const res = ctx.res as ServerResponse;
+    const req = ctx.req;
+    const res = ctx.res;
     const request = universalRequestFromNodeRequest(req, res, undefined, undefined);
     request.body = checkedRequestBody(request.body as AsyncIterable<Uint8Array>, request.header, handler.method.input, options.readMaxBytes);
     try {

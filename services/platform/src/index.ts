@@ -7,7 +7,7 @@ export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./request-context.ts";
 export * from "./service.ts";
-export * from "./topology.ts";
+export * from "@meshmart/topology";
 export * from "./errors.ts";
 export * from "./page-token.ts";
 export * from "./fault-switch.ts";

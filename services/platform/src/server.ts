@@ -80,7 +80,7 @@ export async function listen(app: Koa, options: ListenOptions): Promise<DualProt
       if (!probe) capped--;
       if (inFlight === 0) onIdle?.();
     });
-    void koaCallback(req as http.IncomingMessage, res as http.ServerResponse);
+    void koaCallback(req, res);
   };
 
   /** HTTP/2 has no request timeout of its own: a stream must have sent all of its request by the deadline. */

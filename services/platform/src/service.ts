@@ -32,7 +32,7 @@ import { childTrace, newRequestId, parseTraceparent, runWithContext } from "./re
 import { LogLimiter } from "./log-limiter.ts";
 import { listen } from "./server.ts";
 import { checkServerLimits, serverLimitsConfig } from "./server-limits.ts";
-import { services, type ServiceName } from "./topology.ts";
+import { services, type ServiceName } from "@meshmart/topology";
 
 const baseConfig = {
   PORT: port(),

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { startKafka, type KafkaHandle } from "../../../../scripts/infra/kafka.ts";
+import { startKafka, type KafkaHandle } from "@meshmart/infra/kafka";
 import { eventually } from "../test-support.ts";
 import { createEventWorld, emitPrice, type EventWorld } from "./event-test-kit.ts";
 

@@ -107,7 +107,7 @@ export class EventConsumer {
 
   /** Registers the handler for one event type. */
   on<Desc extends DescMessage>(schema: Desc, handler: EventHandler<Desc>): this {
-    this.handlers.set(schema.typeName, { schema, handler: handler as EventHandler<DescMessage> });
+    this.handlers.set(schema.typeName, { schema, handler: handler });
     return this;
   }
 

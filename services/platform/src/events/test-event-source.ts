@@ -8,7 +8,7 @@ import { Registry } from "prom-client";
 import { Database, platformMigrations } from "../database.ts";
 import { createLogger } from "../logger.ts";
 import { createTestDatabase, testKafkaBrokers } from "../test-support.ts";
-import { services, type ServiceName } from "../topology.ts";
+import { services, type ServiceName } from "@meshmart/topology";
 import { KafkaEventBus } from "./kafka-event-bus.ts";
 import { Outbox } from "./outbox.ts";
 import { OutboxRelay } from "./outbox-relay.ts";

@@ -1,0 +1,153 @@
+// The real-pod stage: a single-node Kubernetes of real processes on this
+// machine (`make cluster-up`), the platform deployed to it the way a user
+// does (`make deploy ARGS="--context meshmart-local"`: images built with
+// podman, imported into containerd, the synth applied), then the README's
+// calls through `make port-forward`, `make demo`, `make verify` and the
+// scenario runner's Kubernetes target, and `make cluster-down` leaving the
+// machine as it was. Needs root on Linux; elsewhere it says so in one loud
+// line and is skipped.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { repoRoot } from "@meshmart/infra/paths";
+import { isPortOpen, sleep } from "@meshmart/infra/processes";
+import { kafkaStatus } from "@meshmart/infra/kafka";
+import { postgresStatus } from "@meshmart/infra/postgres";
+import { externalsProfile } from "./cluster-externals.ts";
+import { clusterProfiles } from "./cluster-profiles.ts";
+import { clusterDown, clusterState, missingPrerequisites } from "./cluster.ts";
+import { recordedSysctls } from "./host-state.ts";
+
+const profile = clusterProfiles.local;
+const context = profile.context;
+// The suite's own PostgreSQL and Kafka (MESHMART_TEST_PG_URL, KAFKA_BROKERS) are not the cluster's.
+const { KAFKA_BROKERS: _brokers, DATABASE_URL: _database, MESHMART_TEST_PG_URL: _testPg, ...inherited } = process.env;
+const npmEnv = { ...inherited, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --disable-warning=TimeoutNegativeWarning`.trim() };
+
+function run(command: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = npmEnv): { status: number | null; out: string } {
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: repoRoot, encoding: "utf8", timeout: timeoutMs, env, maxBuffer: 256 * 1024 * 1024 });
+  const out = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  console.log(`[real-cluster] ${command} ${args.join(" ")}: exit ${result.status ?? result.signal} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return { status: result.status, out };
+}
+
+/** What the node changes on the host, read now: to compare before and after. */
+function hostFootprint(): Record<string, string> {
+  const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8").trim() : "absent");
+  const chains = (tool: string) => spawnSync(tool, ["-w", "-S"], { encoding: "utf8" }).stdout.split("\n").filter((l) => /KUBE-|CNI-/.test(l)).length;
+  return {
+    ...Object.fromEntries(recordedSysctls.map((key) => [key, read(`/proc/sys/${key}`)])),
+    bridge: spawnSync("ip", ["link", "show", profile.bridge], { encoding: "utf8" }).status === 0 ? "present" : "absent",
+    "iptables KUBE-/CNI- rules": String(chains("iptables")),
+    "ip6tables KUBE-/CNI- rules": String(chains("ip6tables")),
+    "mounts below /var/lib/meshmart and /run/meshmart": String(readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => / \/(var\/lib|run)\/meshmart\//.test(l)).length),
+    "/var/lib/kubelet": existsSync("/var/lib/kubelet") ? "present" : "absent",
+    "/var/lib/cni": existsSync("/var/lib/cni") ? "present" : "absent",
+  };
+}
+
+const missing = await missingPrerequisites(profile);
+const skipReason = process.platform !== "linux" || process.getuid?.() !== 0 ? missing.join("; ") : undefined;
+if (skipReason) console.warn(`\n*** SKIPPED LOUDLY: the real-pod stage needs root on Linux: ${skipReason}\n`);
+
+describe("the platform on real pods (make cluster-up, deploy, port-forward, demo, verify, scenarios, cluster-down)", { timeout: 45 * 60_000, skip: skipReason }, () => {
+  let footprintBefore: Record<string, string>;
+  let ownCluster = false;
+  let forward: ChildProcess | undefined;
+
+  before(async () => {
+    const state = await clusterState(profile);
+    if (state.state === "partial") await clusterDown(profile);
+    ownCluster = (await clusterState(profile)).state === "stopped";
+    footprintBefore = hostFootprint();
+  });
+
+  after(async () => {
+    forward?.kill("SIGTERM");
+    if (ownCluster && (await clusterState(profile)).state !== "stopped") await clusterDown(profile).catch(() => undefined);
+  });
+
+  it("make cluster-up starts the node; a second cluster-up says so and changes nothing", () => {
+    if (!ownCluster) return console.log(`[real-cluster] ${context} was already running: using it, and leaving it running`);
+    const up = run("make", ["-s", "cluster-up"], 30 * 60_000);
+    assert.equal(up.status, 0, up.out);
+    assert.match(up.out, new RegExp(`${context} is up in`));
+    const again = run("make", ["-s", "cluster-up"], 120_000);
+    assert.equal(again.status, 0, again.out);
+    assert.match(again.out, /already running .*nothing changed/);
+    const nodes = run(".local/bin/kubectl", ["--context", context, "get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}"], 30_000);
+    assert.equal(nodes.out.trim(), "True");
+  });
+
+  it("make deploy ARGS=--context meshmart-local: images built and imported, the synth applied unchanged, every rollout complete", () => {
+    const deploy = run("make", ["-s", "deploy", `ARGS=--context ${context}`], 30 * 60_000);
+    assert.equal(deploy.status, 0, deploy.out.slice(-6000));
+    for (const step of ["5/10 build the service images", "6/10 get the images to the nodes (containerd", "8/10 apply the manifests (server-side)"]) assert.ok(deploy.out.includes(step), step);
+    assert.match(deploy.out, /deployment "notifications" successfully rolled out/);
+    const pods = run(".local/bin/kubectl", ["--context", context, "-n", "meshmart", "get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.spec.securityContext.runAsUser}{\"\\n\"}{end}"], 30_000);
+    const running = pods.out.trim().split("\n").filter((l) => / Running 10001$/.test(l));
+    assert.ok(running.length >= 12, `two pods per service, Running as uid 10001:\n${pods.out}`);
+  });
+
+  it("make port-forward, then the README's calls answer: curl (REST, Connect JSON) and buf curl (gRPC)", async () => {
+    forward = spawn("bash", ["scripts/port-forward.sh", "--context", context, "--service", "catalog"], { cwd: repoRoot, stdio: "ignore" });
+    for (let i = 0; i < 60 && !((await isPortOpen(9080)) && (await isPortOpen(9081))); i++) await sleep(500);
+    const ready = await fetch("http://127.0.0.1:9080/readyz");
+    assert.equal(ready.status, 200);
+    const products = (await (await fetch("http://127.0.0.1:9080/api/v1/products?page_size=2")).json()) as { products: Array<{ id: string }> };
+    assert.equal(products.products.length, 2);
+    const token = run("make", ["-s", "token", `ARGS=--context ${context}`], 60_000).out.trim().split("\n").at(-1)!;
+    const placed = await fetch("http://127.0.0.1:9080/api/v1/orders", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "idempotency-key": crypto.randomUUID(), "content-type": "application/json" },
+      body: JSON.stringify({ items: [{ productId: products.products[0]!.id, quantity: 1 }] }),
+    });
+    assert.equal(placed.status, 201, await placed.text());
+    const connect = await fetch("http://127.0.0.1:9081/meshmart.catalog.v1.CatalogService/ListProducts", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pageSize: 3 }),
+    });
+    assert.equal(((await connect.json()) as { products: unknown[] }).products.length, 3);
+    const grpc = run("npx", ["buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--schema", "services/proto", "-d", '{"pageSize": 1}', "http://127.0.0.1:9081/meshmart.catalog.v1.CatalogService/ListProducts"], 120_000);
+    assert.equal(grpc.status, 0, grpc.out);
+    assert.match(grpc.out, /"products"/);
+    forward.kill("SIGTERM");
+    forward = undefined;
+  });
+
+  it("make demo and make verify pass against the cluster", () => {
+    const demo = run("make", ["-s", "demo", `ARGS=--context ${context}`], 15 * 60_000);
+    assert.equal(demo.status, 0, demo.out.slice(-4000));
+    assert.match(demo.out, /demo: every invariant holds/);
+    assert.match(demo.out, /CONFIRMED/);
+    const verify = run("make", ["-s", "verify", `ARGS=--context ${context}`], 10 * 60_000);
+    assert.equal(verify.status, 0, verify.out.slice(-4000));
+    assert.match(verify.out, /verify: every invariant holds/);
+  });
+
+  it("the scenarios' Kubernetes target on real pods: pod-kill, scale-to-zero, the env-patch stall and the Kafka outage PASS; the Istio fault is NOT-INJECTED", () => {
+    const result = run("npm", ["exec", "--silent", "--", "tsx", "services/e2e/src/scenarios/main.ts", "--target", "kind", "--context", context], 30 * 60_000);
+    const verdict = (name: string) => new RegExp(`^${name}\\s+kind\\s+(\\S+)`, "m").exec(result.out)?.[1];
+    for (const name of ["service-kill", "scale-to-zero", "kafka-outage", "payment-stall"]) assert.equal(verdict(name), "PASS", `${name}:\n${result.out.slice(-5000)}`);
+    assert.equal(verdict("catalog-errors"), "NOT-INJECTED");
+    assert.match(result.out, /no Istio data plane/);
+    assert.equal(result.status, 1, "NOT-INJECTED makes the run exit 1: nothing was proven for that scenario");
+  });
+
+  it("make cluster-down stops everything and leaves the machine as it was", async (t) => {
+    if (!ownCluster) return t.skip("the cluster was running before the test: left running");
+    const down = run("make", ["-s", "cluster-down"], 10 * 60_000);
+    assert.equal(down.status, 0, down.out);
+    assert.equal((await clusterState(profile)).state, "stopped");
+    assert.deepEqual(hostFootprint(), footprintBefore);
+    assert.ok(!(await isPortOpen(profile.ports.apiserver)), "the API server is gone");
+    assert.equal((await kafkaStatus({ profile: externalsProfile })).state, "stopped", "the cluster's Kafka is gone");
+    assert.equal((await postgresStatus({ profile: externalsProfile })).state, "stopped", "the cluster's PostgreSQL is gone");
+    const again = run("make", ["-s", "cluster-down"], 120_000);
+    assert.equal(again.status, 0, again.out);
+    assert.match(again.out, /not running; nothing to remove/);
+  });
+});

@@ -1,0 +1,113 @@
+// Runs meshmart services as real processes (node + tsx on each main.ts), the
+// way `make dev` and the end-to-end tests need them: each with its database,
+// the broker, and the URLs of the others; killable and restartable one by one.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { services, type ServiceName } from "@meshmart/topology";
+import { repoRoot } from "../paths.ts";
+
+export interface ServiceProcessesOptions {
+  names: ServiceName[];
+  /** Port per service; defaults to the local ports of topology.ts. */
+  ports?: Partial<Record<ServiceName, number>>;
+  /** DATABASE_URL for services that have a database. */
+  databaseUrl: (name: ServiceName) => string;
+  brokers: string[];
+  /** Environment for every service (on top of this process's). */
+  env?: Record<string, string>;
+  /** Environment for one service. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Receives every line a service prints (JSON log lines). */
+  onLine?: (name: ServiceName, line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+export interface ServiceProcesses {
+  readonly urls: Record<ServiceName, string>;
+  /** Starts (or restarts) one service, optionally with extra settings, and waits until it is ready. */
+  start(name: ServiceName, overrides?: Record<string, string>): Promise<void>;
+  /** The process id of a running service (to read its memory, say). */
+  pid(name: ServiceName): number | undefined;
+  /** Sends a signal (SIGKILL by default) and waits for the exit. */
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
+  /** SIGTERM to all, waiting for each to drain and exit. */
+  stop(): Promise<void>;
+}
+
+export async function startServiceProcesses(options: ServiceProcessesOptions): Promise<ServiceProcesses> {
+  const port = (name: ServiceName) => options.ports?.[name] ?? services[name].localPort;
+  const urls = Object.fromEntries(
+    (Object.keys(services) as ServiceName[]).map((name) => [name, `http://127.0.0.1:${port(name)}`]),
+  ) as Record<ServiceName, string>;
+  const children = new Map<ServiceName, ChildProcess>();
+
+  const envFor = (name: ServiceName, overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    HOST: "127.0.0.1",
+    PORT: String(port(name)),
+    KAFKA_BROKERS: options.brokers.join(","),
+    ...(services[name].database ? { DATABASE_URL: options.databaseUrl(name) } : {}),
+    ...Object.fromEntries(Object.entries(urls).map(([other, url]) => [`${other.toUpperCase()}_URL`, url])),
+    ...options.env,
+    ...options.serviceEnv?.[name],
+    ...overrides,
+  });
+
+  const start = async (name: ServiceName, overrides?: Record<string, string>) => {
+    const running = children.get(name);
+    if (running && running.exitCode === null && running.signalCode === null) return;
+    const main = path.join(repoRoot, "services", name, "src", "main.ts");
+    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", main], {
+      cwd: repoRoot,
+      env: envFor(name, overrides),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.set(name, child);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => options.onLine?.(name, line));
+    }
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) while starting`);
+      }
+      try {
+        if ((await fetch(`${urls[name]}/readyz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    throw new Error(`${name} was not ready within ${options.readyTimeoutMs ?? 60_000} ms`);
+  };
+
+  const kill = async (name: ServiceName, signal: NodeJS.Signals = "SIGKILL") => {
+    const child = children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = once(child, "exit");
+    child.kill(signal);
+    const [code] = (await exited) as [number | null];
+    return code;
+  };
+
+  const processes: ServiceProcesses = {
+    urls,
+    start,
+    pid: (name) => children.get(name)?.pid,
+    kill,
+    async stop() {
+      await Promise.all([...children.keys()].map((name) => kill(name, "SIGTERM")));
+    },
+  };
+  // Dependencies first: catalog before orders, the backends before the gateway.
+  const order: ServiceName[] = ["catalog", "inventory", "payments", "notifications", "orders", "gateway"];
+  try {
+    for (const name of order.filter((n) => options.names.includes(n))) await start(name);
+  } catch (err) {
+    await processes.stop();
+    throw err;
+  }
+  return processes;
+}
