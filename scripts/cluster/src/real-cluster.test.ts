@@ -144,7 +144,7 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
     assert.equal((await clusterState(profile)).state, "stopped");
     assert.deepEqual(hostFootprint(), footprintBefore);
     assert.ok(!(await isPortOpen(profile.ports.apiserver)), "the API server is gone");
-    assert.equal((await kafkaStatus({ profile: externalsProfile })).state, "stopped", "the cluster's Kafka is gone");
+    assert.equal((await kafkaStatus({ profile: externalsProfile, own: true })).state, "stopped", "the cluster's Kafka is gone");
     assert.equal((await postgresStatus({ profile: externalsProfile })).state, "stopped", "the cluster's PostgreSQL is gone");
     const again = run("make", ["-s", "cluster-down"], 120_000);
     assert.equal(again.status, 0, again.out);
