@@ -1,3 +1,4 @@
+/* global process, console */
 // Prints the workspace directories an image needs: the service's own and every
 // @meshmart workspace it depends on, transitively, through the dependencies its
 // package.json declares (one per line). The Dockerfile copies only these, so an

@@ -23,7 +23,10 @@ export function requestContext(): Koa.Middleware {
 
 export function healthAndMetricsRoutes(health: Health, metrics: Metrics): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== "GET" && ctx.method !== "HEAD") return next();
+    if (ctx.method !== "GET" && ctx.method !== "HEAD") {
+      await next();
+      return;
+    }
     switch (ctx.path) {
       case "/healthz":
         ctx.body = { status: "alive" };
@@ -39,7 +42,7 @@ export function healthAndMetricsRoutes(health: Health, metrics: Metrics): Koa.Mi
         ctx.body = await metrics.registry.metrics();
         return;
       default:
-        return next();
+        await next();
     }
   };
 }
@@ -49,7 +52,10 @@ const maxFaultRulesBytes = 64 * 1024;
 /** GET shows the fault rules, PUT replaces them (body: a FAULTS specification, empty turns faults off). */
 export function faultAdminRoute(faults: FaultSwitch, logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.path !== "/admin/faults") return next();
+    if (ctx.path !== "/admin/faults") {
+      await next();
+      return;
+    }
     if (ctx.method === "PUT") {
       const chunks: Buffer[] = [];
       let size = 0;

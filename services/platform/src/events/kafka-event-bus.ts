@@ -89,6 +89,8 @@ export class KafkaEventBus implements EventBus {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency ?? 1,
+      // kafkajs hands these helpers over as closures, not methods: destructuring them is safe.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const { topic, partition } = batch;
         let lastHandled: string | undefined;

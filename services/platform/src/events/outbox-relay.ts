@@ -177,7 +177,7 @@ export class OutboxRelay {
           ids,
           (err as Error).message.slice(0, 1000),
         ]);
-        return { failed: err as Error };
+        return { failed: err instanceof Error ? err : new Error(String(err)) };
       }
       await tx.query(
         "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",
@@ -188,7 +188,7 @@ export class OutboxRelay {
       this.published.inc(rows.length);
       return { published: rows.length };
     });
-    if ("failed" in outcome) throw outcome.failed;
+    if ("failed" in outcome) throw outcome.failed as Error;
     return outcome.published;
   }
 
