@@ -2,7 +2,7 @@
 // variable (and, except for secrets, quote the bad value).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bool, ConfigError, fraction, int, list, loadConfig, oneOf, optionalSecret, port, secret, str } from "./config.ts";
+import { bool, ConfigError, fraction, int, list, loadConfig, oneOf, optionalSecret, port, secret, setting, str } from "./config.ts";
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -47,7 +47,7 @@ describe("config", () => {
 
   it("computes a function default only when the variable is unset", () => {
     let calls = 0;
-    const spec = { ID: str(() => `id-${++calls}`) };
+    const spec = { ID: setting((raw) => raw, () => `id-${++calls}`) };
     assert.equal(loadConfig(spec, { ID: "given" }).ID, "given");
     assert.equal(calls, 0);
     assert.equal(loadConfig(spec, {}).ID, "id-1");
