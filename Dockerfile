@@ -19,11 +19,12 @@ ARG SERVICE
 RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<name>" >&2; exit 1)
 WORKDIR /src
 COPY . .
-# Every package.json and the lockfile (npm ci checks the lockfile against all of them),
-# and the sources of the service's workspace closure only.
+# Every package.json (without workspace devDependencies) and the lockfile (npm ci checks the
+# lockfile against all of them), and the sources of the service's workspace closure only.
 RUN mkdir -p /manifests /app \
  && find . -name node_modules -prune -o \( -name package.json -o -name package-lock.json \) -print \
     | xargs -I{} cp --parents {} /manifests \
+ && node scripts/images/strip-dev-dependencies.mjs /manifests \
  && node scripts/images/workspace-closure.mjs "services/${SERVICE}" > /manifests/closure \
  && xargs -I{} cp -r --parents {} /app < /manifests/closure \
  && find /app -name '*.test.ts' -delete
