@@ -27,7 +27,7 @@
 : "${TOXIPROXY_VERSION:=v2.12.0}"     # toxiproxy-server, toxiproxy-cli
 # Prometheus's Go module is tagged v0.x for release 3.x: v0.316.0 is 3.16.0
 # (what `prometheus --version` reports, read from the module's VERSION file).
-: "${PROMETHEUS_VERSION:=v0.316.0}"   # prometheus, promtool
+: "${PROMETHEUS_VERSION:=v0.316.0}"   # prometheus, promtool (built without cloud service discovery)
 # Jaeger v2 (cmd/jaeger) ships in the v1 module: v1.76.0 is release v2.13.0.
 : "${JAEGER_VERSION:=v1.76.0}"
 : "${CONNECT_CONFORMANCE_VERSION:=v1.0.7}"         # connectconformance
