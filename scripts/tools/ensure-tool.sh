@@ -12,7 +12,11 @@
 #
 # Tools: kube-apiserver kube-controller-manager kube-scheduler kubelet
 # kube-proxy kubectl (one Kubernetes build), etcd, kwok, coredns, crictl,
-# kube-score, istioctl, helm.
+# kube-score, istioctl, helm, kind; grpcurl, grpc_health_probe (also as
+# grpc-health-probe), toxiproxy-server and toxiproxy-cli (one build),
+# prometheus and promtool (one build; no web UI, the API works), jaeger (v2,
+# all-in-one; placeholder UI, the API works), connectconformance,
+# protoc-gen-connect-openapi.
 #
 # Exit status: 0 with every tool in place; 1 when one cannot be had (no Go
 # toolchain, the module proxy unreachable), with the reason on stderr.
@@ -33,7 +37,11 @@ say() { printf 'ensure-tool: %s\n' "$*" >&2; }
 recipe_of() {
   case "$1" in
     kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kube-proxy | kubectl) echo kubernetes ;;
-    etcd | kwok | coredns | crictl | kube-score | istioctl | helm) echo "$1" ;;
+    etcd | kwok | coredns | crictl | kube-score | istioctl | helm | kind) echo "$1" ;;
+    grpcurl | jaeger | connectconformance | protoc-gen-connect-openapi) echo "$1" ;;
+    grpc_health_probe | grpc-health-probe) echo grpc-health-probe ;;
+    toxiproxy-server | toxiproxy-cli) echo toxiproxy ;;
+    prometheus | promtool) echo prometheus ;;
     *) return 1 ;;
   esac
 }
@@ -48,12 +56,21 @@ version_of() {
     kube-score) echo "$KUBE_SCORE_VERSION" ;;
     istioctl) echo "$ISTIO_LABEL" ;;
     helm) echo "$HELM_VERSION" ;;
+    kind) echo "$KIND_VERSION" ;;
+    grpcurl) echo "$GRPCURL_VERSION" ;;
+    grpc-health-probe) echo "$GRPC_HEALTH_PROBE_VERSION" ;;
+    toxiproxy) echo "$TOXIPROXY_VERSION" ;;
+    prometheus) echo "$PROMETHEUS_VERSION" ;;
+    jaeger) echo "$JAEGER_VERSION" ;;
+    connectconformance) echo "$CONNECT_CONFORMANCE_VERSION" ;;
+    protoc-gen-connect-openapi) echo "$PROTOC_GEN_CONNECT_OPENAPI_VERSION" ;;
   esac
 }
 
 if [[ "${1:-}" == "--list" ]]; then
-  for tool in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd kwok coredns crictl kube-score istioctl helm; do
-    printf '%-24s %s\n' "$tool" "$(version_of "$(recipe_of "$tool")")"
+  for tool in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd kwok coredns crictl kube-score istioctl helm kind \
+    grpcurl grpc_health_probe grpc-health-probe toxiproxy-server toxiproxy-cli prometheus promtool jaeger connectconformance protoc-gen-connect-openapi; do
+    printf '%-27s %s\n' "$tool" "$(version_of "$(recipe_of "$tool")")"
   done
   exit 0
 fi
@@ -65,6 +82,18 @@ scratch_module() {
   dir="$(mktemp -d "${TMPDIR:-/tmp}/meshmart-build.XXXXXX")"
   printf 'module meshmart.local/build\n\ngo 1.26\n' >"$dir/go.mod"
   echo "$dir"
+}
+
+# module_field MODULE@VERSION FIELD -> a field of `go mod download -json`
+# (Dir: the unpacked source, to read a release number from; Info, GoMod).
+module_field() {
+  go mod download -json "$1" | sed -n 's/^[[:space:]]*"'"$2"'": "\(.*\)",\{0,1\}$/\1/p'
+}
+
+# module_time MODULE@VERSION -> when the proxy says that version was published
+# (2026-11-05T15:06:51Z): a reproducible build date.
+module_time() {
+  sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$(module_field "$1" Info)"
 }
 
 build_kubernetes() {
@@ -132,6 +161,70 @@ build_helm() {
   GOBIN="$out" go install -v -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+build_toxiproxy() {
+  local out="$1" version="$TOXIPROXY_VERSION" module=github.com/Shopify/toxiproxy/v2
+  # cmd/server and cmd/cli install as `server` and `cli`: name them as upstream's releases do.
+  GOBIN="$out" go install -v -ldflags "-s -w -X $module.Version=${version#v}" "$module/cmd/server@$version" "$module/cmd/cli@$version"
+  mv "$out/server" "$out/toxiproxy-server"
+  mv "$out/cli" "$out/toxiproxy-cli"
+}
+
+build_prometheus() {
+  local out="$1" version="$PROMETHEUS_VERSION" module=github.com/prometheus/prometheus
+  local dir release published ldflags="-s -w" pkg=github.com/prometheus/common/version
+  # The module is tagged v0.<major><minor>.<patch> (v0.316.0); the release it
+  # is (3.16.0) is in the module's VERSION file.
+  dir="$(module_field "$module@$version" Dir)"
+  release="$(cat "$dir/VERSION" 2>/dev/null || echo "${version#v}")"
+  published="$(module_time "$module@$version")"
+  # Upstream's format: 20261105-15:06:51.
+  published="$(date -u -d "${published:-unknown}" +%Y%m%d-%H:%M:%S 2>/dev/null || echo unknown)"
+  ldflags+=" -X $pkg.Version=$release -X $pkg.Revision=$version -X $pkg.Branch=release-${release%.*}"
+  ldflags+=" -X $pkg.BuildUser=meshmart@ensure-tool -X $pkg.BuildDate=$published"
+  # Without upstream's `builtinassets` tag (its assets are built with npm) the
+  # web UI is not in the binary; the HTTP API (/api/v1/...) is.
+  GOBIN="$out" go install -v -ldflags "$ldflags" "$module/cmd/prometheus@$version" "$module/cmd/promtool@$version"
+}
+
+build_jaeger() {
+  local out="$1" version="$JAEGER_VERSION" module=github.com/jaegertracing/jaeger
+  local dir src release published pkg=github.com/jaegertracing/jaeger/internal/version
+  # Jaeger v2 ships in the v1 module (v1.76.0 is release v2.13.0: the
+  # CHANGELOG pairs them). Its go.mod has replace directives, so it cannot be
+  # `go install`ed: build it in a throwaway module that repeats them (its
+  # one-line replaces of a module by a published version).
+  dir="$(scratch_module)"
+  src="$(module_field "$module@$version" Dir)"
+  sed -n 's|^replace \(.* => [^.][^ ]* v[^ ]*\)$|replace \1|p' "$src/go.mod" >>"$dir/go.mod"
+  release="$(sed -n 's|^'"$version"' / \(v2[.0-9]*\) .*|\1|p' "$src/CHANGELOG.md" | head -n1)"
+  published="$(module_time "$module@$version")"
+  (cd "$dir" && go get "$module/cmd/jaeger@$version" >&2 &&
+    go build -v -mod=mod -ldflags "-s -w -X $pkg.latestVersion=${release:-$version} -X $pkg.date=$published" -o "$out/jaeger" "$module/cmd/jaeger")
+  rm -rf "$dir"
+}
+
+build_protoc_gen_connect_openapi() {
+  local out="$1" version="$PROTOC_GEN_CONNECT_OPENAPI_VERSION" module=github.com/sudorandom/protoc-gen-connect-openapi
+  local proxy info gomod
+  # The module proxy serves this version but refuses the module's version list
+  # (403), which `go install MODULE@VERSION` reads to check the newest version
+  # for a deprecation notice. A one-version local proxy in front answers that
+  # (everything else falls through to $GOPROXY). Built this way the binary
+  # reports its version from its build info; a throwaway module would make it
+  # say "dev".
+  proxy="$(mktemp -d "${TMPDIR:-/tmp}/meshmart-proxy.XXXXXX")"
+  info="$(module_field "$module@$version" Info)"
+  gomod="$(module_field "$module@$version" GoMod)"
+  mkdir -p "$proxy/$module/@v"
+  echo "$version" >"$proxy/$module/@v/list"
+  cp "$info" "$proxy/$module/@v/$version.info"
+  cp "$gomod" "$proxy/$module/@v/$version.mod"
+  local status=0
+  GOPROXY="file://$proxy,$(go env GOPROXY)" GOBIN="$out" go install -v -ldflags "-s -w" "$module@$version" || status=$?
+  rm -rf "$proxy"
+  return "$status"
+}
+
 build_plain() {
   local out="$1" recipe="$2" ldflags="-s -w"
   case "$recipe" in
@@ -139,6 +232,14 @@ build_plain() {
     coredns) GOBIN="$out" go install -v -ldflags "$ldflags" "github.com/coredns/coredns@$COREDNS_VERSION" ;;
     crictl) GOBIN="$out" go install -v -ldflags "$ldflags -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION" ;;
     kube-score) GOBIN="$out" go install -v -ldflags "$ldflags -X main.version=$KUBE_SCORE_VERSION" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" ;;
+    # kind's version is a constant in its source.
+    kind) GOBIN="$out" go install -v -ldflags "$ldflags" "sigs.k8s.io/kind@$KIND_VERSION" ;;
+    grpcurl) GOBIN="$out" go install -v -ldflags "$ldflags -X main.version=$GRPCURL_VERSION" "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION" ;;
+    grpc-health-probe)
+      # Upstream's releases name it grpc_health_probe (as Kubernetes probes call it).
+      GOBIN="$out" go install -v -ldflags "$ldflags -X main.versionTag=${GRPC_HEALTH_PROBE_VERSION#v}" "github.com/grpc-ecosystem/grpc-health-probe@$GRPC_HEALTH_PROBE_VERSION" &&
+        mv "$out/grpc-health-probe" "$out/grpc_health_probe" && ln -s grpc_health_probe "$out/grpc-health-probe" ;;
+    connectconformance) GOBIN="$out" go install -v -ldflags "$ldflags -X connectrpc.com/conformance/internal.buildVersion=$CONNECT_CONFORMANCE_VERSION" "connectrpc.com/conformance/cmd/connectconformance@$CONNECT_CONFORMANCE_VERSION" ;;
   esac
 }
 
@@ -165,6 +266,10 @@ build() {
     etcd) build_etcd "$out.partial" ;;
     istioctl) build_istioctl "$out.partial" ;;
     helm) build_helm "$out.partial" ;;
+    toxiproxy) build_toxiproxy "$out.partial" ;;
+    prometheus) build_prometheus "$out.partial" ;;
+    jaeger) build_jaeger "$out.partial" ;;
+    protoc-gen-connect-openapi) build_protoc_gen_connect_openapi "$out.partial" ;;
     *) build_plain "$out.partial" "$recipe" ;;
   esac >"$out.partial.log" 2>&1 &
   pid=$!
