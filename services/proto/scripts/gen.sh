@@ -3,7 +3,6 @@
 # protoc-gen-es from node_modules/.bin (npm run puts it there) and
 # protoc-gen-connect-openapi, the pinned build of scripts/tools/ensure-tool.sh
 # (from the Go module proxy, built once per machine and cached).
-# PROTOC_GEN_CONNECT_OPENAPI=/path/to/binary uses a build of your own instead.
 #
 # Usage: scripts/gen.sh [buf generate flags, e.g. --output DIR]
 set -euo pipefail
@@ -11,10 +10,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
-openapi="${PROTOC_GEN_CONNECT_OPENAPI:-}"
-if [[ -z "$openapi" ]]; then
-  openapi="$(bash "$root/scripts/tools/ensure-tool.sh" protoc-gen-connect-openapi | tail -n 1)"
-fi
+openapi="$(bash "$root/scripts/tools/ensure-tool.sh" protoc-gen-connect-openapi | tail -n 1)"
 if [[ ! -x "$openapi" ]]; then
   echo "gen: protoc-gen-connect-openapi is not an executable: ${openapi:-(none)}" >&2
   exit 1
