@@ -23,10 +23,12 @@ export default tseslint.config(
       ],
       "@typescript-eslint/no-misused-promises": "error",
       "import-x/no-relative-packages": "error",
+      // Every package a file imports is declared by its workspace (tests and tools may use devDependencies).
+      "import-x/no-extraneous-dependencies": ["error", { devDependencies: ["**/*.test.ts", "**/test/**", "**/test-*.ts", "scripts/*.ts", "scripts/bench/**", "eslint.config.js"] }],
       // An async function without await is how an interface that returns promises is implemented
       // by something synchronous (a dry run, a fake node); floating and misused promises are the bugs.
       "@typescript-eslint/require-await": "off",
     },
   },
-  { files: ["**/*.js"], ...tseslint.configs.disableTypeChecked },
+  { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
 );

@@ -55,13 +55,15 @@ Ctrl-C stops everything.`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, async () => {
+  process.on(signal, () => {
     if (stopping) return;
     stopping = true;
     say("stopping services (draining), then Kafka and PostgreSQL...");
-    await stack.stop();
-    await Promise.allSettled([kafka.stop(), postgres.stop()]);
-    say("stopped.");
-    process.exit(0);
+    void (async () => {
+      await stack.stop();
+      await Promise.allSettled([kafka.stop(), postgres.stop()]);
+      say("stopped.");
+      process.exit(0);
+    })();
   });
 }

@@ -1,9 +1,11 @@
 // `npm run chart -w @meshmart/cdk8s` (make chart): regenerates charts/meshmart
 // from the synth. `--check` only reports whether the committed chart is up to date.
 
+import { parseArgs } from "node:util";
 import { chartDir, readChartDir, renderChartFiles, writeChart } from "./helm-chart.ts";
 
-if (process.argv.includes("--check")) {
+const { values } = parseArgs({ options: { check: { type: "boolean", default: false } } });
+if (values.check) {
   const expected = renderChartFiles();
   const actual = readChartDir();
   const stale = [...new Set([...expected.keys(), ...actual.keys()])].filter((f) => expected.get(f) !== actual.get(f));

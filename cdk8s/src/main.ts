@@ -4,14 +4,14 @@
 
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { settingsFromEnv } from "./platform-settings.ts";
 import { synthesize, writeManifests } from "./synth.ts";
 import { validationErrors } from "./validate-manifest.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const outIndex = args.indexOf("--out");
-const out = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1]!) : join(here, "..", "dist");
+const { values } = parseArgs({ options: { out: { type: "string" } } });
+const out = values.out ? resolve(values.out) : join(here, "..", "dist");
 
 const settings = settingsFromEnv();
 const manifests = synthesize(settings);

@@ -150,7 +150,7 @@ export class MeshmartService extends Construct {
           ports: [{ number: clusterPort, name: "http" }],
           envFrom: [kplus.Env.fromConfigMap(this.configMap)],
           // Ordered: a value may refer to a variable above it.
-          envVariables: Object.fromEntries([...secretEnv, ...containerEnv]),
+          envVariables: Object.fromEntries([...secretEnv, ...containerEnv]) as Record<string, kplus.EnvValue>,
           resources: {
             cpu: { request: kplus.Cpu.millis(settings.cpuRequestMillis), limit: kplus.Cpu.millis(settings.cpuLimitMillis) },
             memory: {

@@ -73,7 +73,7 @@ describe("synth", () => {
   it("is deterministic and its YAML parses back to the same objects", () => {
     const again = synthesize(testPlatformSettings);
     assert.deepEqual(again, synthOutput());
-    const parsed = parseAllDocuments(toYaml(again)).map((d) => d.toJSON());
+    const parsed = parseAllDocuments(toYaml(again)).map((d) => d.toJSON() as unknown);
     assert.deepEqual(parsed, again);
   });
 
@@ -125,7 +125,7 @@ describe("synth", () => {
     });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /synth: \d+ objects for namespace meshmart/);
-    const written = parseAllDocuments(readFileSync(join(out, manifestFileName), "utf8")).map((d) => d.toJSON());
+    const written = parseAllDocuments(readFileSync(join(out, manifestFileName), "utf8")).map((d) => d.toJSON() as unknown);
     assert.deepEqual(written, synthOutput());
   });
 });

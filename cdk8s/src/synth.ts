@@ -57,7 +57,7 @@ export function synthesize(settings: PlatformSettings): Manifest[] {
   const app = new App();
   new MeshmartChart(app, "meshmart", { settings });
   // Plain JSON data from here on (no undefined members, no prototypes).
-  const manifests = JSON.parse(JSON.stringify(app.charts.flatMap((chart) => chart.toJson()))) as Manifest[];
+  const manifests = JSON.parse(JSON.stringify(app.charts.flatMap((chart) => chart.toJson() as unknown[]))) as Manifest[];
   const keys = new Set<string>();
   for (const m of manifests) {
     const key = `${m.apiVersion}/${m.kind}/${m.metadata.namespace ?? ""}/${m.metadata.name}`;

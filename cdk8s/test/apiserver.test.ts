@@ -109,7 +109,7 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
     const referenced = new Set(
       synthOutput()
         .flatMap((m) => JSON.stringify(m).match(/"secretKeyRef":\{"key":"[^"]+","name":"[^"]+"\}/g) ?? [])
-        .map((ref) => JSON.parse(`{${ref}}`).secretKeyRef.name as string),
+        .map((ref) => (JSON.parse(`{${ref}}`) as { secretKeyRef: { name: string } }).secretKeyRef.name),
     );
     assert.deepEqual([...referenced].sort(), [...first.keys()].sort(), "exactly the Secrets the synth refers to");
   });

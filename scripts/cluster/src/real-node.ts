@@ -243,7 +243,7 @@ async function importPauseImage(plane: ControlPlane, ctr: (args: string[]) => Pr
 export interface RealNode {
   readonly processes: ProcessRecord[];
   /** Runs `ctr` against this node's containerd, in the k8s.io namespace. */
-  ctr(args: string[]): Promise<string>;
+  readonly ctr: (args: string[]) => Promise<string>;
 }
 
 export async function startRealNode(plane: ControlPlane, tools: NodeTools, kubectl: Kubectl, log: (line: string) => void): Promise<RealNode> {

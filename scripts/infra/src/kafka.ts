@@ -100,8 +100,9 @@ export async function stopKafka(opts: { profile: string; log?: (line: string) =>
   return broker.stop("SIGTERM");
 }
 
-export async function kafkaStatus(opts: { profile: string }): Promise<KafkaStatus> {
-  const external = externalBrokers();
+/** The profile's broker; with `own`, the broker of our own even when KAFKA_BROKERS names another (as startKafka's `own`). */
+export async function kafkaStatus(opts: { profile: string; own?: boolean }): Promise<KafkaStatus> {
+  const external = opts.own ? undefined : externalBrokers();
   if (external) return { state: "external", brokers: external };
   const files = kafkaFiles(opts.profile);
   const state = await readState(files);

@@ -46,7 +46,7 @@ async function query(url: string, sql: string, params: unknown[] = []): Promise<
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(sql, params)).rows;
+    return (await client.query<Record<string, unknown>>(sql, params)).rows;
   } finally {
     await client.end();
   }

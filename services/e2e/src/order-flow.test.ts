@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
+import { scarceDemoSkus } from "@meshmart/fixtures";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
 import { GatewayShopper } from "./gateway-shopper.ts";
 import type { AcceptedOrder } from "./invariants.ts";
@@ -102,9 +103,10 @@ describe("order flow", () => {
       assert.equal((await put(stack.processes.urls.payments, "event:PaymentRequested=stall:5000")).status, 200);
       const customerId = randomUUID();
       const shopper = new GatewayShopper(stack.processes.urls.gateway, await devTokenFor(customerId));
-      const products = await shopper.listProductIds();
+      // A product with plenty of stock: the order must wait for its payment, not be rejected for stock.
+      const product = (await shopper.listProductIds()).find((p) => !scarceDemoSkus.includes(p.sku))!;
       const key = randomUUID();
-      const placed = await shopper.placeOrder([{ productId: products[0]!.id, quantity: 1 }], key);
+      const placed = await shopper.placeOrder([{ productId: product.id, quantity: 1 }], key);
       assert.equal(placed.status, 201);
       const order = await eventually(async () => {
         const res = (await fetch(`${stack.processes.urls.orders}/meshmart.orders.v1.OrderService/GetOrder`, {

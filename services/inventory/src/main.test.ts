@@ -1,15 +1,15 @@
-// The inventory entry point as a real process: SIGTERM with a WatchStock
-// stream open ends the stream and exits 0 without waiting out the shutdown
-// timeout; a bad setting fails start-up with one clear line.
+// inventory's entry point as a real process: SIGTERM with a WatchStock
+// stream open ends the stream (inventory's own streams end on the platform's
+// draining signal) and exits 0 without waiting out the shutdown timeout; and
+// main.ts reads inventory's own settings.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
+import { createTestDatabase, eventually, exitOf, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 
 const main = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -27,8 +27,8 @@ function startMain(env: Record<string, string>): { child: ChildProcess; output: 
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   return { child, output: () => output };
 }
 
@@ -48,10 +48,10 @@ describe("inventory process", () => {
     await eventually(() => (received === 1 ? true : undefined), { what: "the snapshot" });
 
     const started = Date.now();
-    const exited = once(child, "exit");
+    const exited = exitOf(child);
     child.kill("SIGTERM");
     await stream; // ends without an error
-    const [code] = await exited;
+    const code = await exited;
     assert.equal(code, 0, output());
     assert.ok(Date.now() - started < 15_000, `exited after ${Date.now() - started} ms`);
     assert.match(output(), /draining/);
@@ -59,7 +59,7 @@ describe("inventory process", () => {
 
   it("fails start-up with one clear line naming a bad variable", async () => {
     const { child, output } = startMain({ PORT: "0", DATABASE_URL: "postgres://127.0.0.1:1/none", INVENTORY_SEED: "maybe" });
-    const [code] = await once(child, "exit");
+    const code = await exitOf(child);
     assert.equal(code, 1);
     assert.equal(output().trim(), 'inventory: config: INVENTORY_SEED must be true or false (got "maybe")');
   });

@@ -18,7 +18,6 @@ import {
   topicOf,
   type RunningService,
 } from "@meshmart/platform";
-import { platformMigrations } from "@meshmart/platform";
 import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
 import {
   StockCommittedSchema,
@@ -53,7 +52,7 @@ describe("inventory order events", () => {
     const logger = createLogger("orders-stand-in", "silent");
     const ordersUrl = await createTestDatabase("inventory_orders");
     ordersDb = new Database(ordersUrl, logger);
-    await ordersDb.migrate(platformMigrations, "platform/");
+    await ordersDb.migrate();
     bus = new KafkaEventBus({ brokers: testKafkaBrokers(), clientId: "orders-stand-in", logger });
     await bus.ensureTopics([prefix + topicOf(OrderPlacedSchema)], 3);
     ordersOutbox = new Outbox("/meshmart/orders", prefix);

@@ -4,9 +4,8 @@
 // end when their client goes away, when the service drains, or on stop. If
 // the session drops, notifications sent meanwhile are lost, so after
 // reconnecting every stream is told to re-read its products.
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Logger, Worker } from "@meshmart/platform";
+import { retrying, type Logger, type Worker } from "@meshmart/platform";
 import pg from "pg";
 import type { StockRow } from "./stock-store.ts";
 
@@ -158,16 +157,16 @@ export class StockWatcher implements Worker {
 
   /** Reconnects while anyone watches; a later watch() connects on demand. */
   private async reconnect(): Promise<void> {
-    for (let backoff = 200; !this.stopped && this.subscriptions.size > 0; backoff = Math.min(backoff * 2, 5_000)) {
-      try {
+    const nobodyWatches = () => this.stopped || this.subscriptions.size === 0;
+    await retrying(
+      async () => {
+        if (nobodyWatches()) return;
         await this.connect();
         for (const subscription of this.subscriptions) subscription.markResync();
         this.options.logger.info("stock change feed reconnected");
-        return;
-      } catch {
-        await sleep(backoff, undefined, { ref: false });
-      }
-    }
+      },
+      { retryIf: () => !nobodyWatches() },
+    ).catch(() => {}); // given up only when nobody watches any more
   }
 
   private dispatch(payload: string | undefined): void {

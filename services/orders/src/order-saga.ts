@@ -1,14 +1,9 @@
-// The order saga, orchestrated by orders. Every step runs in the transaction
-// of the event (or RPC) that triggers it, with the order row locked, and emits
-// its follow-up event through the outbox in that same transaction. Steps are
-// idempotent: an event that no longer applies (the order moved on) only
-// records what it tells, so late and repeated events are harmless.
-//
-//   PlaceOrder ──OrderPlaced──▶ inventory
-//   StockReserved ──PaymentRequested──▶ payments      StockRejected ──▶ cancel
-//   PaymentCaptured ──OrderConfirmed──▶ inventory commits, notifications
-//   PaymentDeclined / deadline / CancelOrder ──OrderCancelled──▶ inventory releases, payments refunds
-//   StockCommitted, StockReleased, PaymentRefunded ──▶ the saga ends
+// The edge of the order saga; saga-decision.ts decides. Every event (or RPC)
+// runs in its own transaction with the order row locked: the shell loads the
+// row, asks decide() what to do, writes the changes and emits the follow-up
+// events through the outbox in that same transaction, so a step and its event
+// commit together or not at all. decide() makes late and repeated events
+// harmless; the lock keeps two events of one order from interleaving.
 import { Counter, Gauge, type Registry } from "prom-client";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
@@ -20,6 +15,14 @@ import {
 } from "@meshmart/proto/orders/v1/events_pb";
 import type { Database, Logger, Outbox, Transaction } from "@meshmart/platform";
 import * as store from "./order-store.ts";
+import { decide, type SagaChanges, type SagaEmit, type SagaEvent } from "./saga-decision.ts";
+
+export interface Applied {
+  /** The order as it is after the event. */
+  row: store.OrderRow;
+  /** Why the event was refused (nothing was written then). */
+  refusal?: string;
+}
 
 export class OrderSaga {
   private readonly outcomes: Counter;
@@ -46,132 +49,62 @@ export class OrderSaga {
     });
   }
 
-  /** Emits OrderPlaced for an order just inserted in `tx`. */
-  async placed(tx: Transaction, row: store.OrderRow): Promise<void> {
-    const order = store.toOrder(row);
-    await this.outbox.emit(
-      tx,
-      OrderPlacedSchema,
-      {
-        orderId: order.id,
-        customerId: order.customerId,
-        items: order.items,
-        total: order.total,
-        deadline: timestampFromDate(row.deadline),
-      },
-      { key: order.id },
-    );
-  }
-
-  async stockReserved(tx: Transaction, orderId: string): Promise<void> {
-    const row = await this.lock(tx, orderId);
-    if (!row) return;
-    if (row.status === "PENDING" && row.saga_step === "AWAITING_STOCK") {
-      await store.updateOrder(tx, orderId, { stock_reserved: true, saga_step: "AWAITING_PAYMENT" });
-      await this.outbox.emit(
-        tx,
-        PaymentRequestedSchema,
-        { orderId, customerId: row.customer_id, amount: { currencyCode: row.currency_code, unitsMinor: BigInt(row.total_minor) } },
-        { key: orderId },
-      );
-    } else {
-      // Cancelled meanwhile: inventory releases on OrderCancelled, which follows OrderPlaced.
-      await store.updateOrder(tx, orderId, { stock_reserved: true });
-    }
-  }
-
-  async stockRejected(tx: Transaction, orderId: string, detail: string): Promise<void> {
-    const row = await this.lock(tx, orderId);
-    if (row?.status === "PENDING") await this.cancel(tx, row, "OUT_OF_STOCK", detail);
-  }
-
-  async paymentCaptured(tx: Transaction, orderId: string): Promise<void> {
-    const row = await this.lock(tx, orderId);
-    if (!row) return;
-    if (row.status === "PENDING") {
-      const confirmed = await store.updateOrder(tx, orderId, {
-        status: "CONFIRMED",
-        payment_captured: true,
-        saga_step: "COMPLETING",
-      });
-      const order = store.toOrder(confirmed);
-      await this.outbox.emit(
-        tx,
-        OrderConfirmedSchema,
-        { orderId, customerId: order.customerId, total: order.total },
-        { key: orderId },
-      );
-      this.outcomes.inc({ outcome: "confirmed", reason: "" });
-    } else if (row.status === "CANCELLED") {
-      // A capture that landed after the cancel: payments refunds it on OrderCancelled; wait for that.
-      await store.updateOrder(tx, orderId, {
-        payment_captured: true,
-        saga_step: row.payment_refunded ? row.saga_step : "COMPENSATING",
-      });
-    }
-  }
-
-  async paymentDeclined(tx: Transaction, orderId: string, detail: string): Promise<void> {
-    const row = await this.lock(tx, orderId);
-    if (row?.status === "PENDING") await this.cancel(tx, row, "PAYMENT_DECLINED", detail);
-  }
-
-  async stockCommitted(tx: Transaction, orderId: string): Promise<void> {
-    const row = await this.lock(tx, orderId);
-    if (!row) return;
-    await store.updateOrder(tx, orderId, {
-      stock_committed: true,
-      saga_step: row.status === "CONFIRMED" ? "ENDED" : row.saga_step,
-    });
-  }
-
-  async stockReleased(tx: Transaction, orderId: string): Promise<void> {
-    const row = await this.lock(tx, orderId);
-    if (!row) return;
-    await this.compensated(tx, { ...row, stock_released: true }, { stock_released: true });
-  }
-
-  async paymentRefunded(tx: Transaction, orderId: string): Promise<void> {
-    const row = await this.lock(tx, orderId);
-    if (!row) return;
-    await this.compensated(tx, { ...row, payment_refunded: true }, { payment_refunded: true });
-  }
-
-  /** Cancels a PENDING order and asks for the compensations (OrderCancelled). */
-  async cancel(tx: Transaction, row: store.OrderRow, reason: store.ReasonName, message: string): Promise<store.OrderRow> {
-    const cancelled = await store.updateOrder(tx, row.id, {
-      status: "CANCELLED",
-      cancel_reason: reason,
-      cancel_message: message.slice(0, 1000),
-      saga_step: "COMPENSATING",
-    });
-    await this.outbox.emit(
-      tx,
-      OrderCancelledSchema,
-      {
-        orderId: row.id,
-        customerId: row.customer_id,
-        reason: CancelReason[reason],
-        message,
-        stockReserved: row.stock_reserved,
-        paymentCaptured: row.payment_captured,
-      },
-      { key: row.id },
-    );
-    this.outcomes.inc({ outcome: "cancelled", reason });
-    this.logger.info({ orderId: row.id, reason }, "order cancelled");
-    return cancelled;
-  }
-
-  /** A cancelled order's saga ends once stock is released and any capture is refunded. */
-  private async compensated(tx: Transaction, row: store.OrderRow, changes: store.SagaChanges): Promise<void> {
-    const done = row.status === "CANCELLED" && row.stock_released && (!row.payment_captured || row.payment_refunded);
-    await store.updateOrder(tx, row.id, { ...changes, saga_step: done ? "ENDED" : row.saga_step });
-  }
-
-  private async lock(tx: Transaction, orderId: string): Promise<store.OrderRow | undefined> {
+  /** Locks the order and applies `event` to it; an event for an unknown order is logged and dropped. */
+  async handle(tx: Transaction, orderId: string, event: SagaEvent): Promise<void> {
     const row = await store.getOrder(tx, orderId, true);
-    if (!row) this.logger.warn({ orderId }, "saga event for an unknown order ignored");
-    return row;
+    if (!row) {
+      this.logger.warn({ orderId }, "saga event for an unknown order ignored");
+      return;
+    }
+    await this.apply(tx, row, event);
+  }
+
+  /** Applies `event` to an order that `tx` holds (locked, or inserted by it): the row's changes, then the emits. */
+  async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent): Promise<Applied> {
+    const { changes, emits, refusal } = decide(store.toSagaState(row), event);
+    if (refusal) return { row, refusal };
+    const after = Object.keys(changes).length > 0 ? await store.updateOrder(tx, row.id, changes) : row;
+    for (const follow of emits) await this.emit(tx, follow);
+    this.countOutcome(row.id, changes);
+    return { row: after };
+  }
+
+  private countOutcome(orderId: string, changes: SagaChanges): void {
+    if (changes.status === "CONFIRMED") this.outcomes.inc({ outcome: "confirmed", reason: "" });
+    if (changes.status === "CANCELLED") {
+      this.outcomes.inc({ outcome: "cancelled", reason: changes.cancelReason ?? "" });
+      this.logger.info({ orderId, reason: changes.cancelReason }, "order cancelled");
+    }
+  }
+
+  private async emit(tx: Transaction, event: SagaEmit): Promise<void> {
+    const key = { key: event.orderId };
+    switch (event.type) {
+      case "OrderPlaced": {
+        const { orderId, customerId, items, total, deadline } = event;
+        await this.outbox.emit(tx, OrderPlacedSchema, { orderId, customerId, items, total, deadline: timestampFromDate(deadline) }, key);
+        return;
+      }
+      case "PaymentRequested": {
+        const { orderId, customerId, amount } = event;
+        await this.outbox.emit(tx, PaymentRequestedSchema, { orderId, customerId, amount }, key);
+        return;
+      }
+      case "OrderConfirmed": {
+        const { orderId, customerId, total } = event;
+        await this.outbox.emit(tx, OrderConfirmedSchema, { orderId, customerId, total }, key);
+        return;
+      }
+      case "OrderCancelled": {
+        const { orderId, customerId, reason, message, stockReserved, paymentCaptured } = event;
+        await this.outbox.emit(
+          tx,
+          OrderCancelledSchema,
+          { orderId, customerId, reason: CancelReason[reason], message, stockReserved, paymentCaptured },
+          key,
+        );
+        return;
+      }
+    }
   }
 }

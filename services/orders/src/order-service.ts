@@ -8,6 +8,7 @@ import { decodePageToken, notFound, pageSize, pageTokenPatterns, type Database }
 import { priceItems } from "./catalog-pricing.ts";
 import type { OrderSaga } from "./order-saga.ts";
 import * as store from "./order-store.ts";
+import type { StatusName } from "./saga-decision.ts";
 
 export interface OrderServiceDeps {
   db: Database;
@@ -60,7 +61,7 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
         });
         if (!inserted) return undefined; // a concurrent call with the same key won
         const row = (await store.getOrder(tx, id))!;
-        await saga.placed(tx, row);
+        await saga.apply(tx, row, { type: "PlaceOrder" });
         return row;
       });
       if (!created) return replay((await store.findByIdempotencyKey(db, req.customerId, req.idempotencyKey))!, hash);
@@ -76,7 +77,7 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
     async listOrders(req) {
       const filter: store.OrderFilter = {
         customerId: req.customerId || undefined,
-        status: req.status === OrderStatus.UNSPECIFIED ? undefined : (OrderStatus[req.status] as store.StatusName),
+        status: req.status === OrderStatus.UNSPECIFIED ? undefined : (OrderStatus[req.status] as StatusName),
       };
       const token = decodePageToken(req.pageToken, pageTokenPatterns.createdAndId);
       let after: { createdAt: string; id: string } | undefined;
@@ -96,11 +97,9 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
       const row = await db.transaction(async (tx) => {
         const current = await store.getOrder(tx, id, true);
         if (!current) throw notFound("order", id);
-        if (current.status === "CONFIRMED") {
-          throw new ConnectError(`order ${id} is already confirmed and cannot be cancelled`, Code.FailedPrecondition);
-        }
-        if (current.status === "CANCELLED") return current;
-        return saga.cancel(tx, current, "CUSTOMER_REQUESTED", "cancelled by the customer");
+        const cancelled = await saga.apply(tx, current, { type: "CancelOrder" });
+        if (cancelled.refusal) throw new ConnectError(cancelled.refusal, Code.FailedPrecondition);
+        return cancelled.row;
       });
       return { order: store.toOrder(row) };
     },

@@ -11,10 +11,7 @@ import {
   type Saga,
 } from "@meshmart/proto/orders/v1/orders_pb";
 import type { Queryable } from "@meshmart/platform";
-
-export type StatusName = "PENDING" | "CONFIRMED" | "CANCELLED";
-export type StepName = "AWAITING_STOCK" | "AWAITING_PAYMENT" | "COMPLETING" | "COMPENSATING" | "ENDED";
-export type ReasonName = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "DEADLINE_EXCEEDED" | "CUSTOMER_REQUESTED";
+import type { ReasonName, SagaChanges, SagaState, StatusName, StepName } from "./saga-decision.ts";
 
 export type OrderRow = {
   id: string;
@@ -122,27 +119,48 @@ export async function insertOrder(db: Queryable, order: NewOrder): Promise<boole
   return true;
 }
 
-export type SagaChanges = Partial<
-  Pick<
-    OrderRow,
-    | "status"
-    | "saga_step"
-    | "cancel_reason"
-    | "cancel_message"
-    | "stock_reserved"
-    | "payment_captured"
-    | "stock_committed"
-    | "stock_released"
-    | "payment_refunded"
-  >
->;
+/** The saga's view of a row: plain data for decide(). */
+export function toSagaState(row: OrderRow): SagaState {
+  const money = (minor: string) => ({ currencyCode: row.currency_code, unitsMinor: BigInt(minor) });
+  return {
+    orderId: row.id,
+    customerId: row.customer_id,
+    items: row.items.map((item) => ({ productId: item.product_id, quantity: item.quantity, unitPrice: money(item.unit_price_minor) })),
+    total: money(row.total_minor),
+    deadline: row.deadline,
+    status: row.status,
+    step: row.saga_step,
+    stockReserved: row.stock_reserved,
+    paymentCaptured: row.payment_captured,
+    stockCommitted: row.stock_committed,
+    stockReleased: row.stock_released,
+    paymentRefunded: row.payment_refunded,
+    cancelReason: row.cancel_reason,
+    cancelMessage: row.cancel_message,
+  };
+}
+
+// The column of each saga change; also keeps anything else out of the SET clause.
+const sagaColumns: Record<keyof SagaChanges, string> = {
+  status: "status",
+  step: "saga_step",
+  cancelReason: "cancel_reason",
+  cancelMessage: "cancel_message",
+  stockReserved: "stock_reserved",
+  paymentCaptured: "payment_captured",
+  stockCommitted: "stock_committed",
+  stockReleased: "stock_released",
+  paymentRefunded: "payment_refunded",
+};
 
 /** Applies saga changes to a locked order; sets saga_ended_at when the step becomes ENDED. */
 export async function updateOrder(db: Queryable, id: string, changes: SagaChanges): Promise<OrderRow> {
-  const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+  const entries = (Object.keys(sagaColumns) as Array<keyof SagaChanges>)
+    .filter((key) => changes[key] !== undefined)
+    .map((key) => [sagaColumns[key], changes[key]] as const);
   const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
-  if (changes.saga_step === "ENDED") sets.push("saga_ended_at = coalesce(saga_ended_at, clock_timestamp())");
-  else if (changes.saga_step) sets.push("saga_ended_at = NULL");
+  if (changes.step === "ENDED") sets.push("saga_ended_at = coalesce(saga_ended_at, clock_timestamp())");
+  else if (changes.step) sets.push("saga_ended_at = NULL");
   await db.query(`UPDATE orders SET ${[...sets, "updated_at = clock_timestamp()"].join(", ")} WHERE id = $1`, [
     id,
     ...entries.map(([, value]) => value),

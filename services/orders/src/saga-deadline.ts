@@ -12,7 +12,7 @@ export function startDeadlineSweeper(db: Database, saga: OrderSaga, logger: Logg
       try {
         await db.transaction(async (tx) => {
           for (const row of await lockExpiredOrders(tx, 100)) {
-            await saga.cancel(tx, row, "DEADLINE_EXCEEDED", `the saga did not finish by ${row.deadline.toISOString()}`);
+            await saga.apply(tx, row, { type: "DeadlinePassed" });
           }
         });
       } catch (err) {

@@ -1,4 +1,4 @@
-// The events that move the saga: inventory's and payments' answers.
+// The events that move the saga: inventory's and payments' answers, as saga events for the order they name.
 import type { EventConsumer } from "@meshmart/platform";
 import {
   StockCommittedSchema,
@@ -16,19 +16,21 @@ import type { OrderSaga } from "./order-saga.ts";
 
 export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): void {
   consumer
-    .on(StockReservedSchema, (event, { tx }) => saga.stockReserved(tx, event.orderId))
+    .on(StockReservedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReserved" }))
     .on(StockRejectedSchema, (event, { tx }) =>
-      saga.stockRejected(
-        tx,
-        event.orderId,
-        event.rejections
-          .map((r) => `${r.productId}: ${StockRejectionReason[r.reason]} (requested ${r.requested}, available ${r.available})`)
-          .join("; ") || "stock rejected",
-      ),
+      saga.handle(tx, event.orderId, {
+        type: "StockRejected",
+        detail:
+          event.rejections
+            .map((r) => `${r.productId}: ${StockRejectionReason[r.reason]} (requested ${r.requested}, available ${r.available})`)
+            .join("; ") || "stock rejected",
+      }),
     )
-    .on(StockCommittedSchema, (event, { tx }) => saga.stockCommitted(tx, event.orderId))
-    .on(StockReleasedSchema, (event, { tx }) => saga.stockReleased(tx, event.orderId))
-    .on(PaymentCapturedSchema, (event, { tx }) => saga.paymentCaptured(tx, event.orderId))
-    .on(PaymentDeclinedSchema, (event, { tx }) => saga.paymentDeclined(tx, event.orderId, event.message || "payment declined"))
-    .on(PaymentRefundedSchema, (event, { tx }) => saga.paymentRefunded(tx, event.orderId));
+    .on(StockCommittedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockCommitted" }))
+    .on(StockReleasedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReleased" }))
+    .on(PaymentCapturedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentCaptured" }))
+    .on(PaymentDeclinedSchema, (event, { tx }) =>
+      saga.handle(tx, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
+    )
+    .on(PaymentRefundedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentRefunded" }));
 }

@@ -81,8 +81,9 @@ function withPropagation(inner: Transport, defaultTimeoutMs: number): Transport 
     const candidates = [explicit ?? defaultTimeoutMs, left ?? Infinity];
     return Math.max(1, Math.floor(Math.min(...candidates)));
   };
-  const headers = (init: ConstructorParameters<typeof Headers>[0]): Headers => {
-    const result = new Headers(init);
+  // (The Transport interface types its header argument with DOM types this project's lib does not load.)
+  const headers = (init: unknown): Headers => {
+    const result = new Headers(init as ConstructorParameters<typeof Headers>[0]);
     const context = currentContext();
     if (context) {
       result.set("x-request-id", context.requestId);

@@ -65,15 +65,6 @@ export const fraction = (fallback?: number) =>
     return value;
   }, fallback);
 
-export const url = (fallback?: string) =>
-  setting((raw) => {
-    try {
-      return new URL(raw).toString().replace(/\/$/, "");
-    } catch {
-      throw new Error("must be an absolute URL");
-    }
-  }, fallback);
-
 export const oneOf = <T extends string>(values: readonly T[], fallback?: T) =>
   setting((raw) => {
     if (!values.includes(raw as T)) throw new Error(`must be one of ${values.join(", ")}`);

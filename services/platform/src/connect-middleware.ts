@@ -7,7 +7,6 @@
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type Koa from "koa";
 import type { LogLimiter } from "./log-limiter.ts";
 import { checkedRequestBody } from "./request-checks.ts";
@@ -29,7 +28,10 @@ export function connectMiddleware(options: {
 
   return async (ctx, next) => {
     const handler = handlers.get(ctx.path);
-    if (!handler) return next();
+    if (!handler) {
+      await next();
+      return;
+    }
     ctx.respond = false; // Connect writes the response itself
     const req = ctx.req;
     const res = ctx.res;

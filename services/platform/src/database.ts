@@ -1,10 +1,10 @@
-// PostgreSQL access: a pg pool, SQL migrations applied at start-up, and a
+// PostgreSQL access: a pg pool, its migrations (migrations.ts), and a
 // transaction helper. A Transaction only exists inside `transaction()`, which
 // is what lets the outbox insist that events are written in one.
-import { readdir, readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { Logger } from "./logger.ts";
+import { migrate, platformSchemaTable, serviceSchemaTable } from "./migrations.ts";
+import { retrying } from "./retry.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -17,9 +17,6 @@ export interface Queryable {
 
 /** A database transaction in progress; handed to the callback of Database.transaction(). */
 export class Transaction implements Queryable {
-  /** Callbacks run after COMMIT succeeds (e.g. waking the outbox relay). */
-  readonly afterCommit: Array<() => void> = [];
-
   constructor(readonly client: pg.PoolClient) {}
 
   query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
@@ -31,7 +28,7 @@ export class Database implements Queryable {
   readonly pool: pg.Pool;
 
   constructor(
-    connectionString: string,
+    readonly connectionString: string,
     private readonly logger?: Logger,
     poolSize = 10,
   ) {
@@ -53,7 +50,6 @@ export class Database implements Queryable {
       await client.query("BEGIN");
       const result = await work(tx);
       await client.query("COMMIT");
-      for (const callback of tx.afterCommit) callback();
       return result;
     } catch (err) {
       try {
@@ -72,43 +68,23 @@ export class Database implements Queryable {
   }
 
   /**
-   * Applies the `*.sql` files of `dir` in name order, each once (recorded as
-   * `prefix` + file name), each in its own
-   * transaction. An advisory lock serialises concurrent replicas starting together.
+   * Waits for the database to accept connections (in a cluster it may start
+   * after the service), up to `waitMs`; then the last error stops the start-up.
    */
-  async migrate(dir: URL | string, prefix = ""): Promise<string[]> {
-    const path = typeof dir === "string" ? dir : fileURLToPath(dir);
-    const files = (await readdir(path)).filter((name) => name.endsWith(".sql")).sort();
-    const applied: string[] = [];
-    const client = await this.pool.connect();
-    try {
-      await client.query("SELECT pg_advisory_lock(hashtext('meshmart.migrations'))");
-      await client.query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-      );
-      const done = new Set(
-        (await client.query<{ name: string }>("SELECT name FROM schema_migrations")).rows.map((row) => row.name),
-      );
-      for (const file of files) {
-        const name = prefix + file;
-        if (done.has(name)) continue;
-        const sql = await readFile(`${path}/${file}`, "utf8");
-        try {
-          await client.query("BEGIN");
-          await client.query(sql);
-          await client.query("INSERT INTO schema_migrations (name) VALUES ($1)", [name]);
-          await client.query("COMMIT");
-        } catch (err) {
-          await client.query("ROLLBACK");
-          throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err });
-        }
-        applied.push(name);
-        this.logger?.info({ migration: name }, "migration applied");
-      }
-    } finally {
-      await client.query("SELECT pg_advisory_unlock(hashtext('meshmart.migrations'))").catch(() => {});
-      client.release();
-    }
+  async waitUntilReachable(waitMs: number): Promise<void> {
+    await retrying(() => this.ping(), {
+      initialDelayMs: 250,
+      deadlineMs: waitMs,
+      onRetry: (err, delayMs) => this.logger?.warn({ err: err.message, retryInMs: Math.round(delayMs) }, "waiting for the database"),
+    }).catch((err: Error) => {
+      throw new Error(`database unreachable: ${err.message}`, { cause: err });
+    });
+  }
+
+  /** The platform's tables (outbox, inbox), then the service's own migrations from `dir` (if any). */
+  async migrate(dir?: URL | string): Promise<string[]> {
+    const applied = await migrate(this.connectionString, platformMigrations, { schemaTable: platformSchemaTable, ...(this.logger ? { logger: this.logger } : {}) });
+    if (dir) applied.push(...(await migrate(this.connectionString, dir, { schemaTable: serviceSchemaTable, ...(this.logger ? { logger: this.logger } : {}) })));
     return applied;
   }
 

@@ -6,7 +6,8 @@ export type ReadinessCheck = () => Promise<void>;
 export interface ReadinessReport {
   ready: boolean;
   draining: boolean;
-  checks: Record<string, "ok" | string>;
+  /** "ok", or why the check failed. */
+  checks: Record<string, string>;
 }
 
 export class Health {

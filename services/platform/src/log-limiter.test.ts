@@ -9,7 +9,7 @@ describe("LogLimiter", () => {
   it("writes one line per kind and interval, then says how many it held back", () => {
     const lines: Array<Record<string, unknown>> = [];
     let now = 0;
-    const log = new LogLimiter(createLogger("test", "info", { write: (line) => void lines.push(JSON.parse(line)) }), 1_000, () => now);
+    const log = new LogLimiter(createLogger("test", "info", { write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }), 1_000, () => now);
     for (let i = 0; i < 500; i++) log.log("info", "bad-request", { i }, "refused");
     log.log("info", "other", {}, "another kind is not held back");
     now = 1_500;

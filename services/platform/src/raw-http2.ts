@@ -123,8 +123,8 @@ export async function grpcStatusOf(url: string, path: string, frameFlags: number
     stream.resume();
     return await new Promise((resolve, reject) => {
       let status: string | undefined;
-      stream.once("response", (headers) => (status = headers["grpc-status"] as string | undefined));
-      stream.once("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
+      stream.once("response", (headers: http2.IncomingHttpHeaders) => (status = headers["grpc-status"] as string | undefined));
+      stream.once("trailers", (trailers: http2.IncomingHttpHeaders) => (status = trailers["grpc-status"] as string | undefined));
       stream.once("close", () => resolve(status));
       stream.once("error", reject);
     });

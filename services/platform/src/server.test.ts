@@ -115,6 +115,32 @@ describe("one-port server limits", () => {
     assert.ok(await within(conn.closed, bound), "closed");
   });
 
+  it("serves HTTP/2 when the preface arrives split across packets", async () => {
+    const conn = await connectRaw(s.port);
+    for (const part of [preface.subarray(0, 1), preface.subarray(1, 9), preface.subarray(9)]) {
+      conn.socket.write(part);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    conn.socket.write(frame(frameType.settings, 0, 0));
+    const gotSettings = async () => {
+      while (!conn.frames().some((f) => f.type === frameType.settings && (f.flags & flags.ack) === 0)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    assert.ok(await within(gotSettings(), bound), "server SETTINGS received");
+    conn.socket.destroy();
+  });
+
+  it("serves HTTP/1.1 whose first bytes look like the preface (P...), split across packets", async () => {
+    const conn = await connectRaw(s.port);
+    conn.socket.write("P");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    conn.socket.write("OST /healthz HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    assert.ok(await within(conn.closed, bound), "answered and closed");
+    // /healthz answers GET; a POST gets an HTTP/1.1 status line either way, which is what routing proves.
+    assert.match(conn.received().toString("latin1"), /^HTTP\/1\.1 \d{3} /);
+  });
+
   it("answers 408 with a problem body to HTTP/1.1 headers that never finish", async () => {
     const { text, closedAfterMs } = await rawHttp1(s.port, "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Slow: ");
     assert.ok(closedAfterMs < bound, `closed after ${closedAfterMs} ms`);

@@ -1,6 +1,8 @@
 // Helpers for tests that need the real dependencies. `make test` (scripts/test.ts)
 // starts PostgreSQL and Kafka and passes them in MESHMART_TEST_PG_URL and
 // KAFKA_BROKERS; each test file gets databases of its own.
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 
@@ -51,5 +53,11 @@ export async function eventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : `: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`}`);
+}
+
+/** The exit code of a child process once it has exited (null when a signal ended it). */
+export async function exitOf(child: ChildProcess): Promise<number | null> {
+  const [code] = (await once(child, "exit")) as [number | null];
+  return code;
 }

@@ -18,10 +18,10 @@ export function formatLogLine(name: string, color: string, line: string, useColo
     return `${paint(color, name.padEnd(13))} ${line}`;
   }
   const time = typeof entry.time === "string" ? entry.time.slice(11, 19) : "";
-  const level = String(entry.level ?? "info");
+  const level = typeof entry.level === "string" ? entry.level : "info";
   const extras = Object.entries(entry)
     .filter(([key]) => !hidden.has(key))
-    .map(([key, value]) => `${key}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
     .join(" ");
-  return `${time} ${paint(color, name.padEnd(13))} ${paint(levelColor[level] ?? "", level.toUpperCase().padEnd(5))} ${entry.msg ?? ""} ${paint("\x1b[90m", extras)}`;
+  return `${time} ${paint(color, name.padEnd(13))} ${paint(levelColor[level] ?? "", level.toUpperCase().padEnd(5))} ${typeof entry.msg === "string" ? entry.msg : ""} ${paint("\x1b[90m", extras)}`;
 }

@@ -295,12 +295,14 @@ export function clientNodeOps(namespace: string, kubeconfig?: k8s.KubeConfig): K
               })
               .catch((e: unknown) => {
                 clearTimeout(timer);
-                reject(e);
+                reject(e instanceof Error ? e : new Error(String(e)));
               });
           }),
       ),
     portForward: async (pod, port, socket) => {
-      const ws = await forwarder.portForward(namespace, pod, [port], socket, null, socket);
+      // What client-node hands back: the WebSocket of the forward, or a getter for the current one.
+      type Forward = { close(): void; once(event: "close", listener: () => void): void };
+      const ws = (await forwarder.portForward(namespace, pod, [port], socket, null, socket)) as Forward | (() => Forward | null);
       const current = () => (typeof ws === "function" ? ws() : ws);
       const close = () => current()?.close();
       socket.once("close", close);

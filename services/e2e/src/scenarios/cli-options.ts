@@ -1,4 +1,5 @@
 // Command-line options of `make scenarios` (services/e2e/src/scenarios/main.ts).
+import { parseArgs } from "node:util";
 import { scenarios, targetNames, type TargetName } from "./scenario-definitions.ts";
 
 export interface CliOptions {
@@ -34,66 +35,36 @@ export const usage = `usage: make scenarios ARGS="[--target local|kind] [--conte
 Exit status: 0 when every scenario passed, 1 on any FAIL or NOT-INJECTED, 2 on bad usage.`;
 
 export function parseCliOptions(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      target: { type: "string", default: "local" },
+      scenario: { type: "string", multiple: true, default: [] },
+      "dry-run": { type: "boolean", default: false },
+      list: { type: "boolean", default: false },
+      gateway: { type: "string" },
+      context: { type: "string" },
+      namespace: { type: "string", default: "meshmart" },
+      "port-offset": { type: "string", default: "1000" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const target = values.target === "kubernetes" ? "kind" : values.target;
+  if (!(targetNames as readonly string[]).includes(target)) throw new Error(`unknown target "${values.target}" (known: ${targetNames.join(", ")}, kubernetes)`);
+  const portOffset = Number(values["port-offset"]);
+  if (!Number.isInteger(portOffset) || portOffset < 0) throw new Error("--port-offset needs a whole number");
   const options: CliOptions = {
-    target: "local",
-    scenarios: [],
-    dryRun: false,
-    list: false,
-    help: false,
-    namespace: "meshmart",
-    portOffset: 1000,
+    target: target as TargetName,
+    scenarios: values.scenario.flatMap((s) => s.split(",").map((name) => name.trim()).filter(Boolean)),
+    dryRun: values["dry-run"],
+    list: values.list,
+    help: values.help,
+    namespace: values.namespace,
+    portOffset,
+    ...(values.gateway ? { gateway: values.gateway.replace(/\/$/, "") } : {}),
+    ...(values.context ? { context: values.context } : {}),
   };
-  const args = [...argv];
-  const value = (flag: string): string => {
-    const next = args.shift();
-    if (next === undefined || next.startsWith("--")) throw new Error(`${flag} needs a value`);
-    return next;
-  };
-  while (args.length > 0) {
-    const raw = args.shift()!;
-    const eq = raw.indexOf("=");
-    const flag = raw.startsWith("--") && eq > 0 ? raw.slice(0, eq) : raw;
-    if (eq > 0 && raw.startsWith("--")) args.unshift(raw.slice(eq + 1));
-    switch (flag) {
-      case "--target": {
-        const given = value(flag);
-        const target = given === "kubernetes" ? "kind" : given;
-        if (!(targetNames as readonly string[]).includes(target)) throw new Error(`unknown target "${target}" (known: ${targetNames.join(", ")})`);
-        options.target = target as TargetName;
-        break;
-      }
-      case "--scenario":
-        options.scenarios.push(...value(flag).split(",").map((s) => s.trim()).filter(Boolean));
-        break;
-      case "--dry-run":
-        options.dryRun = true;
-        break;
-      case "--list":
-        options.list = true;
-        break;
-      case "--gateway":
-        options.gateway = value(flag).replace(/\/$/, "");
-        break;
-      case "--context":
-        options.context = value(flag);
-        break;
-      case "--namespace":
-        options.namespace = value(flag);
-        break;
-      case "--port-offset": {
-        const offset = Number(value(flag));
-        if (!Number.isInteger(offset) || offset < 0) throw new Error("--port-offset needs a whole number");
-        options.portOffset = offset;
-        break;
-      }
-      case "-h":
-      case "--help":
-        options.help = true;
-        break;
-      default:
-        throw new Error(`unknown argument "${raw}"`);
-    }
-  }
   const known = new Set(scenarios.map((s) => s.name));
   const unknown = options.scenarios.filter((s) => !known.has(s));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")} (known: ${[...known].join(", ")})`);

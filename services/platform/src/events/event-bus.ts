@@ -19,6 +19,8 @@ export interface DeliveryControl {
   heartbeat(): Promise<void>;
   /** False once the subscription is stopping: finish the current message and return. */
   isRunning(): boolean;
+  /** Aborted when the subscription stops (or its partitions are taken away): waits end on it. */
+  readonly signal: AbortSignal;
 }
 
 export interface SubscriptionOptions {

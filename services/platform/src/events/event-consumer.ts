@@ -5,7 +5,6 @@
 // then the message goes to `<topic>.dlq` with its headers, the error and the
 // attempt count. When a dependency is down (the database, a service answering
 // Unavailable), consumption pauses and resumes instead of dead-lettering.
-import { setTimeout as sleep } from "node:timers/promises";
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -13,6 +12,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { isConnectionError, type Database, type Transaction } from "../database.ts";
 import type { FaultSwitch } from "../fault-switch.ts";
 import type { Logger } from "../logger.ts";
+import { retrying } from "../retry.ts";
 import { childTrace, parseTraceparent, runWithContext } from "../request-context.ts";
 import { fromHeaders, MalformedEventError, type CloudEventAttributes } from "./cloud-events.ts";
 import type { ConsumedMessage, DeliveryControl, EventBus, Subscription } from "./event-bus.ts";
@@ -160,86 +160,112 @@ export class EventConsumer {
 
     const trace = childTrace(parseTraceparent(event.traceparent));
     const logger = this.options.logger.child({ eventId: event.id, eventType: event.type });
+    const handler = registration.handler;
+    // Only failures of the handler itself count towards dead-lettering; a dependency that is
+    // down pauses consumption (retried until it is back) and counts nothing.
     let attempts = 0;
-    let backoff = this.initialBackoffMs;
-    for (;;) {
-      const stopTimer = this.duration.startTimer({ consumer, type: event.type });
-      try {
-        const outcome = await runWithContext({ requestId: event.id, trace }, () =>
-          this.options.db.transaction(async (tx) => {
-            const inserted = await tx.query(
-              "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-              [consumer, event.id, event.type],
+    const outcome = await this.whileRunning(control, () =>
+      retrying(
+        async () => {
+          const stopTimer = this.duration.startTimer({ consumer, type: event.type });
+          try {
+            const result = await runWithContext({ requestId: event.id, trace }, () =>
+              this.options.db.transaction(async (tx) => {
+                const inserted = await tx.query(
+                  "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                  [consumer, event.id, event.type],
+                );
+                if (inserted.rowCount === 0) return "duplicate" as const;
+                await this.options.faults?.beforeEvent(event.type);
+                await handler(data, { tx, event, outbox: this.options.outbox, logger });
+                return "handled" as const;
+              }),
             );
-            if (inserted.rowCount === 0) return "duplicate" as const;
-            await this.options.faults?.beforeEvent(event.type);
-            await registration.handler(data, { tx, event, outbox: this.options.outbox, logger });
-            return "handled" as const;
-          }),
-        );
-        stopTimer();
-        this.outcomes.inc({ consumer, type: event.type, outcome });
-        this.paused.set({ consumer }, 0);
-        return true;
-      } catch (err) {
-        stopTimer();
-        if (!control.isRunning()) return false; // redelivered after restart
-        if (isDependencyDown(err)) {
-          this.paused.set({ consumer }, 1);
-          logger.warn({ err: (err as Error).message, retryInMs: backoff }, "dependency down: consumption paused");
-        } else {
-          attempts++;
-          this.outcomes.inc({ consumer, type: event.type, outcome: "failed" });
-          if (attempts >= this.maxAttempts) return this.deadLetter(message, err as Error, attempts, control);
-          logger.warn({ err: (err as Error).message, attempts }, "event handler failed; retrying");
-        }
-        await this.pause(backoff, control);
-        backoff = Math.min(backoff * 2, this.maxBackoffMs);
-      }
-    }
+            this.outcomes.inc({ consumer, type: event.type, outcome: result });
+            this.paused.set({ consumer }, 0);
+            return { handled: true as const };
+          } catch (err) {
+            if (isDependencyDown(err)) {
+              this.paused.set({ consumer }, 1);
+              throw err;
+            }
+            attempts++;
+            this.outcomes.inc({ consumer, type: event.type, outcome: "failed" });
+            if (attempts >= this.maxAttempts) return { handled: false as const, error: err as Error };
+            throw err;
+          } finally {
+            stopTimer();
+          }
+        },
+        {
+          initialDelayMs: this.initialBackoffMs,
+          maxDelayMs: this.maxBackoffMs,
+          signal: control.signal,
+          onRetry: (err, delayMs) =>
+            isDependencyDown(err)
+              ? logger.warn({ err: err.message, retryInMs: Math.round(delayMs) }, "dependency down: consumption paused")
+              : logger.warn({ err: err.message, attempts, retryInMs: Math.round(delayMs) }, "event handler failed; retrying"),
+        },
+      ),
+    );
+    if (outcome === undefined) return false; // stopping: redelivered after restart
+    if (!outcome.handled) return this.deadLetter(message, outcome.error, attempts, control);
+    return true;
   }
 
   /** Publishes the message to the dead-letter topic, retrying until it is there (or stopping). */
   private async deadLetter(message: ConsumedMessage, error: Error, attempts: number, control: DeliveryControl): Promise<boolean> {
     const type = message.headers.ce_type ?? "unknown";
     this.options.logger.error({ err: error.message, attempts, topic: message.topic, offset: message.offset, type }, "event dead-lettered");
-    let backoff = this.initialBackoffMs;
-    for (;;) {
-      try {
-        await this.options.bus.publish([
-          {
-            topic: deadLetterTopic(message.topic),
-            key: message.key,
-            value: message.value,
-            headers: {
-              ...message.headers,
-              dlq_error: `${error.name}: ${error.message}`.slice(0, 2000),
-              dlq_attempts: String(attempts),
-              dlq_consumer: this.options.name,
-              dlq_original_topic: message.topic,
-              dlq_original_partition: String(message.partition),
-              dlq_original_offset: message.offset,
-              dlq_time: new Date().toISOString(),
+    const published = await this.whileRunning(control, () =>
+      retrying(
+        async () => {
+          await this.options.bus.publish([
+            {
+              topic: deadLetterTopic(message.topic),
+              key: message.key,
+              value: message.value,
+              headers: {
+                ...message.headers,
+                dlq_error: `${error.name}: ${error.message}`.slice(0, 2000),
+                dlq_attempts: String(attempts),
+                dlq_consumer: this.options.name,
+                dlq_original_topic: message.topic,
+                dlq_original_partition: String(message.partition),
+                dlq_original_offset: message.offset,
+                dlq_time: new Date().toISOString(),
+              },
             },
-          },
-        ]);
-        this.outcomes.inc({ consumer: this.options.name, type, outcome: "dead_lettered" });
-        return true;
-      } catch (err) {
-        if (!control.isRunning()) return false;
-        this.options.logger.warn({ err: (err as Error).message }, "dead-letter publish failed; retrying");
-        await this.pause(backoff, control);
-        backoff = Math.min(backoff * 2, this.maxBackoffMs);
-      }
-    }
+          ]);
+          return true;
+        },
+        {
+          initialDelayMs: this.initialBackoffMs,
+          maxDelayMs: this.maxBackoffMs,
+          signal: control.signal,
+          onRetry: (err) => this.options.logger.warn({ err: err.message }, "dead-letter publish failed; retrying"),
+        },
+      ),
+    );
+    if (published === undefined) return false;
+    this.outcomes.inc({ consumer: this.options.name, type, outcome: "dead_lettered" });
+    return true;
   }
 
-  /** Waits, heartbeating so the group does not think this consumer died. */
-  private async pause(ms: number, control: DeliveryControl): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until && control.isRunning()) {
-      await sleep(Math.min(1_000, until - Date.now()));
-      await control.heartbeat().catch(() => {});
+  /**
+   * Runs `work` while heartbeating every second, so that a long backoff does not
+   * make the group think this consumer died; resolves undefined when the
+   * subscription stopped meanwhile (the message is redelivered after a restart).
+   */
+  private async whileRunning<T>(control: DeliveryControl, work: () => Promise<T>): Promise<T | undefined> {
+    const heartbeat = setInterval(() => void control.heartbeat().catch(() => {}), 1_000);
+    try {
+      return await work();
+    } catch (err) {
+      if (control.signal.aborted) return undefined;
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 }

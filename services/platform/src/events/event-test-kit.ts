@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { ProductPriceChangedSchema, type ProductPriceChanged } from "@meshmart/proto/catalog/v1/events_pb";
 import { Registry } from "prom-client";
-import { Database, platformMigrations } from "../database.ts";
+import { Database } from "../database.ts";
 import { FaultSwitch } from "../fault-switch.ts";
 import { createLogger } from "../logger.ts";
 import { currentContext } from "../request-context.ts";
@@ -36,7 +36,7 @@ export async function createEventWorld(options: { brokers: string[]; maxAttempts
   const databaseUrl = await createTestDatabase("events");
   const logger = createLogger("event-test", "silent");
   const db = new Database(databaseUrl, logger);
-  await db.migrate(platformMigrations, "platform/");
+  await db.migrate();
   await db.query(
     "CREATE TABLE effects (seq bigserial, event_id text NOT NULL, product_id text NOT NULL, price bigint NOT NULL, trace_id text NOT NULL)",
   );

@@ -84,10 +84,13 @@ export class KafkaEventBus implements EventBus {
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
     let running = true;
+    const stopping = new AbortController();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency ?? 1,
+      // kafkajs hands these helpers over as closures, not methods: destructuring them is safe.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const { topic, partition } = batch;
         let lastHandled: string | undefined;
@@ -95,6 +98,12 @@ export class KafkaEventBus implements EventBus {
           if (lastHandled === undefined) return;
           await consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastHandled) + 1n).toString() }]);
         };
+        // kafkajs tells a batch it must end only when asked (isRunning, isStale): watch for it, so that waits can end on a signal.
+        const ended = new AbortController();
+        const watch = setInterval(() => {
+          if (!running || !isRunning() || isStale()) ended.abort();
+        }, 250);
+        const signal = AbortSignal.any([stopping.signal, ended.signal]);
         try {
           for (const message of batch.messages) {
             if (!running || !isRunning() || isStale()) break;
@@ -107,7 +116,7 @@ export class KafkaEventBus implements EventBus {
                 value: message.value ?? Buffer.alloc(0),
                 headers: decodeHeaders(message.headers),
               },
-              { heartbeat, isRunning: () => running && isRunning() && !isStale() },
+              { heartbeat, isRunning: () => running && isRunning() && !isStale(), signal },
             );
             if (!handled) break;
             resolveOffset(message.offset);
@@ -115,6 +124,7 @@ export class KafkaEventBus implements EventBus {
             await heartbeat();
           }
         } finally {
+          clearInterval(watch);
           await commit();
         }
         const high = BigInt(batch.highWatermark);
@@ -125,6 +135,7 @@ export class KafkaEventBus implements EventBus {
     return {
       stop: async () => {
         running = false;
+        stopping.abort();
         await consumer.disconnect();
         this.consumers.delete(consumer);
       },

@@ -9,6 +9,7 @@ import pg from "pg";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Database } from "../database.ts";
 import type { Logger } from "../logger.ts";
+import { retrying } from "../retry.ts";
 import type { EventBus } from "./event-bus.ts";
 
 export interface OutboxRelayOptions {
@@ -38,6 +39,7 @@ const leaderLock = "hashtext('meshmart.outbox.relay')";
 
 export class OutboxRelay {
   private running = false;
+  private stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private session: pg.Client | undefined;
@@ -82,11 +84,13 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     this.wake?.();
     await this.loop;
     await this.closeSession();
@@ -103,27 +107,29 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    let backoff = 100;
     let lastPrune = 0;
     while (this.running) {
-      try {
-        if (!(await this.ensureLeader())) {
-          await this.idle(this.pollIntervalMs);
-          continue;
-        }
-        const n = await this.publishBatch();
-        backoff = 100;
-        if (Date.now() - lastPrune > 60_000) {
-          lastPrune = Date.now();
-          await this.prune();
-        }
-        if (n < this.batchSize) await this.idle(this.pollIntervalMs);
-      } catch (err) {
-        this.failures.inc();
-        this.options.logger.warn({ err: (err as Error).message, retryInMs: backoff }, "outbox relay: publish failed, retrying");
-        await this.idle(backoff);
-        backoff = Math.min(backoff * 2, this.maxBackoffMs);
-      }
+      // A failed cycle (broker or database down) is retried with backoff until it succeeds or the relay stops.
+      await retrying(
+        async () => {
+          if (!(await this.ensureLeader())) return this.idle(this.pollIntervalMs);
+          const n = await this.publishBatch();
+          if (Date.now() - lastPrune > 60_000) {
+            lastPrune = Date.now();
+            await this.prune();
+          }
+          if (n < this.batchSize) await this.idle(this.pollIntervalMs);
+        },
+        {
+          initialDelayMs: 100,
+          maxDelayMs: this.maxBackoffMs,
+          signal: this.stopping.signal,
+          onRetry: (err, delayMs) => {
+            this.failures.inc();
+            this.options.logger.warn({ err: err.message, retryInMs: Math.round(delayMs) }, "outbox relay: publish failed, retrying");
+          },
+        },
+      ).catch(() => {}); // only a stop ends the retries; the loop then ends too
     }
   }
 
@@ -155,7 +161,7 @@ export class OutboxRelay {
     const outcome = await this.options.db.transaction(async (tx) => {
       const { rows } = await tx.query<OutboxRow>(
         `SELECT id, topic, aggregate_id, payload, headers, created_at FROM outbox
-         WHERE published_at IS NULL AND next_attempt_at <= clock_timestamp()
+         WHERE published_at IS NULL
          ORDER BY seq LIMIT $1 FOR UPDATE`,
         [this.batchSize],
       );
@@ -171,7 +177,7 @@ export class OutboxRelay {
           ids,
           (err as Error).message.slice(0, 1000),
         ]);
-        return { failed: err as Error };
+        return { failed: err instanceof Error ? err : new Error(String(err)) };
       }
       await tx.query(
         "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",
@@ -182,7 +188,7 @@ export class OutboxRelay {
       this.published.inc(rows.length);
       return { published: rows.length };
     });
-    if ("failed" in outcome) throw outcome.failed;
+    if ("failed" in outcome) throw outcome.failed as Error;
     return outcome.published;
   }
 

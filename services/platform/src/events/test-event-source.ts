@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import { Registry } from "prom-client";
-import { Database, platformMigrations } from "../database.ts";
+import { Database } from "../database.ts";
 import { createLogger } from "../logger.ts";
 import { createTestDatabase, testKafkaBrokers } from "../test-support.ts";
 import { services, type ServiceName } from "@meshmart/topology";
@@ -27,7 +27,7 @@ export async function createTestEventSource(source: ServiceName): Promise<TestEv
   const databaseUrl = await createTestDatabase(`${source}_source`);
   const logger = createLogger(`${source}-source`, "silent");
   const db = new Database(databaseUrl, logger, 2);
-  await db.migrate(platformMigrations, "platform/");
+  await db.migrate();
   const bus = new KafkaEventBus({ brokers: testKafkaBrokers(), clientId: `${source}-source`, logger });
   await bus.ensureTopics(services[source].produces.map((topic) => prefix + topic), 3);
   const outbox = new Outbox(`/meshmart/${source}`, prefix);

@@ -1,0 +1,222 @@
+// The order saga as a pure decision: from what orders knows of one order and
+// one thing that happened to it, what to write to the order's row and which
+// events to emit. No database, outbox, clock or logger here: order-saga.ts
+// loads the locked row, calls decide() and applies the decision in the same
+// transaction.
+//
+//   PlaceOrder ──OrderPlaced──▶ inventory
+//   StockReserved ──PaymentRequested──▶ payments      StockRejected ──▶ cancel
+//   PaymentCaptured ──OrderConfirmed──▶ inventory commits, notifications
+//   PaymentDeclined / deadline / CancelOrder ──OrderCancelled──▶ inventory releases, payments refunds
+//   StockCommitted, StockReleased, PaymentRefunded ──▶ the saga ends
+//
+// Only a PENDING order moves forward. An answer that no longer applies (the
+// order moved on) or comes twice is still recorded, so the row says what the
+// other services did, but it starts nothing: late and repeated events are
+// harmless.
+
+export type StatusName = "PENDING" | "CONFIRMED" | "CANCELLED";
+export type StepName = "AWAITING_STOCK" | "AWAITING_PAYMENT" | "COMPLETING" | "COMPENSATING" | "ENDED";
+export type ReasonName = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "DEADLINE_EXCEEDED" | "CUSTOMER_REQUESTED";
+
+export interface Money {
+  currencyCode: string;
+  unitsMinor: bigint;
+}
+
+export interface OrderLine {
+  productId: string;
+  quantity: number;
+  unitPrice: Money;
+}
+
+/** One order as the saga sees it: the order as placed (what its events carry) and the saga columns of its row. */
+export interface SagaState {
+  orderId: string;
+  customerId: string;
+  items: OrderLine[];
+  total: Money;
+  /** The saga must end by then; the edge fires DeadlinePassed once the clock is past it. */
+  deadline: Date;
+
+  status: StatusName;
+  step: StepName;
+  /** What inventory and payments have told orders so far. */
+  stockReserved: boolean;
+  paymentCaptured: boolean;
+  stockCommitted: boolean;
+  stockReleased: boolean;
+  paymentRefunded: boolean;
+  cancelReason: ReasonName | null;
+  cancelMessage: string;
+}
+
+/** What to write to the order's row; a field that is absent stays as it is. */
+export type SagaChanges = Partial<
+  Pick<
+    SagaState,
+    | "status"
+    | "step"
+    | "cancelReason"
+    | "cancelMessage"
+    | "stockReserved"
+    | "paymentCaptured"
+    | "stockCommitted"
+    | "stockReleased"
+    | "paymentRefunded"
+  >
+>;
+
+/** Everything that moves the saga: the RPCs, inventory's and payments' answers, and the deadline. */
+export type SagaEvent =
+  /** PlaceOrder has just stored the order. */
+  | { type: "PlaceOrder" }
+  | { type: "StockReserved" }
+  | { type: "StockRejected"; detail: string }
+  | { type: "StockCommitted" }
+  | { type: "StockReleased" }
+  | { type: "PaymentCaptured" }
+  | { type: "PaymentDeclined"; detail: string }
+  | { type: "PaymentRefunded" }
+  /** The order's deadline has passed (the sweeper saw it on the database clock). */
+  | { type: "DeadlinePassed" }
+  /** CancelOrder, called by the customer. */
+  | { type: "CancelOrder" };
+
+/** A follow-up event for the outbox (meshmart.orders.v1), with its fields. */
+export type SagaEmit =
+  | { type: "OrderPlaced"; orderId: string; customerId: string; items: OrderLine[]; total: Money; deadline: Date }
+  | { type: "PaymentRequested"; orderId: string; customerId: string; amount: Money }
+  | { type: "OrderConfirmed"; orderId: string; customerId: string; total: Money }
+  | {
+      type: "OrderCancelled";
+      orderId: string;
+      customerId: string;
+      reason: ReasonName;
+      message: string;
+      stockReserved: boolean;
+      paymentCaptured: boolean;
+    };
+
+export interface SagaDecision {
+  changes: SagaChanges;
+  emits: SagaEmit[];
+  /** Set when a command is refused (nothing changes then); the caller answers with it. */
+  refusal?: string;
+}
+
+/** The longest cancel message the row keeps; OrderCancelled carries the whole message. */
+export const cancelMessageLimit = 1000;
+
+export function decide(state: SagaState, event: SagaEvent): SagaDecision {
+  switch (event.type) {
+    case "PlaceOrder":
+      // Only the order just stored starts its saga; a replayed PlaceOrder never gets here.
+      if (state.status === "PENDING" && state.step === "AWAITING_STOCK") return emit(orderPlaced(state));
+      return nothing();
+
+    case "StockReserved":
+      if (state.status === "PENDING" && state.step === "AWAITING_STOCK") {
+        return { changes: { stockReserved: true, step: "AWAITING_PAYMENT" }, emits: [paymentRequested(state)] };
+      }
+      // Repeated, or the order was cancelled meanwhile: inventory releases on OrderCancelled, which follows OrderPlaced.
+      return record(state, { stockReserved: true });
+
+    case "StockRejected":
+      return state.status === "PENDING" ? cancel(state, "OUT_OF_STOCK", event.detail) : nothing();
+
+    case "PaymentCaptured":
+      if (state.status === "PENDING") {
+        return { changes: { status: "CONFIRMED", paymentCaptured: true, step: "COMPLETING" }, emits: [orderConfirmed(state)] };
+      }
+      if (state.status === "CANCELLED") {
+        // A capture that landed after the cancel: payments refunds it on OrderCancelled; wait for
+        // that refund (the saga reopens if it had ended), unless it is already here.
+        return record(state, { paymentCaptured: true }, state.paymentRefunded ? undefined : "COMPENSATING");
+      }
+      return nothing(); // CONFIRMED: a repeat
+
+    case "PaymentDeclined":
+      return state.status === "PENDING" ? cancel(state, "PAYMENT_DECLINED", event.detail) : nothing();
+
+    case "StockCommitted":
+      return record(state, { stockCommitted: true }, state.status === "CONFIRMED" ? "ENDED" : undefined);
+
+    case "StockReleased":
+      return compensated(state, { stockReleased: true });
+
+    case "PaymentRefunded":
+      return compensated(state, { paymentRefunded: true });
+
+    case "DeadlinePassed":
+      if (state.status !== "PENDING") return nothing(); // the order ended in time
+      return cancel(state, "DEADLINE_EXCEEDED", `the saga did not finish by ${state.deadline.toISOString()}`);
+
+    case "CancelOrder":
+      if (state.status === "PENDING") return cancel(state, "CUSTOMER_REQUESTED", "cancelled by the customer");
+      if (state.status === "CONFIRMED") {
+        return { ...nothing(), refusal: `order ${state.orderId} is already confirmed and cannot be cancelled` };
+      }
+      return nothing(); // already cancelled: CancelOrder is idempotent
+  }
+}
+
+/** Cancels a PENDING order and asks for the compensations (OrderCancelled says what orders has seen). */
+function cancel(state: SagaState, reason: ReasonName, message: string): SagaDecision {
+  return {
+    changes: {
+      status: "CANCELLED",
+      cancelReason: reason,
+      cancelMessage: message.slice(0, cancelMessageLimit),
+      step: "COMPENSATING",
+    },
+    emits: [
+      {
+        type: "OrderCancelled",
+        orderId: state.orderId,
+        customerId: state.customerId,
+        reason,
+        message,
+        stockReserved: state.stockReserved,
+        paymentCaptured: state.paymentCaptured,
+      },
+    ],
+  };
+}
+
+/** A cancelled order's saga ends once its stock is released and any capture is refunded. */
+function compensated(state: SagaState, fact: SagaChanges): SagaDecision {
+  const after = { ...state, ...fact };
+  const done = after.status === "CANCELLED" && after.stockReleased && (!after.paymentCaptured || after.paymentRefunded);
+  return record(state, fact, done ? "ENDED" : undefined);
+}
+
+/**
+ * Records what an event tells even when the row already knows it (a repeat is
+ * written again, which touches the row's update time, as it always has); the
+ * step is in the changes only when it moves.
+ */
+function record(state: SagaState, fact: SagaChanges, step?: StepName): SagaDecision {
+  return { changes: step && step !== state.step ? { ...fact, step } : fact, emits: [] };
+}
+
+function nothing(): SagaDecision {
+  return { changes: {}, emits: [] };
+}
+
+function emit(event: SagaEmit): SagaDecision {
+  return { changes: {}, emits: [event] };
+}
+
+function orderPlaced(state: SagaState): SagaEmit {
+  const { orderId, customerId, items, total, deadline } = state;
+  return { type: "OrderPlaced", orderId, customerId, items, total, deadline };
+}
+
+function paymentRequested(state: SagaState): SagaEmit {
+  return { type: "PaymentRequested", orderId: state.orderId, customerId: state.customerId, amount: state.total };
+}
+
+function orderConfirmed(state: SagaState): SagaEmit {
+  return { type: "OrderConfirmed", orderId: state.orderId, customerId: state.customerId, total: state.total };
+}

@@ -1,0 +1,42 @@
+// The settings every service reads (PORT, LOG_LEVEL, ...), those of a service
+// with a database, and those of one that produces or consumes events. A
+// service's own settings come on top (ServiceDefinition.config).
+import { bool, int, list, oneOf, port, setting, str, type ConfigOf } from "./config.ts";
+import { parseFaults } from "./fault-switch.ts";
+import { serverLimitsConfig } from "./server-limits.ts";
+
+export const baseConfig = {
+  PORT: port(),
+  HOST: str("0.0.0.0"),
+  LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const, "info"),
+  SHUTDOWN_TIMEOUT_MS: int({ default: 10_000, min: 0, max: 300_000 }),
+  /** Fault switch rules (see fault-switch.ts); empty means off. */
+  FAULTS: setting(parseFaults, []),
+  /** Enables GET/PUT /admin/faults to change the rules at run time. Never on by default. */
+  FAULT_ADMIN: bool(false),
+  ...serverLimitsConfig,
+};
+
+export const databaseConfig = {
+  DATABASE_URL: str(),
+  /** How long start-up waits for the database to accept connections. */
+  DATABASE_WAIT_MS: int({ default: 60_000, min: 0, max: 600_000 }),
+};
+
+export const eventConfig = {
+  KAFKA_BROKERS: list(),
+  /** Partitions of the topics this service creates when they are missing. */
+  KAFKA_PARTITIONS: int({ default: 3, min: 1, max: 1000 }),
+  /** Prepended to every topic name; isolates test runs that share a broker. */
+  KAFKA_TOPIC_PREFIX: str(""),
+  /** Consumer group; defaults to the topic prefix + the service name. */
+  KAFKA_CONSUMER_GROUP: str(""),
+  /** Attempts before a failing event is dead-lettered. */
+  EVENT_MAX_ATTEMPTS: int({ default: 5, min: 1, max: 100 }),
+  /** Partitions a consumer handles at the same time (order holds within a partition). */
+  EVENT_CONCURRENCY: int({ default: 3, min: 1, max: 64 }),
+  OUTBOX_POLL_MS: int({ default: 1_000, min: 10, max: 60_000 }),
+};
+
+export type BaseConfig = ConfigOf<typeof baseConfig>;
+export type EventConfig = ConfigOf<typeof eventConfig>;
