@@ -16,5 +16,6 @@ def filter_body(context, body):
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list):
         return True
-    ids = [item.get("productId") for item in items if isinstance(item, dict) and "productId" in item]
+    # Only string ids can repeat a product; a generator's other values (lists, objects) are the API's to refuse.
+    ids = [item.get("productId") for item in items if isinstance(item, dict) and isinstance(item.get("productId"), str)]
     return len(ids) == len(set(ids))

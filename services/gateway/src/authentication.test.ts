@@ -2,9 +2,10 @@
 // challenge, before any backend is called) and what is let through.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { SignJWT } from "jose";
-import { issueToken } from "./jwt.ts";
-import { problemOf, startTestGateway, testJwt, type TestGateway } from "./test-gateway.ts";
+import { importJWK, SignJWT } from "jose";
+import { devToken, generateSigningKey, type SigningKey } from "@meshmart/dev-identity";
+import { defaultAudience, defaultIssuer } from "@meshmart/dev-identity/dev-token";
+import { problemOf, startTestGateway, type TestGateway } from "./test-gateway.ts";
 
 describe("authentication", () => {
   let gw: TestGateway;
@@ -26,19 +27,14 @@ describe("authentication", () => {
       body: JSON.stringify({ items: [{ productId: "0b5c6a43-8c1f-4d6e-9a2b-3c4d5e6f7a81", quantity: 1 }] }),
     });
 
-  const key = new TextEncoder().encode(testJwt.secret);
-  const sign = (claims: { sub?: string; iss?: string; aud?: string; exp?: number }, secret = key) => {
-    let jwt = new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setIssuedAt();
-    if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
-    jwt = jwt.setIssuer(claims.iss ?? testJwt.issuer).setAudience(claims.aud ?? testJwt.audience);
-    jwt = jwt.setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600);
-    return jwt.sign(secret);
-  };
-  /** Validly signed, with whatever claims (of whatever type) on top of iss, aud and exp. */
-  const signRaw = (claims: Record<string, unknown>) =>
-    new SignJWT({ iss: testJwt.issuer, aud: testJwt.audience, exp: Math.floor(Date.now() / 1000) + 600, ...claims })
-      .setProtectedHeader({ alg: "HS256" })
-      .sign(key);
+  /** The issuer's token for `sub`, with other claims on top (or instead). */
+  const sign = (subject: string, options: { issuer?: string; audience?: string; now?: number; ttlSeconds?: number; key?: SigningKey } = {}) =>
+    devToken({ subject, ttlSeconds: 600, key: gw.signingKey, ...options });
+  /** Validly signed by the issuer's key, with exactly these claims (of whatever type) on top of iss, aud and exp. */
+  const signRaw = async (claims: Record<string, unknown>, alg = "ES256", key?: Uint8Array) =>
+    new SignJWT({ iss: defaultIssuer, aud: defaultAudience, exp: Math.floor(Date.now() / 1000) + 600, ...claims })
+      .setProtectedHeader({ alg, kid: gw.signingKey.kid })
+      .sign(key ?? (await importJWK(gw.signingKey.privateJwk, "ES256")));
 
   it("refuses a request without a token: 401, a Bearer challenge, backend never called", async () => {
     for (const res of [await listOrders(), await placeOrder()]) {
@@ -54,15 +50,20 @@ describe("authentication", () => {
   const badTokens: [string, () => Promise<string>, RegExp][] = [
     ["garbage", async () => "Bearer not.a.jwt", /malformed/],
     ["another scheme", async () => "Basic dXNlcjpwYXNz", /Bearer/],
-    ["a wrong signature", async () => `Bearer ${await sign({ sub: "c" }, new TextEncoder().encode("x".repeat(40)))}`, /signature/],
-    ["an expired token", async () => `Bearer ${await issueToken(testJwt, { subject: "c", ttl: 60, issuedAt: Math.floor(Date.now() / 1000) - 3600 })}`, /expired/],
-    ["a wrong issuer", async () => `Bearer ${await sign({ sub: "c", iss: "someone-else" })}`, /iss/],
-    ["a wrong audience", async () => `Bearer ${await sign({ sub: "c", aud: "another-api" })}`, /aud/],
-    ["no subject", async () => `Bearer ${await sign({})}`, /sub/],
+    ["a token of another key", async () => `Bearer ${await sign("c", { key: generateSigningKey() })}`, /signature|signing key/],
+    ["an expired token", async () => `Bearer ${await sign("c", { ttlSeconds: 60, now: Math.floor(Date.now() / 1000) - 3600 })}`, /expired/],
+    ["a wrong issuer", async () => `Bearer ${await sign("c", { issuer: "someone-else" })}`, /iss/],
+    ["a wrong audience", async () => `Bearer ${await sign("c", { audience: "another-api" })}`, /aud/],
+    ["no subject", async () => `Bearer ${await signRaw({})}`, /sub/],
     ["a numeric subject", async () => `Bearer ${await signRaw({ sub: 42 })}`, /sub/],
     ["an empty subject", async () => `Bearer ${await signRaw({ sub: "" })}`, /sub/],
     ["a token issued a day in the future", async () => `Bearer ${await signRaw({ sub: "c", iat: Math.floor(Date.now() / 1000) + 86_400 })}`, /iat/],
-    ["alg none", async () => `Bearer ${unsigned({ sub: "c", iss: testJwt.issuer, aud: testJwt.audience, exp: 9_999_999_999 })}`, /malformed|HS256/],
+    ["alg none", async () => `Bearer ${unsigned({ sub: "c", iss: defaultIssuer, aud: defaultAudience, exp: 9_999_999_999 })}`, /malformed|ES256/],
+    [
+      "an HS256 token keyed with the issuer's public key (algorithm confusion)",
+      async () => `Bearer ${await signRaw({ sub: "c" }, "HS256", new TextEncoder().encode(gw.signingKey.jwks))}`,
+      /must be signed with ES256, RS256, EdDSA/,
+    ],
   ];
   for (const [name, authorization, detail] of badTokens) {
     it(`refuses ${name}: 401 invalid_token, backend never called`, async () => {

@@ -1,18 +1,19 @@
 // The gateway's REST edge, mounted on the platform's Koa app after /healthz,
-// /readyz and /metrics. Per request: who is calling (a token, when one came),
-// rate limit by that caller, route (404/405), demand a token where the route
-// needs one, then the handler. Every error leaves as problem+json.
+// /readyz and /metrics. Per request: a declared body larger than any route
+// takes is refused, then who is calling (a token, when one came), rate limit
+// by that caller, then the router (404/405, a token where the route needs
+// one, the handler). Every error leaves as problem+json.
 import type Koa from "koa";
 import { currentContext, type Logger, type Runtime } from "@meshmart/platform";
-import { accessLog, type AccessLogState } from "./access-log.ts";
-import { authenticate, missingToken } from "./authentication.ts";
+import { accessLog } from "./access-log.ts";
+import { authenticate } from "./authentication.ts";
 import { createBackends } from "./backends.ts";
 import type { gatewayConfig } from "./gateway-config.ts";
 import { maxBodyBytes } from "./json-body.ts";
 import { createTokenVerifier, jwtSettings } from "./jwt.ts";
 import { Problem, problemBody, problemContentType } from "./problem.ts";
-import { RateLimiter } from "./rate-limiter.ts";
-import { Router } from "./router.ts";
+import { memoryRateLimiter, takeRequest } from "./rate-limit.ts";
+import { restRouter, type RouteState } from "./rest-router.ts";
 import { gatewayRoutes } from "./routes.ts";
 
 export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): void {
@@ -21,24 +22,24 @@ export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): 
   // last X-Forwarded-For entry): earlier entries are whatever the client wrote.
   app.maxIpsCount = 1;
 
-  const router = new Router(gatewayRoutes(createBackends(runtime, config.BACKEND_TIMEOUT_MS)));
   const verify = createTokenVerifier(jwtSettings(config));
   const limiter =
-    config.RATE_LIMIT_RPS > 0 ? new RateLimiter({ ratePerSecond: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST }) : undefined;
+    config.RATE_LIMIT_RPS > 0 ? memoryRateLimiter({ ratePerSecond: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST }) : undefined;
   if (!limiter) logger.warn("rate limiting is off (RATE_LIMIT_RPS=0)");
 
   app.use(accessLog(logger));
   app.use(problems(logger));
-  app.use(async (ctx) => {
+  app.use(async (ctx, next) => {
     // Whatever the route: a body declared larger than any route takes is refused unread.
     if (Number(ctx.get("content-length") || 0) > maxBodyBytes) {
       throw new Problem(413, { detail: `the request body is larger than ${maxBodyBytes} bytes`, headers: { Connection: "close" } });
     }
-    const state = ctx.state as AccessLogState;
+    const state = ctx.state as RouteState;
     const { identity, refused } = await authenticate(ctx, verify);
+    state.identity = identity;
     state.subject = identity?.subject;
 
-    const decision = limiter?.take(identity ? `sub:${identity.subject}` : `ip:${ctx.ip}`);
+    const decision = limiter && (await takeRequest(limiter, identity ? `sub:${identity.subject}` : `ip:${ctx.ip}`));
     if (decision && !decision.allowed) {
       throw new Problem(429, {
         detail: `too many requests; retry in ${decision.retryAfterSeconds} s`,
@@ -46,19 +47,9 @@ export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): 
       });
     }
     if (refused) throw refused;
-
-    const match = router.match(ctx.method, ctx.path);
-    if (match.kind === "not-found") throw new Problem(404, { detail: `no route for ${ctx.path}` });
-    if (match.kind === "method-not-allowed") {
-      throw new Problem(405, {
-        detail: `${ctx.method} is not allowed on ${ctx.path}; allowed: ${match.allowed.join(", ")}`,
-        headers: { Allow: match.allowed.join(", ") },
-      });
-    }
-    state.route = `${match.route.method} ${match.route.path}`;
-    if (match.route.authenticated && !identity) throw missingToken();
-    await match.route.handle(ctx, { params: match.params, identity });
+    await next();
   });
+  for (const middleware of restRouter(gatewayRoutes(createBackends(runtime, config.BACKEND_TIMEOUT_MS)))) app.use(middleware);
 }
 
 /** Turns every error into a problem+json response; unexpected ones are logged and hidden. */
@@ -88,6 +79,5 @@ function problems(logger: Logger): Koa.Middleware {
 
 function asProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
-  if (err instanceof URIError) return new Problem(400, { detail: "the path is not valid percent-encoding", cause: err });
   return new Problem(500, { detail: "internal error; quote the request id when reporting it", cause: err });
 }

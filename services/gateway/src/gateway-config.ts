@@ -1,42 +1,36 @@
-// The gateway's settings beyond the platform's (PORT, LOG_LEVEL, ...). The
-// token command (issue-token.ts) reads the same JWT ones, so a token it
-// issues is one the gateway accepts.
-import { int, optionalSecret, setting, str } from "@meshmart/platform";
+// The gateway's settings beyond the platform's (PORT, LOG_LEVEL, ...).
+import { ConfigError, int, str, type Setting } from "@meshmart/platform";
 import { parseJwks, type PublicKeySet } from "./jwt.ts";
 
-/** HS256 wants a key at least as long as its 256-bit hash. */
-export const minSecretLength = 32;
+/** Required; a bad value is named without being echoed (it may hold a private key by mistake). */
+const jwks: Setting<PublicKeySet> = {
+  read(env, name) {
+    const raw = env[name];
+    if (!raw) throw new ConfigError(name, "is required but not set");
+    try {
+      return parseJwks(raw);
+    } catch (err) {
+      throw new ConfigError(name, (err as Error).message);
+    }
+  },
+};
 
-/**
- * A secret for local runs only (`make dev`, `make token`). Anyone can read it
- * here, so it is never a default: it must be passed explicitly.
- */
-export const devJwtSecret = "meshmart-dev-only-secret-not-for-production-use";
-
-export const jwtConfig = {
-  /**
-   * HS256 signing key shared by the gateway and whoever issues tokens; at
-   * least 32 characters. For local runs; set JWT_JWKS instead in a cluster.
-   */
-  JWT_SECRET: optionalSecret(minSecretLength),
+export const gatewayConfig = {
   /**
    * The token issuer's public keys (a JSON Web Key Set): tokens signed with
    * the matching private keys (ES256, RS256 or EdDSA) are accepted, and the
-   * gateway holds nothing that could sign one. Exactly one of JWT_SECRET and
-   * JWT_JWKS must be set.
+   * gateway holds nothing that could sign one. `make dev` and the tests give
+   * it the public keys of @meshmart/dev-identity; a cluster, its
+   * installation's key set or an identity provider's.
    */
-  JWT_JWKS: setting<PublicKeySet | undefined>(parseJwks, () => undefined),
+  JWT_JWKS: jwks,
   /** Expected `iss` claim. */
   JWT_ISSUER: str("meshmart"),
   /** Expected `aud` claim. */
   JWT_AUDIENCE: str("meshmart-api"),
-};
-
-export const gatewayConfig = {
-  ...jwtConfig,
   /** Sustained requests per second per client (JWT subject, else IP); 0 turns rate limiting off. */
   RATE_LIMIT_RPS: int({ default: 20, min: 0, max: 1_000_000 }),
-  /** Requests a client may make at once before being held to RATE_LIMIT_RPS. */
+  /** Requests a client may make at once: its allowance per window of RATE_LIMIT_BURST / RATE_LIMIT_RPS seconds. */
   RATE_LIMIT_BURST: int({ default: 40, min: 1, max: 1_000_000 }),
   /** Deadline of each backend call when the client gave none. */
   BACKEND_TIMEOUT_MS: int({ default: 5_000, min: 1, max: 300_000 }),

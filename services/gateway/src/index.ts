@@ -11,7 +11,5 @@ export const gatewayService: ServiceDefinition<typeof gatewayConfig> = {
   http: (app, runtime) => mountGateway(app, runtime),
 };
 
-export { devJwtSecret, jwtConfig } from "./gateway-config.ts";
 export { customerIdFor } from "./customer-id.ts";
-export { issueToken, type JwtSettings } from "./jwt.ts";
 export { openApiDocument } from "./openapi.ts";

@@ -1,14 +1,37 @@
-// Reads a JSON request body with a hard size limit. A declared Content-Length
-// over the limit is refused before reading anything; a chunked body is
-// refused as soon as it crosses the limit, so a huge body never sits in
-// memory. Wrong content types and encodings are refused before reading too.
+// JSON request bodies, read by @koa/bodyparser (co-body, raw-body) with a hard
+// size limit: a declared Content-Length over the limit is refused before
+// anything is read, a chunked body as soon as it crosses the limit (reading
+// stops there; raw-body pauses the stream rather than destroying it, so the
+// caller sees our 413), so a huge body never sits in memory. The type,
+// charset and encoding are checked here before reading: the parser would
+// skip a body of another type, decode any charset as UTF-8 and inflate gzip,
+// where the API answers 415.
+import { bodyParser } from "@koa/bodyparser";
 import type Koa from "koa";
 import { Problem } from "./problem.ts";
 
 /** Largest request body the gateway accepts. */
 export const maxBodyBytes = 64 * 1024;
 
-export async function readJsonBody(ctx: Koa.Context, limit = maxBodyBytes): Promise<unknown> {
+const parse = bodyParser({
+  enableTypes: ["json"],
+  jsonLimit: maxBodyBytes,
+  // Any JSON value: the route says what it expects (an object).
+  jsonStrict: false,
+  onError: (err, ctx) => {
+    throw parseProblem(err, ctx, maxBodyBytes);
+  },
+});
+
+/** The request's JSON body, or the problem with it (415, 413, 400). */
+export async function readJsonBody(ctx: Koa.Context): Promise<unknown> {
+  checkContent(ctx, maxBodyBytes);
+  await parse(ctx, async () => {});
+  if (ctx.request.rawBody.trim() === "") throw emptyBody();
+  return ctx.request.body;
+}
+
+function checkContent(ctx: Koa.Context, limit: number): void {
   const type = ctx.get("content-type");
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw refuse(ctx, 415, `the request body must be application/json${type ? ` (got ${type})` : ""}`, { Accept: "application/json" });
@@ -21,64 +44,26 @@ export async function readJsonBody(ctx: Koa.Context, limit = maxBodyBytes): Prom
   if (encoding && encoding.toLowerCase() !== "identity") {
     throw refuse(ctx, 415, `content encoding ${encoding} is not supported`);
   }
-  const declared = ctx.get("content-length");
-  if (declared && Number(declared) > limit) throw tooLarge(ctx, limit);
-
-  const body = await readAtMost(ctx.req, limit);
-  if (!body) throw tooLarge(ctx, limit);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-  } catch {
-    throw new Problem(400, { detail: "the request body is not valid UTF-8" });
-  }
-  if (text.trim() === "") throw new Problem(400, { detail: "the request body is empty; a JSON object is expected" });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new Problem(400, { detail: `the request body is not valid JSON: ${(err as Error).message}` });
-  }
+  if (Number(ctx.get("content-length") || 0) > limit) throw tooLarge(ctx, limit);
 }
 
-/**
- * The body, or undefined once it crosses `limit`: reading stops there (the
- * stream is paused, not destroyed: destroying a request destroys its socket,
- * and the caller would never see our 413).
- */
-function readAtMost(req: NodeJS.ReadableStream, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve(undefined);
-      } else {
-        chunks.push(chunk);
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = () => onError(new Error("the client closed the request before sending all of its body"));
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
-  });
+/** What co-body and raw-body throw, as the caller's problem: errors of the request are 4xx, others stay errors. */
+function parseProblem(err: Error & { status?: unknown; type?: unknown; body?: unknown }, ctx: Koa.Context, limit: number): Error {
+  if (err.type === "entity.too.large") return tooLarge(ctx, limit);
+  if (err instanceof SyntaxError) {
+    return typeof err.body === "string" && err.body.trim() === ""
+      ? emptyBody()
+      : new Problem(400, { detail: `the request body is not valid JSON: ${err.message}` });
+  }
+  // The body did not arrive as declared (cut short, aborted, not the declared length).
+  if (typeof err.status === "number" && err.status >= 400 && err.status < 500) {
+    return new Problem(400, { detail: `the request body could not be read: ${err.message}`, cause: err });
+  }
+  return err;
+}
+
+function emptyBody(): Problem {
+  return new Problem(400, { detail: "the request body is empty; a JSON object is expected" });
 }
 
 function tooLarge(ctx: Koa.Context, limit: number): Problem {
@@ -86,9 +71,9 @@ function tooLarge(ctx: Koa.Context, limit: number): Problem {
 }
 
 /**
- * A problem answered before the body was read. Over HTTP/1.1 the connection
- * is then closed, so that Node does not read (and discard) the rest of a body
- * we refused just to keep the connection alive.
+ * A problem answered before the body was read (whole). Over HTTP/1.1 the
+ * connection is then closed, so that Node does not read (and discard) the
+ * rest of a body we refused just to keep the connection alive.
  */
 function refuse(ctx: Koa.Context, status: number, detail: string, headers: Record<string, string> = {}): Problem {
   if (ctx.req.httpVersionMajor === 1) headers = { ...headers, Connection: "close" };

@@ -87,7 +87,7 @@ describe("order routes", () => {
     const res = await place(oneItem);
     assert.equal(res.status, 201);
     assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
-    const order = (await res.json()) as Record<string, unknown>;
+    const order = (await res.json()) as Record<string, unknown> & { id: string };
     assert.equal(res.headers.get("location"), `/api/v1/orders/${order.id}`);
     assert.equal(order.status, "ORDER_STATUS_PENDING");
     assert.equal(order.customerId, customerIdFor("customer-1"));
@@ -244,7 +244,7 @@ describe("order routes", () => {
       };
       req.on("response", (res) => {
         let text = "";
-        res.on("data", (d: Buffer) => (text += d));
+        res.on("data", (d: Buffer) => (text += d.toString()));
         res.on("end", () => resolve({ status: res.statusCode!, body: text, sent }));
       });
       req.on("error", reject);

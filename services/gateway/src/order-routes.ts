@@ -26,7 +26,7 @@ import type { Identity } from "./jwt.ts";
 import { parseMessage, sendMessage, validateMessage } from "./messages.ts";
 import { badField, Problem } from "./problem.ts";
 import { expectNoQuery, int32, Query } from "./query.ts";
-import type { Route, RouteRequest } from "./router.ts";
+import type { Route, RouteRequest } from "./rest-router.ts";
 
 /** The header that makes placing an order safe to retry. */
 export const idempotencyKeyHeader = "Idempotency-Key";

@@ -13,7 +13,7 @@ import type { Backends } from "./backends.ts";
 import { sendMessage, validateMessage } from "./messages.ts";
 import { Problem } from "./problem.ts";
 import { expectNoQuery, int32, Query } from "./query.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "./rest-router.ts";
 
 /** Proto fields of ListProductsRequest as the query parameters that set them. */
 const listAliases = { min_price_units_minor: "min_price", max_price_units_minor: "max_price" };

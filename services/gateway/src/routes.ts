@@ -4,7 +4,7 @@ import type { Backends } from "./backends.ts";
 import { openApiDocument } from "./openapi.ts";
 import { orderRoutes } from "./order-routes.ts";
 import { productRoutes } from "./product-routes.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "./rest-router.ts";
 import { stockRoutes } from "./stock-routes.ts";
 
 export function gatewayRoutes(backends: Backends): Route[] {

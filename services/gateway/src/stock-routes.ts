@@ -7,7 +7,7 @@ import type { Backends } from "./backends.ts";
 import { sendMessage, validateMessage } from "./messages.ts";
 import { badField } from "./problem.ts";
 import { Query } from "./query.ts";
-import type { Route } from "./router.ts";
+import type { Route } from "./rest-router.ts";
 
 const aliases = { product_ids: "product_id" };
 

@@ -8,15 +8,9 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
+import { devToken, generateSigningKey, type SigningKey } from "@meshmart/dev-identity";
 import { startService, type RunningService, type ServiceName } from "@meshmart/platform";
 import { gatewayService } from "./index.ts";
-import { issueToken, type JwtSettings } from "./jwt.ts";
-
-export const testJwt: JwtSettings = {
-  secret: "a-test-secret-that-is-long-enough-for-hs256",
-  issuer: "meshmart",
-  audience: "meshmart-api",
-};
 
 /** A backend call the gateway made. */
 export interface BackendCall {
@@ -37,7 +31,10 @@ export interface TestGateway {
   /** Every backend call, in order. */
   readonly calls: BackendCall[];
   callsTo(method: string): BackendCall[];
-  token(subject?: string, ttl?: number | string): Promise<string>;
+  /** The token issuer's key pair of this gateway (its public half is the gateway's JWT_JWKS). */
+  readonly signingKey: SigningKey;
+  /** A valid token of the issuer, for `subject`. */
+  token(subject?: string, ttlSeconds?: number): Promise<string>;
   /** fetch() against the gateway. */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** Stops one fake backend (to see the gateway with it down). */
@@ -49,6 +46,7 @@ const quiet = { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" };
 
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
   const calls: BackendCall[] = [];
+  const signingKey = generateSigningKey();
   const handlers = {
     catalog: {} as Handlers<typeof CatalogService>,
     orders: {} as Handlers<typeof OrderService>,
@@ -70,7 +68,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const gateway = await startService(gatewayService, {
     env: {
       ...quiet,
-      JWT_SECRET: testJwt.secret,
+      JWT_JWKS: signingKey.jwks,
       CATALOG_URL: backends.catalog.url,
       ORDERS_URL: backends.orders.url,
       INVENTORY_URL: backends.inventory.url,
@@ -85,7 +83,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     ...handlers,
     calls,
     callsTo: (method) => calls.filter((call) => call.method === method),
-    token: (subject = "customer-1", ttl = 3600) => issueToken(testJwt, { subject, ttl }),
+    signingKey,
+    token: (subject = "customer-1", ttlSeconds = 3600) => devToken({ subject, ttlSeconds, key: signingKey }),
     request: (path, init) => fetch(`${gateway.url}${path}`, init),
     async stopBackend(service) {
       stopped.add(service);

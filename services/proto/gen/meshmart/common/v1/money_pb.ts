@@ -5,13 +5,14 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { file_openapiv3_annotations } from "../../../openapiv3/annotations_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file meshmart/common/v1/money.proto.
  */
 export const file_meshmart_common_v1_money: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tZXNobWFydC9jb21tb24vdjEvbW9uZXkucHJvdG8SEm1lc2htYXJ0LmNvbW1vbi52MSJPCgVNb25leRIoCg1jdXJyZW5jeV9jb2RlGAEgASgJQhG6SA5yDDIKXltBLVpdezN9JBIcCgt1bml0c19taW5vchgCIAEoA0IHukgEIgIoAGIGcHJvdG8z", [file_buf_validate_validate]);
+  fileDesc("Ch5tZXNobWFydC9jb21tb24vdjEvbW9uZXkucHJvdG8SEm1lc2htYXJ0LmNvbW1vbi52MSJZCgVNb25leRIyCg1jdXJyZW5jeV9jb2RlGAEgASgJQhu6Rwc6BRIDRVVSukgOcgwyCl5bQS1aXXszfSQSHAoLdW5pdHNfbWlub3IYAiABKANCB7pIBCICKABiBnByb3RvMw", [file_buf_validate_validate, file_openapiv3_annotations]);
 
 /**
  * An amount of money in a currency, in minor units (cents for USD and EUR,
@@ -31,7 +32,8 @@ export type Money = Message<"meshmart.common.v1.Money"> & {
   currencyCode: string;
 
   /**
-   * The amount in minor units of the currency.
+   * The amount in minor units of the currency; in JSON an int64 is a
+   * string, e.g. "1999" for 19.99 EUR.
    *
    * @generated from field: int64 units_minor = 2;
    */

@@ -2,16 +2,218 @@
 // @generated from file meshmart/gateway/v1/gateway.proto (package meshmart.gateway.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { file_google_api_annotations } from "../../../google/api/annotations_pb.ts";
+import type { StructSchema } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { ListProductsResponseSchema, ProductSchema } from "../../catalog/v1/catalog_pb.ts";
+import { file_meshmart_catalog_v1_catalog } from "../../catalog/v1/catalog_pb.ts";
+import type { GetStockResponseSchema } from "../../inventory/v1/inventory_pb.ts";
+import { file_meshmart_inventory_v1_inventory } from "../../inventory/v1/inventory_pb.ts";
+import type { ListOrdersResponseSchema, OrderSchema } from "../../orders/v1/orders_pb.ts";
+import { file_meshmart_orders_v1_orders } from "../../orders/v1/orders_pb.ts";
+import { file_openapiv3_annotations } from "../../../openapiv3/annotations_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file meshmart/gateway/v1/gateway.proto.
  */
 export const file_meshmart_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("CiFtZXNobWFydC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE21lc2htYXJ0LmdhdGV3YXkudjEiTAoOUGxhY2VPcmRlckl0ZW0SHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAAi4AEKEVBsYWNlT3JkZXJSZXF1ZXN0EiAKC2N1c3RvbWVyX2lkGAEgASgJQgu6SAjYAQFyA7ABARKoAQoFaXRlbXMYAiADKAsyIy5tZXNobWFydC5nYXRld2F5LnYxLlBsYWNlT3JkZXJJdGVtQnS6SHG6AWcKHnBsYWNlX29yZGVyLnVuaXF1ZV9wcm9kdWN0X2lkcxIhZWFjaCBwcm9kdWN0IG1heSBhcHBlYXIgb25seSBvbmNlGiJ0aGlzLm1hcChpLCBpLnByb2R1Y3RfaWQpLnVuaXF1ZSgpkgEECAEQZCLFAQoHUHJvYmxlbRIMCgR0eXBlGAEgASgJEg0KBXRpdGxlGAIgASgJEg4KBnN0YXR1cxgDIAEoBRIOCgZkZXRhaWwYBCABKAkSEAoIaW5zdGFuY2UYBSABKAkSDAoEY29kZRgGIAEoCRIQCgh0cmFjZV9pZBgHIAEoCRI3Cgp2aW9sYXRpb25zGAggAygLMiMubWVzaG1hcnQuZ2F0ZXdheS52MS5GaWVsZFZpb2xhdGlvbhISCgpyZXF1ZXN0X2lkGAkgASgJIj4KDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEgwKBHJ1bGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCWIGcHJvdG8z", [file_buf_validate_validate]);
+  fileDesc("CiFtZXNobWFydC9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SE21lc2htYXJ0LmdhdGV3YXkudjEi1wIKE0xpc3RQcm9kdWN0c1JlcXVlc3QSMgoIY2F0ZWdvcnkYASABKAlCILpIHXIbGEAyF14oW2EtejAtOV1bYS16MC05LV0qKT8kEjsKCW1pbl9wcmljZRgCIAEoA0IdukcTWf///////z9DygEHaW50ZWdlcrpIBCICKABSCW1pbl9wcmljZRI7CgltYXhfcHJpY2UYAyABKANCHbpHE1n///////8/Q8oBB2ludGVnZXK6SAQiAigAUgltYXhfcHJpY2USKAoJcGFnZV9zaXplGAQgASgFQgq6SAcaBRj0AygAUglwYWdlX3NpemUSaAoKcGFnZV90b2tlbhgFIAEoCUJIukhFckMyQV4kfF5bMC05YS1mXXs4fS1bMC05YS1mXXs0fS1bMC05YS1mXXs0fS1bMC05YS1mXXs0fS1bMC05YS1mXXsxMn0kUgpwYWdlX3Rva2VuIikKEUdldFByb2R1Y3RSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASLwAQoRTGlzdE9yZGVyc1JlcXVlc3QSOwoGc3RhdHVzGAEgASgJQiu6RyjCAQkSB1BFTkRJTkfCAQsSCUNPTkZJUk1FRMIBCxIJQ0FOQ0VMTEVEEigKCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUY6AcoAFIJcGFnZV9zaXplEnQKCnBhZ2VfdG9rZW4YAyABKAlCVLpIUXJPMk1eJHxeWzAtOV17MSwxM31fWzAtOWEtZl17OH0tWzAtOWEtZl17NH0tWzAtOWEtZl17NH0tWzAtOWEtZl17NH0tWzAtOWEtZl17MTJ9JFIKcGFnZV90b2tlbiInCg9HZXRPcmRlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIioKEkNhbmNlbE9yZGVyUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiSgoPR2V0U3RvY2tSZXF1ZXN0EjcKCnByb2R1Y3RfaWQYASADKAlCF7pIFMgBAZIBDggBEPoBGAEiBXIDsAEBUgpwcm9kdWN0X2lkIhsKGUdldE9wZW5BcGlEb2N1bWVudFJlcXVlc3QiaAoOUGxhY2VPcmRlckl0ZW0SHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAA6GrpHF7oBCXByb2R1Y3RJZLoBCHF1YW50aXR5ItQCChFQbGFjZU9yZGVyUmVxdWVzdBJxCgtjdXN0b21lcl9pZBgBIAEoCUJXukhUclIyUF4kfF5bMC05YS1mQS1GXXs4fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXsxMn0kSACIAQESrgEKBWl0ZW1zGAIgAygLMiMubWVzaG1hcnQuZ2F0ZXdheS52MS5QbGFjZU9yZGVySXRlbUJ6ukcDoAEBukhxugFnCh5wbGFjZV9vcmRlci51bmlxdWVfcHJvZHVjdF9pZHMSIWVhY2ggcHJvZHVjdCBtYXkgYXBwZWFyIG9ubHkgb25jZRoidGhpcy5tYXAoaSwgaS5wcm9kdWN0X2lkKS51bmlxdWUoKZIBBAgBEGQ6C7pHCLoBBWl0ZW1zQg4KDF9jdXN0b21lcl9pZDLhEAoOR2F0ZXdheVNlcnZpY2USmwEKDExpc3RQcm9kdWN0cxIoLm1lc2htYXJ0LmdhdGV3YXkudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBopLm1lc2htYXJ0LmNhdGFsb2cudjEuTGlzdFByb2R1Y3RzUmVzcG9uc2UiNpACAbpHGAoIcHJvZHVjdHMqDGxpc3RQcm9kdWN0c4LT5JMCEhIQL2FwaS92MS9wcm9kdWN0cxLJAQoKR2V0UHJvZHVjdBImLm1lc2htYXJ0LmdhdGV3YXkudjEuR2V0UHJvZHVjdFJlcXVlc3QaHC5tZXNobWFydC5jYXRhbG9nLnYxLlByb2R1Y3QidZACAbpHUgoIcHJvZHVjdHMqCmdldFByb2R1Y3RCOhI4CgM1MDISMRIvCi0jL2NvbXBvbmVudHMvcmVzcG9uc2VzL0JhY2tlbmRBbnN3ZXJlZE5vdGhpbmeC0+STAhcSFS9hcGkvdjEvcHJvZHVjdHMve2lkfRKDBwoKUGxhY2VPcmRlchImLm1lc2htYXJ0LmdhdGV3YXkudjEuUGxhY2VPcmRlclJlcXVlc3QaGS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXIisQaQAgK6R5EGCgZvcmRlcnMqCnBsYWNlT3JkZXIynwEKnAEKD0lkZW1wb3RlbmN5LUtleRIGaGVhZGVyGldVbmlxdWUgcGVyIGN1c3RvbWVyIGFuZCBvcmRlciBhdHRlbXB0IChhIFVVSUQgaXMgYSBnb29kIGNob2ljZSk7IHJldHJpZXMgbXVzdCByZXVzZSBpdC4gAVImCiR4gAGAAQGKARJeW0EtWmEtejAtOS5fOi1dKyTKAQZzdHJpbmdCygQSqgEKAzIwMRKiAQqfAQogVGhlIG9yZGVyIHdhcyBjcmVhdGVkIChQRU5ESU5HKS4SMAouCghMb2NhdGlvbhIiCiAKEVVSTCBvZiB0aGUgb3JkZXIuQgsKCcoBBnN0cmluZxpJCkcKEGFwcGxpY2F0aW9uL2pzb24SMwoxEi8KLSMvY29tcG9uZW50cy9zY2hlbWFzL21lc2htYXJ0Lm9yZGVycy52MS5PcmRlchKcAQoDMjAwEpQBCpEBCkRSZXBsYXk6IHRoZSBvcmRlciBhbiBlYXJsaWVyIGNhbGwgd2l0aCB0aGlzIElkZW1wb3RlbmN5LUtleSBjcmVhdGVkLhpJCkcKEGFwcGxpY2F0aW9uL2pzb24SMwoxEi8KLSMvY29tcG9uZW50cy9zY2hlbWFzL21lc2htYXJ0Lm9yZGVycy52MS5PcmRlchI2CgM0MDMSLxItCisjL2NvbXBvbmVudHMvcmVzcG9uc2VzL05vdFRoZVRva2Vuc0N1c3RvbWVyEi8KAzQwORIoEiYKJCMvY29tcG9uZW50cy9yZXNwb25zZXMvT3JkZXJDb25mbGljdBIuCgM0MTMSJxIlCiMjL2NvbXBvbmVudHMvcmVzcG9uc2VzL0JvZHlUb29MYXJnZRIpCgM0MTUSIhIgCh4jL2NvbXBvbmVudHMvcmVzcG9uc2VzL05vdEpzb24SOAoDNTAyEjESLwotIy9jb21wb25lbnRzL3Jlc3BvbnNlcy9CYWNrZW5kQW5zd2VyZWROb3RoaW5nWgwKCgoGYmVhcmVyEgCC0+STAhM6ASoiDi9hcGkvdjEvb3JkZXJzEpwBCgpMaXN0T3JkZXJzEiYubWVzaG1hcnQuZ2F0ZXdheS52MS5MaXN0T3JkZXJzUmVxdWVzdBomLm1lc2htYXJ0Lm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiPpACAbpHIgoGb3JkZXJzKgpsaXN0T3JkZXJzWgwKCgoGYmVhcmVyEgCC0+STAhASDi9hcGkvdjEvb3JkZXJzEo4BCghHZXRPcmRlchIkLm1lc2htYXJ0LmdhdGV3YXkudjEuR2V0T3JkZXJSZXF1ZXN0GhkubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVyIkGQAgG6RyAKBm9yZGVycyoIZ2V0T3JkZXJaDAoKCgZiZWFyZXISAILT5JMCFRITL2FwaS92MS9vcmRlcnMve2lkfRKOAgoLQ2FuY2VsT3JkZXISJy5tZXNobWFydC5nYXRld2F5LnYxLkNhbmNlbE9yZGVyUmVxdWVzdBoZLm1lc2htYXJ0Lm9yZGVycy52MS5PcmRlciK6AZACArpHkQEKBm9yZGVycyoLY2FuY2VsT3JkZXJCbBIwCgM0MDkSKRInCiUjL2NvbXBvbmVudHMvcmVzcG9uc2VzL09yZGVyQ29uZmlybWVkEjgKAzUwMhIxEi8KLSMvY29tcG9uZW50cy9yZXNwb25zZXMvQmFja2VuZEFuc3dlcmVkTm90aGluZ1oMCgoKBmJlYXJlchIAgtPkkwIcIhovYXBpL3YxL29yZGVycy97aWR9OmNhbmNlbBKHAQoIR2V0U3RvY2sSJC5tZXNobWFydC5nYXRld2F5LnYxLkdldFN0b2NrUmVxdWVzdBonLm1lc2htYXJ0LmludmVudG9yeS52MS5HZXRTdG9ja1Jlc3BvbnNlIiyQAgG6RxEKBXN0b2NrKghnZXRTdG9ja4LT5JMCDxINL2FwaS92MS9zdG9jaxKTAQoSR2V0T3BlbkFwaURvY3VtZW50Ei4ubWVzaG1hcnQuZ2F0ZXdheS52MS5HZXRPcGVuQXBpRG9jdW1lbnRSZXF1ZXN0GhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCI0kAIBukcSCgRtZXRhKgpnZXRPcGVuQXBpgtPkkwIWEhQvYXBpL3YxL29wZW5hcGkuanNvbmIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_struct, file_meshmart_catalog_v1_catalog, file_meshmart_inventory_v1_inventory, file_meshmart_orders_v1_orders, file_openapiv3_annotations]);
+
+/**
+ * Query of GET /api/v1/products. The rules are catalog's
+ * (meshmart.catalog.v1.ListProductsRequest), under the names a REST caller uses.
+ *
+ * @generated from message meshmart.gateway.v1.ListProductsRequest
+ */
+export type ListProductsRequest = Message<"meshmart.gateway.v1.ListProductsRequest"> & {
+  /**
+   * Only this category (a lowercase slug).
+   *
+   * @generated from field: string category = 1;
+   */
+  category: string;
+
+  /**
+   * Only products priced at least this, in minor units.
+   *
+   * @generated from field: int64 min_price = 2 [json_name = "min_price"];
+   */
+  minPrice: bigint;
+
+  /**
+   * Only products priced at most this, in minor units (below min_price: an empty list).
+   *
+   * @generated from field: int64 max_price = 3 [json_name = "max_price"];
+   */
+  maxPrice: bigint;
+
+  /**
+   * Maximum number of items (0 or absent: 50; at most 500).
+   *
+   * @generated from field: int32 page_size = 4 [json_name = "page_size"];
+   */
+  pageSize: number;
+
+  /**
+   * `nextPageToken` of the previous page (absent or empty for the first
+   * page): the id of the last product of that page (products are ordered by
+   * id). Any token of this form is a valid place to continue from, under any
+   * filters; any other form is 400.
+   *
+   * @generated from field: string page_token = 5 [json_name = "page_token"];
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message meshmart.gateway.v1.ListProductsRequest.
+ * Use `create(ListProductsRequestSchema)` to create a new message.
+ */
+export const ListProductsRequestSchema: GenMessage<ListProductsRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_gateway_v1_gateway, 0);
+
+/**
+ * Path of GET /api/v1/products/{id}.
+ *
+ * @generated from message meshmart.gateway.v1.GetProductRequest
+ */
+export type GetProductRequest = Message<"meshmart.gateway.v1.GetProductRequest"> & {
+  /**
+   * Product id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message meshmart.gateway.v1.GetProductRequest.
+ * Use `create(GetProductRequestSchema)` to create a new message.
+ */
+export const GetProductRequestSchema: GenMessage<GetProductRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_gateway_v1_gateway, 1);
+
+/**
+ * Query of GET /api/v1/orders: the token's customer's orders.
+ *
+ * @generated from message meshmart.gateway.v1.ListOrdersRequest
+ */
+export type ListOrdersRequest = Message<"meshmart.gateway.v1.ListOrdersRequest"> & {
+  /**
+   * Only orders in this status (case-insensitive; ORDER_STATUS_ prefix optional).
+   *
+   * @generated from field: string status = 1;
+   */
+  status: string;
+
+  /**
+   * Maximum number of items (0 or absent: 50; at most 1000).
+   *
+   * @generated from field: int32 page_size = 2 [json_name = "page_size"];
+   */
+  pageSize: number;
+
+  /**
+   * `nextPageToken` of the previous page (absent or empty for the first
+   * page): the last order of that page as its creation time in milliseconds
+   * since 1970, `_`, and its id (orders are newest first). Any token of this
+   * form is a valid place to continue from, under any filters; any other
+   * form is 400.
+   *
+   * @generated from field: string page_token = 3 [json_name = "page_token"];
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message meshmart.gateway.v1.ListOrdersRequest.
+ * Use `create(ListOrdersRequestSchema)` to create a new message.
+ */
+export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_gateway_v1_gateway, 2);
+
+/**
+ * Path of GET /api/v1/orders/{id}.
+ *
+ * @generated from message meshmart.gateway.v1.GetOrderRequest
+ */
+export type GetOrderRequest = Message<"meshmart.gateway.v1.GetOrderRequest"> & {
+  /**
+   * Order id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message meshmart.gateway.v1.GetOrderRequest.
+ * Use `create(GetOrderRequestSchema)` to create a new message.
+ */
+export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_gateway_v1_gateway, 3);
+
+/**
+ * Path of POST /api/v1/orders/{id}:cancel.
+ *
+ * @generated from message meshmart.gateway.v1.CancelOrderRequest
+ */
+export type CancelOrderRequest = Message<"meshmart.gateway.v1.CancelOrderRequest"> & {
+  /**
+   * Order id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message meshmart.gateway.v1.CancelOrderRequest.
+ * Use `create(CancelOrderRequestSchema)` to create a new message.
+ */
+export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_gateway_v1_gateway, 4);
+
+/**
+ * Query of GET /api/v1/stock.
+ *
+ * @generated from message meshmart.gateway.v1.GetStockRequest
+ */
+export type GetStockRequest = Message<"meshmart.gateway.v1.GetStockRequest"> & {
+  /**
+   * Product ids, each at most once: repeat the parameter or separate them
+   * with commas (at most 250).
+   *
+   * @generated from field: repeated string product_id = 1 [json_name = "product_id"];
+   */
+  productId: string[];
+};
+
+/**
+ * Describes the message meshmart.gateway.v1.GetStockRequest.
+ * Use `create(GetStockRequestSchema)` to create a new message.
+ */
+export const GetStockRequestSchema: GenMessage<GetStockRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_gateway_v1_gateway, 5);
+
+/**
+ * GET /api/v1/openapi.json takes no parameters.
+ *
+ * @generated from message meshmart.gateway.v1.GetOpenApiDocumentRequest
+ */
+export type GetOpenApiDocumentRequest = Message<"meshmart.gateway.v1.GetOpenApiDocumentRequest"> & {
+};
+
+/**
+ * Describes the message meshmart.gateway.v1.GetOpenApiDocumentRequest.
+ * Use `create(GetOpenApiDocumentRequestSchema)` to create a new message.
+ */
+export const GetOpenApiDocumentRequestSchema: GenMessage<GetOpenApiDocumentRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_gateway_v1_gateway, 6);
 
 /**
  * An item of an order to place.
@@ -35,7 +237,7 @@ export type PlaceOrderItem = Message<"meshmart.gateway.v1.PlaceOrderItem"> & {
  * Use `create(PlaceOrderItemSchema)` to create a new message.
  */
 export const PlaceOrderItemSchema: GenMessage<PlaceOrderItem> = /*@__PURE__*/
-  messageDesc(file_meshmart_gateway_v1_gateway, 0);
+  messageDesc(file_meshmart_gateway_v1_gateway, 7);
 
 /**
  * Body of POST /api/v1/orders.
@@ -44,14 +246,16 @@ export const PlaceOrderItemSchema: GenMessage<PlaceOrderItem> = /*@__PURE__*/
  */
 export type PlaceOrderRequest = Message<"meshmart.gateway.v1.PlaceOrderRequest"> & {
   /**
-   * Optional: the customer is the bearer token's. When given it must be that
-   * customer (403 otherwise).
+   * Optional (absent, null or empty: the token's customer); must be the
+   * token's customer when given (403 otherwise).
    *
-   * @generated from field: string customer_id = 1;
+   * @generated from field: optional string customer_id = 1;
    */
-  customerId: string;
+  customerId?: string | undefined;
 
   /**
+   * Each product at most once (so no two items are the same either).
+   *
    * @generated from field: repeated meshmart.gateway.v1.PlaceOrderItem items = 2;
    */
   items: PlaceOrderItem[];
@@ -62,117 +266,124 @@ export type PlaceOrderRequest = Message<"meshmart.gateway.v1.PlaceOrderRequest">
  * Use `create(PlaceOrderRequestSchema)` to create a new message.
  */
 export const PlaceOrderRequestSchema: GenMessage<PlaceOrderRequest> = /*@__PURE__*/
-  messageDesc(file_meshmart_gateway_v1_gateway, 1);
+  messageDesc(file_meshmart_gateway_v1_gateway, 8);
 
 /**
- * A problem details object (RFC 9457), the body of every error response.
+ * The gateway's public REST/JSON API under /api/v1, declared once: each RPC
+ * of GatewayService is one route, its google.api.http option the method and
+ * path, its request message the path and query parameters (or, with body
+ * "*", the JSON body), its response message the JSON body of a 200. The
+ * gateway serves these routes itself (services/gateway/src/*-routes.ts; a
+ * test holds the routes to these options) and never serves GatewayService
+ * over Connect: it calls catalog, orders and inventory to answer them.
  *
- * @generated from message meshmart.gateway.v1.Problem
- */
-export type Problem = Message<"meshmart.gateway.v1.Problem"> & {
-  /**
-   * URI reference identifying the problem type; "about:blank" when the HTTP
-   * status says it all.
-   *
-   * @generated from field: string type = 1;
-   */
-  type: string;
-
-  /**
-   * Short summary of the problem type, e.g. "Invalid request".
-   *
-   * @generated from field: string title = 2;
-   */
-  title: string;
-
-  /**
-   * The HTTP status code.
-   *
-   * @generated from field: int32 status = 3;
-   */
-  status: number;
-
-  /**
-   * Explanation specific to this occurrence.
-   *
-   * @generated from field: string detail = 4;
-   */
-  detail: string;
-
-  /**
-   * URI reference of this occurrence (the request path).
-   *
-   * @generated from field: string instance = 5;
-   */
-  instance: string;
-
-  /**
-   * The Connect/gRPC code behind the error, e.g. "invalid_argument".
-   *
-   * @generated from field: string code = 6;
-   */
-  code: string;
-
-  /**
-   * W3C trace id of the request, to find it in logs and traces.
-   *
-   * @generated from field: string trace_id = 7;
-   */
-  traceId: string;
-
-  /**
-   * For invalid requests: what is wrong with which field.
-   *
-   * @generated from field: repeated meshmart.gateway.v1.FieldViolation violations = 8;
-   */
-  violations: FieldViolation[];
-
-  /**
-   * The request id (also the x-request-id response header).
-   *
-   * @generated from field: string request_id = 9;
-   */
-  requestId: string;
-};
-
-/**
- * Describes the message meshmart.gateway.v1.Problem.
- * Use `create(ProblemSchema)` to create a new message.
- */
-export const ProblemSchema: GenMessage<Problem> = /*@__PURE__*/
-  messageDesc(file_meshmart_gateway_v1_gateway, 2);
-
-/**
- * One invalid field of a request.
+ * The OpenAPI document (GET /api/v1/openapi.json) is generated from this file
+ * by protoc-gen-connect-openapi (buf.gen.yaml): the (openapi.v3.operation)
+ * options add what a route answers besides its 200, and
+ * gateway.openapi-base.yaml the document's info, security scheme and
+ * problem responses. The answers every route can give (400, 401, 404, 405,
+ * 408, 413, 429, 431, 500, 503, 504) come from the edge and the server, not
+ * from a route; the gateway adds them to every operation when it serves the
+ * document (services/gateway/src/openapi.ts).
  *
- * @generated from message meshmart.gateway.v1.FieldViolation
+ * Bodies are protobuf JSON (lowerCamelCase or the proto field names; unknown
+ * fields refused; responses have every field present; int64 as strings;
+ * enums by name). Query parameters are snake_case (the request messages'
+ * json_name says so); unknown ones are refused.
+ *
+ * [bearer]: a JWT signed by the token issuer (ES256, RS256 or EdDSA); the
+ * customer is its subject (a UUID subject as is, any other mapped to a
+ * name-based UUID). Another customer's order is 404. Errors are problem
+ * details (application/problem+json; their schema is in
+ * gateway.openapi-base.yaml).
+ *
+ * @generated from service meshmart.gateway.v1.GatewayService
  */
-export type FieldViolation = Message<"meshmart.gateway.v1.FieldViolation"> & {
+export const GatewayService: GenService<{
   /**
-   * Path of the field, e.g. "items[0].quantity"; or the query parameter
-   * ("page_size") or header ("Idempotency-Key") that set it.
+   * List products, ordered by id (meshmart.catalog.v1.ListProductsResponse).
    *
-   * @generated from field: string field = 1;
+   * @generated from rpc meshmart.gateway.v1.GatewayService.ListProducts
    */
-  field: string;
-
+  listProducts: {
+    methodKind: "unary";
+    input: typeof ListProductsRequestSchema;
+    output: typeof ListProductsResponseSchema;
+  },
   /**
-   * The protovalidate rule that failed, e.g. "int32.gt".
+   * Get one product (meshmart.catalog.v1.Product).
    *
-   * @generated from field: string rule = 2;
+   * @generated from rpc meshmart.gateway.v1.GatewayService.GetProduct
    */
-  rule: string;
-
+  getProduct: {
+    methodKind: "unary";
+    input: typeof GetProductRequestSchema;
+    output: typeof ProductSchema;
+  },
   /**
-   * @generated from field: string message = 3;
+   * Place an order for the token's customer (meshmart.gateway.v1.PlaceOrderRequest -> meshmart.orders.v1.Order).
+   *
+   * Idempotent by Idempotency-Key per customer: a retry with the same key
+   * returns the order the first call created (200) instead of creating
+   * another (201). The same key with different items is 409.
+   *
+   * @generated from rpc meshmart.gateway.v1.GatewayService.PlaceOrder
    */
-  message: string;
-};
-
-/**
- * Describes the message meshmart.gateway.v1.FieldViolation.
- * Use `create(FieldViolationSchema)` to create a new message.
- */
-export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
-  messageDesc(file_meshmart_gateway_v1_gateway, 3);
+  placeOrder: {
+    methodKind: "unary";
+    input: typeof PlaceOrderRequestSchema;
+    output: typeof OrderSchema;
+  },
+  /**
+   * List the token's customer's orders, newest first (meshmart.orders.v1.ListOrdersResponse).
+   *
+   * @generated from rpc meshmart.gateway.v1.GatewayService.ListOrders
+   */
+  listOrders: {
+    methodKind: "unary";
+    input: typeof ListOrdersRequestSchema;
+    output: typeof ListOrdersResponseSchema;
+  },
+  /**
+   * Get one of the token's customer's orders (meshmart.orders.v1.Order).
+   *
+   * @generated from rpc meshmart.gateway.v1.GatewayService.GetOrder
+   */
+  getOrder: {
+    methodKind: "unary";
+    input: typeof GetOrderRequestSchema;
+    output: typeof OrderSchema;
+  },
+  /**
+   * Cancel a PENDING order of the token's customer; cancelling a cancelled order returns it unchanged.
+   *
+   * @generated from rpc meshmart.gateway.v1.GatewayService.CancelOrder
+   */
+  cancelOrder: {
+    methodKind: "unary";
+    input: typeof CancelOrderRequestSchema;
+    output: typeof OrderSchema;
+  },
+  /**
+   * Stock of products (meshmart.inventory.v1.GetStockResponse); unknown products have all counts 0.
+   *
+   * @generated from rpc meshmart.gateway.v1.GatewayService.GetStock
+   */
+  getStock: {
+    methodKind: "unary";
+    input: typeof GetStockRequestSchema;
+    output: typeof GetStockResponseSchema;
+  },
+  /**
+   * This document.
+   *
+   * @generated from rpc meshmart.gateway.v1.GatewayService.GetOpenApiDocument
+   */
+  getOpenApiDocument: {
+    methodKind: "unary";
+    input: typeof GetOpenApiDocumentRequestSchema;
+    output: typeof StructSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_meshmart_gateway_v1_gateway, 0);
 
