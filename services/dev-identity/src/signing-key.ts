@@ -57,7 +57,13 @@ export function ensureSigningKey(dir: string): SigningKey {
   }
   const key = generateSigningKey();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify(key.privateJwk) + "\n", { mode: 0o600, flag: "wx" });
+  try {
+    writeFileSync(file, JSON.stringify(key.privateJwk) + "\n", { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    // Another process created it first: theirs is the key.
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return ensureSigningKey(dir);
+    throw err;
+  }
   writeFileSync(path.join(dir, "jwks.json"), key.jwks + "\n");
   return key;
 }

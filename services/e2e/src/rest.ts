@@ -1,7 +1,8 @@
 // "At rest": every outbox published, every consumer group caught up, no saga
 // outstanding. Read from the services' /metrics and from Kafka's offsets.
 import { setTimeout as sleep } from "node:timers/promises";
-import { KafkaEventBus, services, serviceNames, type ServiceName } from "@meshmart/platform";
+import { KafkaEventBus } from "@meshmart/platform";
+import { services, serviceNames, type ServiceName } from "@meshmart/topology";
 import type { RestState } from "./invariants.ts";
 
 export interface RestProbeOptions {

@@ -3,7 +3,8 @@
 import type { Client } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { services, type Env, type ServiceName } from "@meshmart/platform";
+import { type Env } from "@meshmart/platform";
+import { services, type ServiceName } from "@meshmart/topology";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { NotificationService } from "@meshmart/proto/notifications/v1/notifications_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";

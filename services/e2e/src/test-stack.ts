@@ -2,7 +2,7 @@
 // broker, isolated by fresh databases, topic prefix and consumer groups: what
 // the end-to-end tests and fault tests run against.
 import { randomBytes } from "node:crypto";
-import { serviceNames, services, type ServiceName } from "@meshmart/platform";
+import { serviceNames, services, type ServiceName } from "@meshmart/topology";
 import { createTestDatabase } from "@meshmart/platform/test-support";
 import { startServiceProcesses, type ServiceProcesses } from "@meshmart/infra/stack/service-processes";
 import { devJwt } from "@meshmart/infra/stack/dev-env";

@@ -5,7 +5,8 @@ import type { Client } from "@connectrpc/connect";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
-import { createServiceClient, serviceUrl, type Runtime, type ServiceName } from "@meshmart/platform";
+import { createServiceClient, serviceUrl, type Runtime } from "@meshmart/platform";
+import { type ServiceName } from "@meshmart/topology";
 import { rememberBackend } from "./backend-errors.ts";
 
 export interface Backends {

@@ -9,7 +9,8 @@ import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
 import { devToken, generateSigningKey, type SigningKey } from "@meshmart/dev-identity";
-import { startService, type RunningService, type ServiceName } from "@meshmart/platform";
+import { startService, type RunningService } from "@meshmart/platform";
+import { type ServiceName } from "@meshmart/topology";
 import { gatewayService } from "./index.ts";
 
 /** A backend call the gateway made. */

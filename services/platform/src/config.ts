@@ -81,27 +81,6 @@ export const list = (fallback?: string[]) =>
     fallback,
   );
 
-/**
- * A required secret. Unlike the other settings, whose errors quote the bad
- * value, this one never repeats what it was given: it would end up in logs.
- */
-export function secret(minLength: number): Setting<string> {
-  return {
-    read(env, name) {
-      const raw = env[name];
-      if (!raw) throw new ConfigError(name, "is required but not set");
-      if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters (got ${raw.length})`);
-      return raw;
-    },
-  };
-}
-
-/** Like `secret`, but may be left unset (then undefined). */
-export function optionalSecret(minLength: number): Setting<string | undefined> {
-  const required = secret(minLength);
-  return { read: (env, name) => (env[name] ? required.read(env, name) : undefined) };
-}
-
 export type ConfigSpec = Record<string, Setting<unknown>>;
 export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
 

@@ -15,5 +15,3 @@ export * from "./request-context.ts";
 export * from "./retry.ts";
 export * from "./server-limits.ts";
 export * from "./service.ts";
-// The topology is its own package; services reach it through the platform too.
-export * from "@meshmart/topology";
