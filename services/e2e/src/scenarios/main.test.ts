@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..", "..", "..");
-const main = path.join(repoRoot, "mesh", "src", "scenarios", "main.ts");
+const main = path.join(import.meta.dirname, "main.ts");
 
 function cli(...args: string[]) {
   const result = spawnSync(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", main, ...args], {
