@@ -10,7 +10,7 @@ import { registerSagaEvents } from "./saga-events.ts";
 const config = {
   /** How long a saga may run before it is cancelled and compensated. */
   SAGA_TIMEOUT_MS: int({ default: 30_000, min: 100, max: 86_400_000 }),
-  SAGA_SWEEP_INTERVAL_MS: int({ default: 1_000, min: 50, max: 60_000 }),
+  SAGA_SWEEP_INTERVAL_MS: int({ default: 250, min: 50, max: 60_000 }),
   /** Deadline of the catalog call that prices a new order. */
   CATALOG_TIMEOUT_MS: int({ default: 2_000, min: 50, max: 60_000 }),
 };
@@ -41,5 +41,7 @@ export const ordersService: ServiceDefinition<typeof config> = {
     );
   },
   events: (consumer, runtime) => registerSagaEvents(consumer, sagaOf(runtime)),
-  workers: (runtime) => [startDeadlineSweeper(runtime.db, sagaOf(runtime), runtime.logger, runtime.config.SAGA_SWEEP_INTERVAL_MS)],
+  workers: (runtime) => [
+    startDeadlineSweeper(runtime.db.connectionString, sagaOf(runtime), runtime.logger, runtime.config.SAGA_SWEEP_INTERVAL_MS),
+  ],
 };

@@ -61,7 +61,7 @@ export class OrderSaga {
 
   /** Applies `event` to an order that `tx` holds (locked, or inserted by it): the row's changes, then the emits. */
   async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent): Promise<Applied> {
-    const { changes, emits, refusal } = decide(store.toSagaState(row), event);
+    const { changes, emits, refusal } = decide(store.toSagaState(row), event, row.read_at);
     if (refusal) return { row, refusal };
     const after = Object.keys(changes).length > 0 ? await store.updateOrder(tx, row.id, changes) : row;
     for (const follow of emits) await this.emit(tx, follow);

@@ -18,6 +18,9 @@ export interface OrderServiceDeps {
   catalogTimeoutMs: number;
 }
 
+/** The window GetSagaLoad counts decided orders over. */
+const sagaLoadWindowMs = 3_000;
+
 /** Fingerprint of what was ordered, independent of item order. */
 function requestHash(items: PlaceOrderItem[]): string {
   const canonical = items
@@ -102,6 +105,16 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
         return cancelled.row;
       });
       return { order: store.toOrder(row) };
+    },
+
+    async getSagaLoad() {
+      const load = await store.sagaLoad(db, sagaLoadWindowMs);
+      return {
+        pending: load.pending,
+        oldestPendingMs: BigInt(load.oldestPendingMs),
+        decidedPerSecond: load.decidedInWindow / (sagaLoadWindowMs / 1000),
+        windowMs: BigInt(sagaLoadWindowMs),
+      };
     },
 
     async audit(req) {

@@ -33,6 +33,9 @@ export type OrderRow = {
   stock_released: boolean;
   payment_refunded: boolean;
   saga_ended_at: Date | null;
+  decided_at: Date | null;
+  /** The database's clock when the row was read: the saga's "now" (the sweeper's clock too). */
+  read_at: Date;
   items: Array<{ product_id: string; quantity: number; unit_price_minor: string }>;
 };
 
@@ -48,7 +51,7 @@ export interface NewOrder {
 }
 
 const selectOrder = `
-  SELECT o.*, coalesce((
+  SELECT o.*, clock_timestamp() AS read_at, coalesce((
     SELECT json_agg(json_build_object('product_id', i.product_id, 'quantity', i.quantity,
                                       'unit_price_minor', i.unit_price_minor::text) ORDER BY i.position)
     FROM order_items i WHERE i.order_id = o.id), '[]') AS items
@@ -85,6 +88,7 @@ export function toSaga(row: OrderRow): Saga {
     paymentRefunded: row.payment_refunded,
     deadline: timestampFromDate(row.deadline),
     endTime: row.saga_ended_at ? timestampFromDate(row.saga_ended_at) : undefined,
+    decideTime: row.decided_at ? timestampFromDate(row.decided_at) : undefined,
   });
 }
 
@@ -161,6 +165,7 @@ export async function updateOrder(db: Queryable, id: string, changes: SagaChange
   const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
   if (changes.step === "ENDED") sets.push("saga_ended_at = coalesce(saga_ended_at, clock_timestamp())");
   else if (changes.step) sets.push("saga_ended_at = NULL");
+  if (changes.status === "CONFIRMED" || changes.status === "CANCELLED") sets.push("decided_at = coalesce(decided_at, clock_timestamp())");
   await db.query(`UPDATE orders SET ${[...sets, "updated_at = clock_timestamp()"].join(", ")} WHERE id = $1`, [
     id,
     ...entries.map(([, value]) => value),
@@ -221,4 +226,25 @@ export async function lockExpiredOrders(db: Queryable, limit: number): Promise<O
 export async function countPendingSagas(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE saga_step <> 'ENDED'");
   return Number(rows[0]?.n ?? 0);
+}
+
+export interface SagaLoad {
+  pending: number;
+  oldestPendingMs: number;
+  decidedInWindow: number;
+}
+
+/** PENDING orders, the age of the oldest, and orders decided in the last `windowMs` (both through their indexes). */
+export async function sagaLoad(db: Queryable, windowMs: number): Promise<SagaLoad> {
+  const { rows } = await db.query<{ pending: string; oldest_ms: string; decided: string }>(
+    `SELECT p.pending, p.oldest_ms, d.decided FROM
+       (SELECT count(*) AS pending,
+               coalesce(extract(epoch FROM clock_timestamp() - min(created_at)) * 1000, 0)::bigint AS oldest_ms
+          FROM orders WHERE status = 'PENDING') p,
+       (SELECT count(*) AS decided FROM orders
+          WHERE decided_at IS NOT NULL AND decided_at > clock_timestamp() - make_interval(secs => $1)) d`,
+    [windowMs / 1000],
+  );
+  const row = rows[0]!;
+  return { pending: Number(row.pending), oldestPendingMs: Math.max(0, Number(row.oldest_ms)), decidedInWindow: Number(row.decided) };
 }

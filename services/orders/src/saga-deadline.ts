@@ -1,20 +1,31 @@
 // Cancels and compensates sagas past their deadline. Runs in every replica;
 // FOR UPDATE SKIP LOCKED gives each expired order to exactly one of them.
+//
+// It has a database connection of its own (not the service's pool): when the
+// service is saturated, the pool is busy with events and RPCs, and a sweeper
+// queued behind them would cancel overdue sagas late. Each pass cancels what
+// is overdue in batches until nothing is, then sleeps `intervalMs`.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Database, Logger, Worker } from "@meshmart/platform";
+import { Database, type Logger, type Worker } from "@meshmart/platform";
 import type { OrderSaga } from "./order-saga.ts";
 import { lockExpiredOrders } from "./order-store.ts";
 
-export function startDeadlineSweeper(db: Database, saga: OrderSaga, logger: Logger, intervalMs: number): Worker {
+const batchSize = 200;
+
+export function startDeadlineSweeper(connectionString: string, saga: OrderSaga, logger: Logger, intervalMs: number): Worker {
+  const db = new Database(connectionString, logger, 1);
   const controller = new AbortController();
   const loop = (async () => {
     while (!controller.signal.aborted) {
       try {
-        await db.transaction(async (tx) => {
-          for (const row of await lockExpiredOrders(tx, 100)) {
-            await saga.apply(tx, row, { type: "DeadlinePassed" });
-          }
-        });
+        for (;;) {
+          const swept = await db.transaction(async (tx) => {
+            const rows = await lockExpiredOrders(tx, batchSize);
+            for (const row of rows) await saga.apply(tx, row, { type: "DeadlinePassed" });
+            return rows.length;
+          });
+          if (swept < batchSize || controller.signal.aborted) break;
+        }
       } catch (err) {
         logger.warn({ err: (err as Error).message }, "deadline sweep failed; will retry");
       }
@@ -25,6 +36,7 @@ export function startDeadlineSweeper(db: Database, saga: OrderSaga, logger: Logg
     async stop() {
       controller.abort();
       await loop;
+      await db.close();
     },
   };
 }

@@ -283,13 +283,54 @@ describe("decide: every saga state × every event", () => {
   });
 });
 
+// ── Past the deadline: an answer that arrives late never moves a PENDING order forward.
+
+describe("decide: answers after the deadline (now given, on the database's clock)", () => {
+  const before = new Date(deadline.getTime() - 1);
+  const after = new Date(deadline.getTime() + 1);
+  const late = (fact: SagaChanges, seen: { stockReserved: boolean; paymentCaptured: boolean }): Expected => ({
+    changes: { ...fact, status: "CANCELLED", cancelReason: "DEADLINE_EXCEEDED", cancelMessage: deadlineMessage, step: "COMPENSATING" },
+    emits: [{ type: "OrderCancelled", orderId, customerId, reason: "DEADLINE_EXCEEDED", message: deadlineMessage, ...seen }],
+  });
+  const overdue: Array<{ state: keyof typeof states; event: "StockReserved" | "PaymentCaptured"; expected: Expected; name: string }> = [
+    { state: "awaitingStock", event: "StockReserved", name: "a late reservation cancels instead of requesting the payment; inventory releases it", expected: late({ stockReserved: true }, { stockReserved: true, paymentCaptured: false }) },
+    { state: "awaitingPayment", event: "PaymentCaptured", name: "a late capture cancels instead of confirming; payments refunds it", expected: late({ paymentCaptured: true }, { stockReserved: true, paymentCaptured: true }) },
+    { state: "awaitingStock", event: "PaymentCaptured", name: "a late capture with no reservation seen cancels too", expected: late({ paymentCaptured: true }, { stockReserved: false, paymentCaptured: true }) },
+  ];
+  for (const { state, event, expected, name } of overdue) {
+    it(`${state} × ${event} after the deadline: ${name}`, () => {
+      assert.deepEqual(decide(states[state], events[event], after), decision(expected));
+    });
+    it(`${state} × ${event} just before the deadline: as without a clock`, () => {
+      assert.deepEqual(decide(states[state], events[event], before), decision(table[state][event]));
+    });
+  }
+
+  it("every other state and event decides as without a clock, late or not", () => {
+    for (const [stateName, row] of Object.entries(table)) {
+      for (const [type, expected] of Object.entries(row)) {
+        if (overdue.some((o) => o.state === stateName && o.event === type)) continue;
+        if (states[stateName as keyof typeof states].status === "PENDING" && (type === "StockReserved" || type === "PaymentCaptured")) continue;
+        assert.deepEqual(decide(states[stateName as keyof typeof states], events[type as EventType], after), decision(expected), `${stateName} × ${type}`);
+      }
+    }
+  });
+
+  it("a late capture's saga ends only once the release and the refund are in", () => {
+    const { state, emits } = run([PlaceOrder, StockReserved, PaymentCaptured, StockReleased, PaymentRefunded], placed, after);
+    assert.equal(state.status, "CANCELLED");
+    assert.equal(state.step, "ENDED");
+    assert.deepEqual(emits.map((e) => e.type), ["OrderPlaced", "OrderCancelled"]);
+  });
+});
+
 // ── Whole sagas: each event's changes applied to the state as the edge writes them to the row.
 
-function run(events: SagaEvent[], from: SagaState = placed): { state: SagaState; emits: SagaEmit[] } {
+function run(events: SagaEvent[], from: SagaState = placed, now?: Date): { state: SagaState; emits: SagaEmit[] } {
   let state = from;
   const emits: SagaEmit[] = [];
   for (const event of events) {
-    const next = decide(state, event);
+    const next = decide(state, event, now);
     state = { ...state, ...next.changes };
     emits.push(...next.emits);
   }

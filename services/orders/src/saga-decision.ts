@@ -13,7 +13,10 @@
 // Only a PENDING order moves forward. An answer that no longer applies (the
 // order moved on) or comes twice is still recorded, so the row says what the
 // other services did, but it starts nothing: late and repeated events are
-// harmless.
+// harmless. Given the time (`now`, the database's clock), an answer that
+// arrives after the deadline never moves an order forward: it cancels it
+// (DEADLINE_EXCEEDED) as the sweeper would, so no order is ever confirmed late
+// and no payment is requested for one that is already overdue.
 
 export type StatusName = "PENDING" | "CONFIRMED" | "CANCELLED";
 export type StepName = "AWAITING_STOCK" | "AWAITING_PAYMENT" | "COMPLETING" | "COMPENSATING" | "ENDED";
@@ -108,7 +111,11 @@ export interface SagaDecision {
 /** The longest cancel message the row keeps; OrderCancelled carries the whole message. */
 export const cancelMessageLimit = 1000;
 
-export function decide(state: SagaState, event: SagaEvent): SagaDecision {
+export function decide(state: SagaState, event: SagaEvent, now?: Date): SagaDecision {
+  if (now && state.status === "PENDING" && now.getTime() >= state.deadline.getTime()) {
+    if (event.type === "StockReserved") return overdue(state, { stockReserved: true });
+    if (event.type === "PaymentCaptured") return overdue(state, { paymentCaptured: true });
+  }
   switch (event.type) {
     case "PlaceOrder":
       // Only the order just stored starts its saga; a replayed PlaceOrder never gets here.
@@ -150,7 +157,7 @@ export function decide(state: SagaState, event: SagaEvent): SagaDecision {
 
     case "DeadlinePassed":
       if (state.status !== "PENDING") return nothing(); // the order ended in time
-      return cancel(state, "DEADLINE_EXCEEDED", `the saga did not finish by ${state.deadline.toISOString()}`);
+      return cancel(state, "DEADLINE_EXCEEDED", deadlineMessage(state));
 
     case "CancelOrder":
       if (state.status === "PENDING") return cancel(state, "CUSTOMER_REQUESTED", "cancelled by the customer");
@@ -182,6 +189,16 @@ function cancel(state: SagaState, reason: ReasonName, message: string): SagaDeci
       },
     ],
   };
+}
+
+/** An answer that came after the deadline: recorded, and the order cancelled DEADLINE_EXCEEDED (compensating what it says). */
+function overdue(state: SagaState, fact: SagaChanges): SagaDecision {
+  const { changes, emits } = cancel({ ...state, ...fact }, "DEADLINE_EXCEEDED", deadlineMessage(state));
+  return { changes: { ...fact, ...changes }, emits };
+}
+
+function deadlineMessage(state: SagaState): string {
+  return `the saga did not finish by ${state.deadline.toISOString()}`;
 }
 
 /** A cancelled order's saga ends once its stock is released and any capture is refunded. */
