@@ -25,7 +25,7 @@ gen: install ## Regenerate TypeScript from services/proto with buf
 	$(NPM) run gen
 
 .PHONY: dev
-dev: install ## Run Postgres, Kafka and every service locally, in the foreground
+dev: install ## Run Postgres, Kafka and every service locally, in the foreground (ARGS="--profile perf --port-base 27100" for a second stack)
 	$(NPM) run dev -- $(ARGS)
 
 .PHONY: test
@@ -59,6 +59,14 @@ demo: install ## Place a batch of orders through the gateway (make dev, or ARGS=
 .PHONY: verify
 verify: install ## Check the five invariants against the running system (make dev, or ARGS="--context <ctx>"; exit 1 on any failure)
 	$(NPM) exec -- tsx services/e2e/src/verify.ts $(ARGS)
+
+.PHONY: load
+load: install ## Open-loop order load through the gateway (ARGS="--rate 50 --duration 30s [--arrival poisson] [--context <ctx>]"; --help)
+	$(NPM) exec -- tsx services/e2e/src/load/main.ts $(ARGS)
+
+.PHONY: trace-saga
+trace-saga: install ## Place one order and print its saga hop by hop from the databases' timestamps (ARGS="--gateway URL --database-url URL --count N")
+	$(NPM) exec -- tsx scripts/bench/saga-trace.ts $(ARGS)
 
 .PHONY: bench
 bench: bench-events bench-hostile ## Run every benchmark (prints numbers; not part of make test)

@@ -1,7 +1,11 @@
 // `make dev`: PostgreSQL, Kafka and every service, in the foreground with
 // readable logs. Prints where to call them. Ctrl-C stops everything cleanly.
+//
+//   make dev ARGS="--profile perf --port-base 27100"   # a second stack beside the dev one:
+//       its own PostgreSQL and Kafka (profile perf), services on 27100 (gateway) to 27105
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { services, serviceNames } from "@meshmart/topology";
 import { kafkaVersion, startKafka } from "@meshmart/infra/kafka";
 import { repoRoot } from "@meshmart/infra/paths";
@@ -10,21 +14,31 @@ import { colorFor, formatLogLine } from "@meshmart/infra/stack/log-format";
 import { startServiceProcesses } from "@meshmart/infra/stack/service-processes";
 import { devEnv } from "@meshmart/infra/stack/dev-env";
 
+const { values: args } = parseArgs({ options: { profile: { type: "string", default: "dev" }, "port-base": { type: "string" } } });
+const profile = args.profile;
+const portBase = args["port-base"] === undefined ? undefined : Number(args["port-base"]);
+if (portBase !== undefined && !(Number.isInteger(portBase) && portBase >= 1024 && portBase < 65000)) {
+  console.error(`dev: --port-base must be a port number (got ${args["port-base"]})`);
+  process.exit(2);
+}
+/** With --port-base, each service at the base + its offset from the gateway's local port. */
+const ports = portBase === undefined ? undefined : Object.fromEntries(serviceNames.map((name) => [name, portBase + services[name].localPort - services.gateway.localPort]));
 const started = Date.now();
 const names = serviceNames.filter((name) => existsSync(path.join(repoRoot, "services", name, "src", "main.ts")));
 const useColor = process.stdout.isTTY ?? false;
 const say = (line: string) => console.log(`${useColor ? "\x1b[1m" : ""}meshmart${useColor ? "\x1b[0m" : ""} ${line}`);
 
 const databases = names.filter((name) => services[name].database);
-say("starting PostgreSQL and Kafka (profile dev, data in .local/dev)...");
+say(`starting PostgreSQL and Kafka (profile ${profile}, data in .local/${profile})...`);
 const [postgres, kafka] = await Promise.all([
-  startPostgres({ profile: "dev", databases, log: (line) => say(line) }),
-  startKafka({ profile: "dev", log: (line) => say(line) }),
+  startPostgres({ profile, databases, log: (line) => say(line) }),
+  startKafka({ profile, log: (line) => say(line) }),
 ]);
 
 say(`starting ${names.join(", ")}...`);
 const stack = await startServiceProcesses({
   names,
+  ...(ports ? { ports } : {}),
   databaseUrl: (name) => postgres.urlFor(name),
   brokers: kafka.brokers,
   env: devEnv,
