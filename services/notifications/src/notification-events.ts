@@ -8,13 +8,10 @@ import { cancelledText, confirmedText, type NotificationText } from "./notificat
 import * as store from "./notification-store.ts";
 
 export function registerNotificationEvents(consumer: EventConsumer): void {
+  // An insert keyed by the order: they may share a transaction.
   consumer
-    .on(OrderConfirmedSchema, (event, context) =>
-      record(context, event, NotificationKind.ORDER_CONFIRMED, confirmedText(event)),
-    )
-    .on(OrderCancelledSchema, (event, context) =>
-      record(context, event, NotificationKind.ORDER_CANCELLED, cancelledText(event)),
-    );
+    .on(OrderConfirmedSchema, (event, context) => record(context, event, NotificationKind.ORDER_CONFIRMED, confirmedText(event)), { batchable: true })
+    .on(OrderCancelledSchema, (event, context) => record(context, event, NotificationKind.ORDER_CANCELLED, cancelledText(event)), { batchable: true });
 }
 
 async function record(

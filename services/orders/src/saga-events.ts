@@ -14,9 +14,12 @@ import {
 } from "@meshmart/proto/payments/v1/events_pb";
 import type { OrderSaga } from "./order-saga.ts";
 
+// Each handler locks only its order's row (the event's key): they may share a transaction.
+const batchable = { batchable: true };
+
 export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): void {
   consumer
-    .on(StockReservedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReserved" }))
+    .on(StockReservedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReserved" }), batchable)
     .on(StockRejectedSchema, (event, { tx }) =>
       saga.handle(tx, event.orderId, {
         type: "StockRejected",
@@ -25,12 +28,14 @@ export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): vo
             .map((r) => `${r.productId}: ${StockRejectionReason[r.reason]} (requested ${r.requested}, available ${r.available})`)
             .join("; ") || "stock rejected",
       }),
+      batchable,
     )
-    .on(StockCommittedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockCommitted" }))
-    .on(StockReleasedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReleased" }))
-    .on(PaymentCapturedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentCaptured" }))
+    .on(StockCommittedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockCommitted" }), batchable)
+    .on(StockReleasedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReleased" }), batchable)
+    .on(PaymentCapturedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentCaptured" }), batchable)
     .on(PaymentDeclinedSchema, (event, { tx }) =>
       saga.handle(tx, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
+      batchable,
     )
-    .on(PaymentRefundedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentRefunded" }));
+    .on(PaymentRefundedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentRefunded" }), batchable);
 }

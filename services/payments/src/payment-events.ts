@@ -15,9 +15,10 @@ import { refundPayment } from "./payment-refund.ts";
 import * as store from "./payment-store.ts";
 
 export function registerPaymentEvents(consumer: EventConsumer, provider: PaymentProvider): void {
+  // Both lock only the order of the event (an advisory lock on its id): they may share a transaction.
   consumer
-    .on(PaymentRequestedSchema, (request, context) => capture(request, context, provider))
-    .on(OrderCancelledSchema, (cancelled, context) => compensate(cancelled, context, provider));
+    .on(PaymentRequestedSchema, (request, context) => capture(request, context, provider), { batchable: true })
+    .on(OrderCancelledSchema, (cancelled, context) => compensate(cancelled, context, provider), { batchable: true });
 }
 
 /** PaymentRequested: authorize and capture through the provider, or decline; once per order. */

@@ -17,10 +17,18 @@ export interface Queryable {
 
 /** A database transaction in progress; handed to the callback of Database.transaction(). */
 export class Transaction implements Queryable {
+  /** Run once the transaction has committed (never after a rollback). */
+  readonly committed: Array<() => void> = [];
+
   constructor(readonly client: pg.PoolClient) {}
 
   query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     return this.client.query<R>(text, values);
+  }
+
+  /** Calls `fn` after COMMIT (e.g. to wake the outbox relay); an exception in it is ignored. */
+  afterCommit(fn: () => void): void {
+    this.committed.push(fn);
   }
 }
 
@@ -50,6 +58,13 @@ export class Database implements Queryable {
       await client.query("BEGIN");
       const result = await work(tx);
       await client.query("COMMIT");
+      for (const fn of tx.committed) {
+        try {
+          fn();
+        } catch {
+          // a hook's failure does not undo the commit
+        }
+      }
       return result;
     } catch (err) {
       try {

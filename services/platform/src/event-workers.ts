@@ -22,6 +22,7 @@ export function startEventWorkers<S extends ConfigSpec>(
   const relay = new OutboxRelay({
     db: runtime.db,
     databaseUrl: config.DATABASE_URL,
+    outbox: runtime.outbox,
     bus,
     logger: logger.child({ component: "outbox-relay" }),
     registry: runtime.metrics.registry,
@@ -38,6 +39,7 @@ export function startEventWorkers<S extends ConfigSpec>(
     topicPrefix: prefix,
     maxAttempts: config.EVENT_MAX_ATTEMPTS,
     concurrency: config.EVENT_CONCURRENCY,
+    maxBatch: config.EVENT_BATCH_MAX,
   });
   definition.events?.(consumer, runtime);
 

@@ -35,7 +35,10 @@ export const eventConfig = {
   EVENT_MAX_ATTEMPTS: int({ default: 5, min: 1, max: 100 }),
   /** Partitions a consumer handles at the same time (order holds within a partition). */
   EVENT_CONCURRENCY: int({ default: 3, min: 1, max: 64 }),
-  OUTBOX_POLL_MS: int({ default: 1_000, min: 10, max: 60_000 }),
+  /** Most events a consumer handles in one transaction (batchable handlers only); 1 turns batching off. */
+  EVENT_BATCH_MAX: int({ default: 64, min: 1, max: 1000 }),
+  /** How often the relay looks for rows another process wrote (its own process's commits wake it at once). */
+  OUTBOX_POLL_MS: int({ default: 100, min: 10, max: 60_000 }),
 };
 
 export type BaseConfig = ConfigOf<typeof baseConfig>;

@@ -36,6 +36,14 @@ export interface SubscriptionOptions {
    * message uncommitted, to be delivered again.
    */
   onMessage(message: ConsumedMessage, control: DeliveryControl): Promise<boolean>;
+  /**
+   * When set, the bus hands over the messages of a fetched batch (one
+   * partition's, in order) together instead of one by one; it resolves how
+   * many of them, from the first, are handled, and the bus commits the offset
+   * past the last of those. A consumer can then handle several messages in one
+   * database transaction.
+   */
+  onBatch?(messages: ConsumedMessage[], control: DeliveryControl): Promise<number>;
   /** Lag (messages not yet handled) per topic and partition, after each batch. */
   onLag?(topic: string, partition: number, lag: number): void;
 }

@@ -5,6 +5,14 @@
 // then the message goes to `<topic>.dlq` with its headers, the error and the
 // attempt count. When a dependency is down (the database, a service answering
 // Unavailable), consumption pauses and resumes instead of dead-lettering.
+//
+// Handlers registered as batchable (their effects lock only rows of their own
+// event's key: the order they are about) are run several to a transaction:
+// consecutive batchable messages of a fetched batch share one transaction
+// (and one multi-row inbox insert), taken in key order so that two such
+// transactions lock rows in the same order. If anything in it fails, it rolls
+// back and those messages are handled one by one, with the retries and the
+// dead-letter topic as always. One commit then serves many events.
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -50,11 +58,30 @@ export interface EventConsumerOptions {
   concurrency?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Most messages handled in one transaction by batchable handlers; 1 turns batching off. Default 64. */
+  maxBatch?: number;
+}
+
+export interface HandlerOptions {
+  /**
+   * The handler's effects lock only rows (or advisory locks) of the event's
+   * own key, so it may share a transaction with the handlers of other events.
+   */
+  batchable?: boolean;
 }
 
 interface Registration {
   schema: DescMessage;
   handler: EventHandler<DescMessage>;
+  batchable: boolean;
+}
+
+/** A message decoded for its handler. */
+interface Decoded {
+  message: ConsumedMessage;
+  event: CloudEventAttributes;
+  registration: Registration;
+  data: MessageShape<DescMessage>;
 }
 
 export function deadLetterTopic(topic: string): string {
@@ -68,6 +95,7 @@ export class EventConsumer {
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxBatch: number;
   private readonly lag: Gauge;
   private readonly paused: Gauge;
   private readonly outcomes: Counter;
@@ -77,6 +105,7 @@ export class EventConsumer {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.initialBackoffMs = options.initialBackoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.maxBatch = options.maxBatch ?? 64;
     const registers = [options.registry];
     this.lag = new Gauge({
       name: "consumer_lag",
@@ -106,8 +135,8 @@ export class EventConsumer {
   }
 
   /** Registers the handler for one event type. */
-  on<Desc extends DescMessage>(schema: Desc, handler: EventHandler<Desc>): this {
-    this.handlers.set(schema.typeName, { schema, handler: handler });
+  on<Desc extends DescMessage>(schema: Desc, handler: EventHandler<Desc>, options: HandlerOptions = {}): this {
+    this.handlers.set(schema.typeName, { schema, handler: handler as EventHandler<DescMessage>, batchable: options.batchable ?? false });
     return this;
   }
 
@@ -125,6 +154,9 @@ export class EventConsumer {
       fromBeginning: true,
       concurrency: this.options.concurrency ?? 3,
       onMessage: (message, control) => this.handle(message, control),
+      ...(this.maxBatch > 1 && [...this.handlers.values()].some((r) => r.batchable)
+        ? { onBatch: (messages: ConsumedMessage[], control: DeliveryControl) => this.handleBatch(messages, control) }
+        : {}),
       onLag: (topic, partition, lag) => this.lag.set({ consumer: this.options.name, topic, partition }, lag),
     });
   }
@@ -132,6 +164,101 @@ export class EventConsumer {
   async stop(): Promise<void> {
     await this.subscription?.stop();
     this.subscription = undefined;
+  }
+
+  /**
+   * Handles a partition's batch in order: runs of batchable messages in one
+   * transaction each, anything else (and a run whose transaction failed) one
+   * by one. Resolves how many messages, from the first, are handled.
+   */
+  private async handleBatch(messages: ConsumedMessage[], control: DeliveryControl): Promise<number> {
+    let done = 0;
+    while (done < messages.length) {
+      if (!control.isRunning()) return done;
+      const run: Array<Decoded | { ignored: string }> = [];
+      for (let i = done; i < messages.length && run.length < this.maxBatch; i++) {
+        const decoded = this.decodeForBatch(messages[i]!);
+        if (!decoded) break;
+        run.push(decoded);
+      }
+      if (run.length > 1 && (await this.handleTogether(run.filter((d): d is Decoded => !("ignored" in d))))) {
+        for (const d of run) if ("ignored" in d) this.outcomes.inc({ consumer: this.options.name, type: d.ignored, outcome: "ignored" });
+        done += run.length;
+        await control.heartbeat();
+        continue;
+      }
+      // One message on its own: a single batchable one, one that is not batchable, or a run that failed.
+      const alone = Math.max(1, run.length);
+      for (let i = 0; i < alone; i++) {
+        if (!(await this.handle(messages[done]!, control))) return done;
+        done++;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * The message decoded, when it can join a batch (its handler is batchable,
+   * it decodes and validates), or ignored (no handler here: another
+   * consumer's event on a shared topic).
+   */
+  private decodeForBatch(message: ConsumedMessage): Decoded | { ignored: string } | undefined {
+    try {
+      const event = fromHeaders(message.headers);
+      const registration = this.handlers.get(event.type);
+      if (!registration) return { ignored: event.type };
+      if (!registration.batchable) return undefined;
+      const data = fromBinary(registration.schema, message.value);
+      if (this.validator.validate(registration.schema, data).kind !== "valid") return undefined;
+      return { message, event, registration, data };
+    } catch {
+      return undefined; // handled alone, where it is dead-lettered
+    }
+  }
+
+  /** Runs the handlers of `run` in one transaction; false (rolled back) when any of them failed. */
+  private async handleTogether(run: Decoded[]): Promise<boolean> {
+    const consumer = this.options.name;
+    if (run.length === 0) return true;
+    const ordered = [...run].sort((a, b) => (a.message.key < b.message.key ? -1 : a.message.key > b.message.key ? 1 : 0));
+    const started = performance.now();
+    let outcomes: Array<"handled" | "duplicate">;
+    try {
+      outcomes = await this.options.db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ event_id: string }>(
+          `INSERT INTO inbox (consumer, event_id, event_type)
+           SELECT $1, id, type FROM unnest($2::text[], $3::text[]) AS e(id, type)
+           ON CONFLICT DO NOTHING RETURNING event_id`,
+          [consumer, ordered.map((d) => d.event.id), ordered.map((d) => d.event.type)],
+        );
+        const fresh = new Set(rows.map((r) => r.event_id));
+        const results: Array<"handled" | "duplicate"> = [];
+        for (const { event, registration, data } of ordered) {
+          if (!fresh.has(event.id)) {
+            results.push("duplicate");
+            continue;
+          }
+          fresh.delete(event.id); // the same event twice in one batch is handled once
+          const trace = childTrace(parseTraceparent(event.traceparent));
+          const logger = this.options.logger.child({ eventId: event.id, eventType: event.type });
+          await runWithContext({ requestId: event.id, trace }, async () => {
+            await this.options.faults?.beforeEvent(event.type);
+            await registration.handler(data, { tx, event, outbox: this.options.outbox, logger });
+          });
+          results.push("handled");
+        }
+        return results;
+      });
+    } catch {
+      return false;
+    }
+    const seconds = (performance.now() - started) / 1000 / ordered.length;
+    ordered.forEach(({ event }, i) => {
+      this.outcomes.inc({ consumer, type: event.type, outcome: outcomes[i]! });
+      this.duration.observe({ consumer, type: event.type }, seconds);
+    });
+    this.paused.set({ consumer }, 0);
+    return true;
   }
 
   private async handle(message: ConsumedMessage, control: DeliveryControl): Promise<boolean> {

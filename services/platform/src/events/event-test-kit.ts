@@ -32,7 +32,7 @@ export interface EventWorld {
   close(): Promise<void>;
 }
 
-export async function createEventWorld(options: { brokers: string[]; maxAttempts?: number }): Promise<EventWorld> {
+export async function createEventWorld(options: { brokers: string[]; maxAttempts?: number; batch?: boolean }): Promise<EventWorld> {
   const databaseUrl = await createTestDatabase("events");
   const logger = createLogger("event-test", "silent");
   const db = new Database(databaseUrl, logger);
@@ -46,7 +46,7 @@ export async function createEventWorld(options: { brokers: string[]; maxAttempts
   const bus = new KafkaEventBus({ brokers: options.brokers, clientId: "event-test", logger });
   await bus.ensureTopics([topic, `${topic}.dlq`], 3);
   const outbox = new Outbox("/meshmart/event-test", prefix);
-  const relay = new OutboxRelay({ db, databaseUrl, bus, logger, registry: new Registry(), pollIntervalMs: 200, maxBackoffMs: 1_000 });
+  const relay = new OutboxRelay({ db, databaseUrl, outbox, bus, logger, registry: new Registry(), pollIntervalMs: 200, maxBackoffMs: 1_000 });
 
   const makeConsumer = () =>
     new EventConsumer({
@@ -61,15 +61,20 @@ export async function createEventWorld(options: { brokers: string[]; maxAttempts
       maxAttempts: options.maxAttempts ?? 3,
       initialBackoffMs: 50,
       maxBackoffMs: 500,
-    }).on(ProductPriceChangedSchema, async (event, context) => {
-      await world.beforeEffect(event, context);
-      await context.tx.query("INSERT INTO effects (event_id, product_id, price, trace_id) VALUES ($1, $2, $3, $4)", [
-        context.event.id,
-        event.productId,
-        event.newPrice?.unitsMinor.toString() ?? "0",
-        currentContext()?.trace.traceId ?? "",
-      ]);
-    });
+    }).on(
+      ProductPriceChangedSchema,
+      async (event, context) => {
+        await world.beforeEffect(event, context);
+        await context.tx.query("INSERT INTO effects (event_id, product_id, price, trace_id) VALUES ($1, $2, $3, $4)", [
+          context.event.id,
+          event.productId,
+          event.newPrice?.unitsMinor.toString() ?? "0",
+          currentContext()?.trace.traceId ?? "",
+        ]);
+      },
+      // An insert of its own event's effect: it may share a transaction (options.batch false turns that off).
+      { batchable: options.batch ?? true },
+    );
 
   const world: EventWorld = {
     db,

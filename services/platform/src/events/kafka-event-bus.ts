@@ -104,24 +104,34 @@ export class KafkaEventBus implements EventBus {
           if (!running || !isRunning() || isStale()) ended.abort();
         }, 250);
         const signal = AbortSignal.any([stopping.signal, ended.signal]);
+        const control = { heartbeat, isRunning: () => running && isRunning() && !isStale(), signal };
+        const consumed = (message: (typeof batch.messages)[number]) => ({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString("utf8") ?? "",
+          value: message.value ?? Buffer.alloc(0),
+          headers: decodeHeaders(message.headers),
+        });
         try {
-          for (const message of batch.messages) {
-            if (!running || !isRunning() || isStale()) break;
-            const handled = await options.onMessage(
-              {
-                topic,
-                partition,
-                offset: message.offset,
-                key: message.key?.toString("utf8") ?? "",
-                value: message.value ?? Buffer.alloc(0),
-                headers: decodeHeaders(message.headers),
-              },
-              { heartbeat, isRunning: () => running && isRunning() && !isStale(), signal },
-            );
-            if (!handled) break;
-            resolveOffset(message.offset);
-            lastHandled = message.offset;
-            await heartbeat();
+          if (options.onBatch) {
+            const messages = batch.messages.map(consumed);
+            const handled = messages.length > 0 && control.isRunning() ? await options.onBatch(messages, control) : 0;
+            const last = messages[handled - 1];
+            if (last) {
+              resolveOffset(last.offset);
+              lastHandled = last.offset;
+              await heartbeat();
+            }
+          } else {
+            for (const message of batch.messages) {
+              if (!control.isRunning()) break;
+              const handled = await options.onMessage(consumed(message), control);
+              if (!handled) break;
+              resolveOffset(message.offset);
+              lastHandled = message.offset;
+              await heartbeat();
+            }
           }
         } finally {
           clearInterval(watch);

@@ -1,9 +1,14 @@
 // The relay publishes committed outbox rows to the event bus, in order. It
-// wakes on LISTEN/NOTIFY and polls as a fallback. One relay per database is
-// the leader (a PostgreSQL advisory lock); rows are also locked while being
-// published, so a second relay can never publish the same row at the same
-// moment. When the broker is down it backs off and retries forever: writes keep
-// succeeding, the backlog grows, nothing is dropped.
+// is woken in-process right after a transaction of this process that emitted
+// events commits (Outbox.onCommitted), and polls for rows written by other
+// processes (a cheap probe of the unpublished-rows index). A wake-up that
+// arrives while a batch is being published is remembered, never lost: the
+// relay goes round again at once, publishing what accumulated meanwhile as
+// the next batch. One relay per database is the leader (a PostgreSQL advisory
+// lock); rows are also locked while being published, so a second relay can
+// never publish the same row at the same moment. When the broker is down it
+// backs off and retries forever: writes keep succeeding, the backlog grows,
+// nothing is dropped.
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
@@ -11,11 +16,14 @@ import type { Database } from "../database.ts";
 import type { Logger } from "../logger.ts";
 import { retrying } from "../retry.ts";
 import type { EventBus } from "./event-bus.ts";
+import type { Outbox } from "./outbox.ts";
 
 export interface OutboxRelayOptions {
   db: Database;
-  /** Connection string for the relay's own session (advisory lock and LISTEN). */
+  /** Connection string for the relay's own session (the advisory lock). */
   databaseUrl: string;
+  /** The outbox this process writes through: its commits wake the relay at once. */
+  outbox?: Outbox;
   bus: EventBus;
   logger: Logger;
   registry: Registry;
@@ -42,6 +50,9 @@ export class OutboxRelay {
   private stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Set by a wake-up; cleared when a batch starts. A wake-up during a batch makes the next one start at once. */
+  private dirty = true;
+  private unsubscribe: (() => void) | undefined;
   private session: pg.Client | undefined;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -53,7 +64,7 @@ export class OutboxRelay {
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 200;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 24 * 3_600_000;
     const registers = [options.registry];
@@ -85,10 +96,14 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     this.stopping = new AbortController();
+    this.dirty = true;
+    this.unsubscribe = this.options.outbox?.onCommitted(() => this.signal());
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     this.running = false;
     this.stopping.abort();
     this.wake?.();
@@ -113,12 +128,16 @@ export class OutboxRelay {
       await retrying(
         async () => {
           if (!(await this.ensureLeader())) return this.idle(this.pollIntervalMs);
+          // Woken, or a poll found rows another process wrote: publish. Otherwise nothing to do.
+          if (!this.dirty && !(await this.hasUnpublished())) return this.idle(this.pollIntervalMs);
+          this.dirty = false;
           const n = await this.publishBatch();
           if (Date.now() - lastPrune > 60_000) {
             lastPrune = Date.now();
             await this.prune();
           }
-          if (n < this.batchSize) await this.idle(this.pollIntervalMs);
+          if (n >= this.batchSize) this.dirty = true; // more is waiting
+          if (!this.dirty) await this.idle(this.pollIntervalMs);
         },
         {
           initialDelayMs: 100,
@@ -133,7 +152,20 @@ export class OutboxRelay {
     }
   }
 
-  /** Takes (or keeps) leadership on a dedicated session that also LISTENs for new events. */
+  private signal(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+
+  /** One cheap statement: is any row waiting (through the partial index of unpublished rows)? */
+  private async hasUnpublished(): Promise<boolean> {
+    const { rows } = await this.options.db.query<{ waiting: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL) AS waiting",
+    );
+    return rows[0]?.waiting ?? false;
+  }
+
+  /** Takes (or keeps) leadership on a dedicated session (the advisory lock lives as long as it). */
   private async ensureLeader(): Promise<boolean> {
     if (this.session) return true;
     const session = new pg.Client({ connectionString: this.options.databaseUrl });
@@ -144,8 +176,6 @@ export class OutboxRelay {
       await session.end().catch(() => {});
       return false;
     }
-    session.on("notification", () => this.wake?.());
-    await session.query("LISTEN meshmart_outbox");
     this.session = session;
     this.options.logger.info("outbox relay: leading");
     return true;
@@ -199,7 +229,7 @@ export class OutboxRelay {
   }
 
   private async idle(ms: number): Promise<void> {
-    if (!this.running) return;
+    if (!this.running || this.dirty) return;
     const controller = new AbortController();
     this.wake = () => controller.abort();
     await sleep(ms, undefined, { signal: controller.signal }).catch(() => {});

@@ -14,6 +14,9 @@ export function topicOf(schema: DescMessage): string {
 }
 
 export class Outbox {
+  private readonly listeners = new Set<() => void>();
+  private readonly pending = new WeakSet<Transaction>();
+
   /**
    * @param source CloudEvents source of this service, e.g. /meshmart/catalog
    * @param topicPrefix prepended to every topic (isolates test runs on a shared broker)
@@ -22,6 +25,16 @@ export class Outbox {
     private readonly source: string,
     private readonly topicPrefix = "",
   ) {}
+
+  /**
+   * Calls `listener` after every commit of a transaction that emitted events:
+   * how the relay of this process learns at once that there is something to
+   * publish (rows written by other processes are found by its poll).
+   */
+  onCommitted(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /**
    * Adds an event to the outbox in `tx`. `key` is the aggregate id: it is the
@@ -51,6 +64,12 @@ export class Outbox {
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [id, topic, topic, options.key, schema.typeName, Buffer.from(payload), headers],
     );
+    if (!this.pending.has(tx)) {
+      this.pending.add(tx);
+      tx.afterCommit(() => {
+        for (const listener of this.listeners) listener();
+      });
+    }
     return id;
   }
 }
