@@ -69,7 +69,9 @@ trace-saga: install ## Place one order and print its saga hop by hop from the da
 	$(NPM) exec -- tsx scripts/bench/saga-trace.ts $(ARGS)
 
 .PHONY: bench
-bench: bench-events bench-hostile ## Run every benchmark (prints numbers; not part of make test)
+bench: install ## Every benchmark (RPC, events, sagas, overload, memory) -> .local/bench/results.json, report.md, report.html (ARGS="--sections rpc,events --quick"); then bench-hostile
+	$(NPM) exec -- tsx scripts/bench/main.ts $(ARGS)
+	$(MAKE) --no-print-directory bench-hostile ARGS=
 
 .PHONY: bench-events
 bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -> consumer, beside raw Kafka and Postgres

@@ -24,4 +24,5 @@ export const catalogService: ServiceDefinition<typeof config> = {
   },
 };
 
+export { createCatalogService } from "./catalog-service.ts";
 export { seedProducts } from "./seed-products.ts";

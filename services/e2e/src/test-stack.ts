@@ -13,6 +13,8 @@ export interface TestStack {
   processes: ServiceProcesses;
   env: Record<string, string>;
   topicPrefix: string;
+  /** The fresh databases the services run on, by name. */
+  databaseNames: string[];
   /** Waits for rest and checks the five invariants; `log` receives the report lines. */
   verify(accepted: AcceptedOrder[], log?: (line: string) => void): Promise<Verdict>;
   stop(): Promise<void>;
@@ -24,11 +26,13 @@ export async function startTestStack(options: {
   env?: Record<string, string>;
   /** Receives every line a service prints (JSON log lines). */
   onLine?: (name: ServiceName, line: string) => void;
+  /** The gateway's port, the others after it in topology order; a random free-ish range when absent. */
+  portBase?: number;
 }): Promise<TestStack> {
   const topicPrefix = `t${randomBytes(4).toString("hex")}.`;
   const databases = new Map<ServiceName, string>();
   for (const name of serviceNames.filter((n) => services[n].database)) databases.set(name, await createTestDatabase(name));
-  const base = 23_000 + Math.floor(Math.random() * 400) * 10; // below the ephemeral range
+  const base = options.portBase ?? 23_000 + Math.floor(Math.random() * 400) * 10; // below the ephemeral range
   const ports = Object.fromEntries(serviceNames.map((name, i) => [name, base + i])) as Record<ServiceName, number>;
   const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
   for (const name of serviceNames) {
@@ -63,6 +67,7 @@ export async function startTestStack(options: {
     processes,
     env,
     topicPrefix,
+    databaseNames: [...databases.values()].map((url) => new URL(url).pathname.slice(1)),
     verify: (accepted, log) =>
       verify({
         env: urlEnv,

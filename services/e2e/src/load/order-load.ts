@@ -35,6 +35,9 @@ export interface OrderLoadOptions {
 }
 
 export interface OrderLoadRun {
+  /** Wall-clock span of the arrivals (epoch ms). */
+  startedAt: number;
+  endedAt: number;
   summary: LoadSummary & { refusedWithoutRetryAfter: number };
   records: Array<OperationRecord<OrderResult>>;
   accepted: AcceptedOrder[];
@@ -60,6 +63,7 @@ export async function orderableProducts(gatewayUrl: string, includeScarce = fals
 export async function runOrderLoad(options: OrderLoadOptions): Promise<OrderLoadRun> {
   const customers = await makeCustomers(options.customers ?? Math.max(10, Math.ceil(options.rate / 4)), options.tokenFor);
   const productIds = await orderableProducts(options.gatewayUrl, options.includeScarce);
+  const startedAt = Date.now();
   const run = await runOpenLoop({
     rate: options.rate,
     durationMs: options.durationMs,
@@ -70,10 +74,11 @@ export async function runOrderLoad(options: OrderLoadOptions): Promise<OrderLoad
     ...(options.signal ? { signal: options.signal } : {}),
     operation: orderOperation({ gatewayUrl: options.gatewayUrl, customers, productIds, ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}) }),
   });
+  const endedAt = startedAt + options.durationMs;
   const results = run.records.map((r) => r.result);
   const accepted = acceptedOrders(results);
   const refusedWithoutRetryAfter = results.filter((r) => r.outcome === "refused" && !r.retryAfter).length;
-  const out: OrderLoadRun = { summary: { ...run.summary, refusedWithoutRetryAfter }, records: run.records, accepted };
+  const out: OrderLoadRun = { startedAt, endedAt, summary: { ...run.summary, refusedWithoutRetryAfter }, records: run.records, accepted };
   if (options.orders) {
     const timings = await waitForSagas(options.orders, accepted.map((a) => a.orderId), { timeoutMs: options.sagaTimeoutMs ?? 60_000 });
     out.sagaTimings = timings;

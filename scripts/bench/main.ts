@@ -1,0 +1,106 @@
+// `make bench`: every benchmark in one go, on PostgreSQL and Kafka of profile
+// bench (or DATABASE_URL / KAFKA_BROKERS): RPC (rpc-bench.ts), events
+// (events-bench.ts), sagas with overload and memory (saga-bench.ts). Writes
+// .local/bench/results.json, report.md and report.html, every figure beside
+// its baseline from the same run. Prints numbers; never fails on them.
+//
+//   make bench
+//   make bench ARGS="--sections rpc,events"         # a part
+//   make bench ARGS="--quick"                       # seconds, for the smoke test: numbers mean nothing
+import { execFileSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { parseDuration } from "@meshmart/e2e/load/duration";
+import { startKafka } from "@meshmart/infra/kafka";
+import { repoRoot } from "@meshmart/infra/paths";
+import { startPostgres } from "@meshmart/infra/postgres";
+import { createTestDatabase } from "@meshmart/platform/test-support";
+import { htmlReport, markdownReport } from "./bench-report.ts";
+import { judgeGoals, type BenchResults } from "./bench-results.ts";
+import { runEventsBench } from "./events-bench.ts";
+import { runRpcBench } from "./rpc-bench.ts";
+import { runSagaBench } from "./saga-bench.ts";
+
+const { values } = parseArgs({
+  options: {
+    sections: { type: "string", default: "rpc,events,sagas" },
+    quick: { type: "boolean", default: false },
+    out: { type: "string", default: path.join(repoRoot, ".local", "bench") },
+    "rpc-duration": { type: "string" },
+    concurrency: { type: "string", default: "16" },
+    events: { type: "string" },
+    rates: { type: "string" },
+    step: { type: "string" },
+    overload: { type: "string" },
+    "port-base": { type: "string" },
+  },
+});
+const quick = values.quick;
+const sections = new Set(values.sections.split(",").map((s) => s.trim()));
+const unknown = [...sections].filter((s) => !["rpc", "events", "sagas"].includes(s));
+if (unknown.length > 0) {
+  console.error(`bench: unknown section(s) ${unknown.join(", ")} (rpc, events, sagas)`);
+  process.exit(2);
+}
+const log = (line: string) => console.log(line);
+const startedAt = new Date();
+const loadStart = os.loadavg();
+const commit = (() => {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+})();
+
+log(`bench: ${[...sections].join(", ")}${quick ? " (quick)" : ""}; load average ${loadStart.map((v) => v.toFixed(2)).join(" ")}`);
+log("starting PostgreSQL and Kafka (profile bench)...");
+const [postgres, kafka] = await Promise.all([startPostgres({ profile: "bench", log: () => {} }), startKafka({ profile: "bench", log: () => {} })]);
+process.env.MESHMART_TEST_PG_URL = postgres.adminUrl;
+const results: Omit<BenchResults, "goals"> & { goals?: BenchResults["goals"] } = {
+  meta: { startedAt: startedAt.toISOString(), finishedAt: "", loadAverage: { start: loadStart, end: [] }, cpus: os.cpus().length, node: process.version, commit, quick, command: `make bench${process.argv.length > 2 ? ` ARGS="${process.argv.slice(2).join(" ")}"` : ""}` },
+};
+try {
+  if (sections.has("rpc")) {
+    log("\nRPC: no-database call and GetProduct; platform vs bare connect-node vs raw node:http/http2");
+    results.rpc = await runRpcBench({
+      databaseUrl: await createTestDatabase("bench_rpc"),
+      brokers: kafka.brokers,
+      durationMs: parseDuration(values["rpc-duration"] ?? (quick ? "300ms" : "3s")),
+      concurrency: Number(values.concurrency),
+      log,
+    });
+  }
+  if (sections.has("events")) {
+    log("\nEvents: outbox -> relay -> Kafka -> consumer, vs raw kafkajs and raw PostgreSQL");
+    results.events = await runEventsBench({ adminUrl: postgres.adminUrl, brokers: kafka.brokers, events: Number(values.events ?? (quick ? 300 : 5000)), concurrency: Number(values.concurrency), rate: 0, seconds: quick ? 1 : 10, log });
+  }
+  if (sections.has("sagas")) {
+    log("\nSagas: open-loop orders through the gateway at rising rates, then twice the highest that holds");
+    results.sagas = await runSagaBench({
+      adminUrl: postgres.adminUrl,
+      brokers: kafka.brokers,
+      portBase: Number(values["port-base"] ?? 23_000 + Math.floor(Math.random() * 400) * 10),
+      rates: (values.rates ?? (quick ? "10" : "10,20,40,60,80,100,120,150,200,250,300")).split(",").map(Number),
+      stepMs: parseDuration(values.step ?? (quick ? "2s" : "20s")),
+      overloadMs: parseDuration(values.overload ?? (quick ? "2s" : "60s")),
+      p99LimitMs: 1_000,
+      log,
+    });
+  }
+} finally {
+  await Promise.allSettled([kafka.stop(), postgres.stop()]);
+}
+results.meta.finishedAt = new Date().toISOString();
+results.meta.loadAverage.end = os.loadavg();
+const final: BenchResults = { ...results, goals: judgeGoals(results) };
+await mkdir(values.out, { recursive: true });
+await writeFile(path.join(values.out, "results.json"), `${JSON.stringify(final, null, 1)}\n`);
+await writeFile(path.join(values.out, "report.md"), markdownReport(final));
+await writeFile(path.join(values.out, "report.html"), htmlReport(final));
+log("\ngoals:");
+for (const g of final.goals) log(`  ${g.met === null ? "n/a" : g.met ? "met" : "NOT met"}  ${g.name}: ${g.value} (target ${g.target})`);
+log(`\nload average at the end ${final.meta.loadAverage.end.map((v) => v.toFixed(2)).join(" ")}`);
+log(`wrote ${path.join(values.out, "results.json")}, report.md and report.html`);
