@@ -63,7 +63,7 @@ export class OrderSaga {
   async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent): Promise<Applied> {
     const { changes, emits, refusal } = decide(store.toSagaState(row), event, row.read_at);
     if (refusal) return { row, refusal };
-    const after = Object.keys(changes).length > 0 ? await store.updateOrder(tx, row.id, changes) : row;
+    const after = Object.keys(changes).length > 0 ? await store.updateOrder(tx, row, changes) : row;
     for (const follow of emits) await this.emit(tx, follow);
     this.countOutcome(row.id, changes);
     return { row: after };

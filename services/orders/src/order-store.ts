@@ -157,8 +157,8 @@ const sagaColumns: Record<keyof SagaChanges, string> = {
   paymentRefunded: "payment_refunded",
 };
 
-/** Applies saga changes to a locked order; sets saga_ended_at when the step becomes ENDED. */
-export async function updateOrder(db: Queryable, id: string, changes: SagaChanges): Promise<OrderRow> {
+/** Applies saga changes to a locked order; sets saga_ended_at when the step becomes ENDED. Returns the row as it is now. */
+export async function updateOrder(db: Queryable, row: OrderRow, changes: SagaChanges): Promise<OrderRow> {
   const entries = (Object.keys(sagaColumns) as Array<keyof SagaChanges>)
     .filter((key) => changes[key] !== undefined)
     .map((key) => [sagaColumns[key], changes[key]] as const);
@@ -166,11 +166,12 @@ export async function updateOrder(db: Queryable, id: string, changes: SagaChange
   if (changes.step === "ENDED") sets.push("saga_ended_at = coalesce(saga_ended_at, clock_timestamp())");
   else if (changes.step) sets.push("saga_ended_at = NULL");
   if (changes.status === "CONFIRMED" || changes.status === "CANCELLED") sets.push("decided_at = coalesce(decided_at, clock_timestamp())");
-  await db.query(`UPDATE orders SET ${[...sets, "updated_at = clock_timestamp()"].join(", ")} WHERE id = $1`, [
-    id,
-    ...entries.map(([, value]) => value),
-  ]);
-  return (await getOrder(db, id))!;
+  // RETURNING the row (its items do not change): no second read.
+  const { rows } = await db.query<Omit<OrderRow, "items">>(
+    `UPDATE orders SET ${[...sets, "updated_at = clock_timestamp()"].join(", ")} WHERE id = $1 RETURNING *, clock_timestamp() AS read_at`,
+    [row.id, ...entries.map(([, value]) => value)],
+  );
+  return { ...rows[0]!, items: row.items };
 }
 
 export interface OrderFilter {

@@ -59,7 +59,9 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
     const running = children.get(name);
     if (running && running.exitCode === null && running.signalCode === null) return;
     const main = path.join(repoRoot, "services", name, "src", "main.ts");
-    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", main], {
+    // MESHMART_NODE_ARGS: extra node flags for every service, e.g. "--cpu-prof --cpu-prof-dir=.local/prof" to profile a stack.
+    const extra = (process.env.MESHMART_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", ...extra, "--import", "tsx", main], {
       cwd: repoRoot,
       env: envFor(name, overrides),
       stdio: ["ignore", "pipe", "pipe"],

@@ -189,6 +189,9 @@ export class OutboxRelay {
 
   private async publishBatch(): Promise<number> {
     const outcome = await this.options.db.transaction(async (tx) => {
+      // Losing this commit in a crash only publishes the rows again (consumers skip duplicates
+      // by their inbox): it need not wait for its WAL flush, which saves one per hop of a saga.
+      await tx.query("SET LOCAL synchronous_commit = off");
       const { rows } = await tx.query<OutboxRow>(
         `SELECT id, topic, aggregate_id, payload, headers, created_at FROM outbox
          WHERE published_at IS NULL
