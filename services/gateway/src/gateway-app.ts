@@ -10,6 +10,7 @@ import { authenticate } from "./authentication.ts";
 import { createBackends } from "./backends.ts";
 import type { gatewayConfig } from "./gateway-config.ts";
 import { maxBodyBytes } from "./json-body.ts";
+import { AdmissionRefused, OrderAdmission } from "./order-admission.ts";
 import { createTokenVerifier, jwtSettings } from "./jwt.ts";
 import { Problem, problemBody, problemContentType } from "./problem.ts";
 import { memoryRateLimiter, takeRequest } from "./rate-limit.ts";
@@ -49,7 +50,18 @@ export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): 
     if (refused) throw refused;
     await next();
   });
-  for (const middleware of restRouter(gatewayRoutes(createBackends(runtime, config.BACKEND_TIMEOUT_MS)))) app.use(middleware);
+  const backends = createBackends(runtime, config.BACKEND_TIMEOUT_MS);
+  const admission = new OrderAdmission(
+    backends.orders,
+    {
+      targetSagaMs: config.ADMISSION_SAGA_TARGET_MS,
+      minPending: config.ADMISSION_MIN_PENDING,
+      maxInFlight: config.ADMISSION_MAX_IN_FLIGHT,
+      pollMs: config.ADMISSION_POLL_MS,
+    },
+    runtime.metrics.registry,
+  );
+  for (const middleware of restRouter(gatewayRoutes(backends, admission))) app.use(middleware);
 }
 
 /** Turns every error into a problem+json response; unexpected ones are logged and hidden. */
@@ -61,7 +73,9 @@ function problems(logger: Logger): Koa.Middleware {
       const problem = asProblem(err);
       // A backend down or slow is expected in a fault (and already measured by
       // the client metrics): a warning. Anything else that is our fault: an error.
-      if (problem.status === 503 || problem.status === 504) {
+      if (problem.cause instanceof AdmissionRefused) {
+        // Shedding load is the plan, not a failure: gateway_orders_refused_total counts it.
+      } else if (problem.status === 503 || problem.status === 504) {
         logger.warn({ status: problem.status, reason: (problem.cause as Error | undefined)?.message ?? problem.detail }, "backend failed");
       } else if (problem.status >= 500) {
         logger.error({ err: problem.cause ?? err, status: problem.status }, "request failed");

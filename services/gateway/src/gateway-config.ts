@@ -34,4 +34,12 @@ export const gatewayConfig = {
   RATE_LIMIT_BURST: int({ default: 40, min: 1, max: 1_000_000 }),
   /** Deadline of each backend call when the client gave none. */
   BACKEND_TIMEOUT_MS: int({ default: 5_000, min: 1, max: 300_000 }),
+  /** Admission control (order-admission.ts): saga time new orders should keep; 0 turns the saga check off. */
+  ADMISSION_SAGA_TARGET_MS: int({ default: 1_000, min: 0, max: 600_000 }),
+  /** Pending sagas always admitted, whatever the rate of decisions. */
+  ADMISSION_MIN_PENDING: int({ default: 50, min: 1, max: 1_000_000 }),
+  /** PlaceOrder calls the gateway has in flight at most; past it new orders get 503. */
+  ADMISSION_MAX_IN_FLIGHT: int({ default: 256, min: 1, max: 1_000_000 }),
+  /** How often (at most) admission control reads orders' saga load. */
+  ADMISSION_POLL_MS: int({ default: 200, min: 10, max: 60_000 }),
 };

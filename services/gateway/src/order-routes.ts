@@ -26,6 +26,7 @@ import type { Identity } from "./jwt.ts";
 import { parseMessage, sendMessage, validateMessage } from "./messages.ts";
 import { badField, Problem } from "./problem.ts";
 import { expectNoQuery, int32, Query } from "./query.ts";
+import { AdmissionRefused, type OrderAdmission } from "./order-admission.ts";
 import type { Route, RouteRequest } from "./rest-router.ts";
 
 /** The header that makes placing an order safe to retry. */
@@ -33,7 +34,7 @@ export const idempotencyKeyHeader = "Idempotency-Key";
 
 const placeAliases = { idempotency_key: idempotencyKeyHeader };
 
-export function orderRoutes({ orders }: Backends): Route[] {
+export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): Route[] {
   /** The caller's order, or 404 (also for someone else's). */
   const ownOrder = async (id: string, customerId: string): Promise<Order> => {
     const request = create(GetOrderRequestSchema, { id });
@@ -65,7 +66,23 @@ export function orderRoutes({ orders }: Backends): Route[] {
         const place = create(PlaceOrderRequestSchema, { customerId, items, idempotencyKey });
         validateMessage(PlaceOrderRequestSchema, place, placeAliases);
 
-        const { order, replayed } = await callBackend(() => orders.placeOrder(place), placeAliases);
+        // Only an order that would be placed is subject to admission: every check above answers 4xx first.
+        const admitted = admission?.admit();
+        if (admitted && !admitted.admitted) {
+          throw new Problem(503, {
+            detail: admitted.reason,
+            code: "unavailable",
+            headers: { "Retry-After": String(admitted.retryAfterSeconds) },
+            cause: new AdmissionRefused(admitted.reason),
+          });
+        }
+        let placed;
+        try {
+          placed = await callBackend(() => orders.placeOrder(place), placeAliases);
+        } finally {
+          if (admitted?.admitted) admitted.done();
+        }
+        const { order, replayed } = placed;
         if (!order) throw new Problem(502, { detail: "orders answered without an order", code: "internal" });
         ctx.set("Location", `/api/v1/orders/${encodeURIComponent(order.id)}`);
         sendMessage(ctx, OrderSchema, order, replayed ? 200 : 201);
