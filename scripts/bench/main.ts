@@ -20,7 +20,7 @@ import { createTestDatabase } from "@meshmart/platform/test-support";
 import { htmlReport, markdownReport } from "./bench-report.ts";
 import { judgeGoals, type BenchResults } from "./bench-results.ts";
 import { runEventsBench } from "./events-bench.ts";
-import { runRpcBench } from "./rpc-bench.ts";
+import { runRpcBench, type Call, type Protocol } from "./rpc-bench.ts";
 import { runSagaBench } from "./saga-bench.ts";
 
 const { values } = parseArgs({
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     step: { type: "string" },
     overload: { type: "string" },
     "port-base": { type: "string" },
+    "rpc-calls": { type: "string" },
+    "rpc-protocols": { type: "string" },
   },
 });
 const quick = values.quick;
@@ -71,6 +73,8 @@ try {
       durationMs: parseDuration(values["rpc-duration"] ?? (quick ? "300ms" : "3s")),
       concurrency: Number(values.concurrency),
       log,
+      ...(values["rpc-calls"] ? { calls: values["rpc-calls"].split(",") as Call[] } : {}),
+      ...(values["rpc-protocols"] ? { protocols: values["rpc-protocols"].split(",") as Protocol[] } : {}),
     });
   }
   if (sections.has("events")) {

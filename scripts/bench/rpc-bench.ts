@@ -50,7 +50,8 @@ interface Server {
 
 async function startServer(kind: ServerKind, env: NodeJS.ProcessEnv): Promise<Server> {
   const child = fork(path.join(import.meta.dirname, "rpc-servers.ts"), [kind], {
-    execArgv: ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx"],
+    // MESHMART_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") profiles the servers.
+    execArgv: ["--disable-warning=TimeoutNegativeWarning", ...(process.env.MESHMART_NODE_ARGS ?? "").split(/\s+/).filter(Boolean), "--import", "tsx"],
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
@@ -151,7 +152,16 @@ async function load(server: Server, protocol: Protocol, call: Call, durationMs: 
   return { requests, errors, latency, seconds: (performance.now() - started) / 1000 };
 }
 
-export async function runRpcBench(options: { databaseUrl: string; brokers: string[]; durationMs: number; concurrency: number; log: (line: string) => void }): Promise<RpcResults> {
+export async function runRpcBench(options: {
+  databaseUrl: string;
+  brokers: string[];
+  durationMs: number;
+  concurrency: number;
+  log: (line: string) => void;
+  /** Only these calls and protocols (all by default). */
+  calls?: Call[];
+  protocols?: Protocol[];
+}): Promise<RpcResults> {
   const env = { DATABASE_URL: options.databaseUrl, KAFKA_BROKERS: options.brokers.join(","), CATALOG_SEED: "true", LOG_LEVEL: "info" };
   const servers: Server[] = [];
   const cells: RpcCell[] = [];
@@ -159,8 +169,8 @@ export async function runRpcBench(options: { databaseUrl: string; brokers: strin
   try {
     // The platform first: it migrates and seeds the catalog database the others read.
     for (const kind of ["platform", "connect", "raw"] as const) servers.push(await startServer(kind, env));
-    for (const call of ["no-db", "GetProduct"] as const) {
-      for (const protocol of ["connect-json", "connect-binary", "grpc"] as const) {
+    for (const call of options.calls ?? (["no-db", "GetProduct"] as const)) {
+      for (const protocol of options.protocols ?? (["connect-json", "connect-binary", "grpc"] as const)) {
         for (const server of servers) {
           await load(server, protocol, call, Math.min(500, options.durationMs / 4), options.concurrency); // warm-up
           const before = (await server.cpu()).cpu;

@@ -116,5 +116,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.on("message", (message) => {
     if (message === "cpu") process.send?.({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
   });
+  process.on("SIGTERM", () => process.exit(0)); // exits normally: a --cpu-prof profile gets written
   process.send?.({ ports });
 }

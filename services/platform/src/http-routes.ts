@@ -22,11 +22,9 @@ export function requestContext(): Koa.Middleware {
 }
 
 export function healthAndMetricsRoutes(health: Health, metrics: Metrics): Koa.Middleware {
-  return async (ctx, next) => {
-    if (ctx.method !== "GET" && ctx.method !== "HEAD") {
-      await next();
-      return;
-    }
+  // Not async: an RPC (a POST) passes straight through, without a promise of its own.
+  return (ctx, next) => (ctx.method !== "GET" && ctx.method !== "HEAD" ? next() : probe(ctx, next));
+  async function probe(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     switch (ctx.path) {
       case "/healthz":
         ctx.body = { status: "alive" };
@@ -44,18 +42,15 @@ export function healthAndMetricsRoutes(health: Health, metrics: Metrics): Koa.Mi
       default:
         await next();
     }
-  };
+  }
 }
 
 const maxFaultRulesBytes = 64 * 1024;
 
 /** GET shows the fault rules, PUT replaces them (body: a FAULTS specification, empty turns faults off). */
 export function faultAdminRoute(faults: FaultSwitch, logger: Logger): Koa.Middleware {
-  return async (ctx, next) => {
-    if (ctx.path !== "/admin/faults") {
-      await next();
-      return;
-    }
+  return (ctx, next) => (ctx.path !== "/admin/faults" ? next() : admin(ctx));
+  async function admin(ctx: Koa.Context): Promise<void> {
     if (ctx.method === "PUT") {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -82,5 +77,5 @@ export function faultAdminRoute(faults: FaultSwitch, logger: Logger): Koa.Middle
       return;
     }
     ctx.body = { faults: faults.active };
-  };
+  }
 }

@@ -38,7 +38,7 @@ export const eventConfig = {
   /** Most events a consumer handles in one transaction (batchable handlers only); 1 turns batching off. */
   EVENT_BATCH_MAX: int({ default: 64, min: 1, max: 1000 }),
   /** How often the relay looks for rows another process wrote (its own process's commits wake it at once). */
-  OUTBOX_POLL_MS: int({ default: 100, min: 10, max: 60_000 }),
+  OUTBOX_POLL_MS: int({ default: 250, min: 10, max: 60_000 }),
 };
 
 export type BaseConfig = ConfigOf<typeof baseConfig>;

@@ -64,7 +64,7 @@ export class OutboxRelay {
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 200;
-    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 24 * 3_600_000;
     const registers = [options.registry];
