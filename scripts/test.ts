@@ -20,7 +20,13 @@ import { startPostgres } from "@meshmart/infra/postgres";
 const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts"];
 const filters = process.argv.slice(2); // optional substrings to pick test files
 
-/** Every tool a test runs: the cluster binaries, istioctl, kube-score and helm (scripts/tools/ensure-tool.sh). */
+/**
+ * Tools the tests outside cdk8s/, scripts/cluster/ and mesh/ run, in the order those tests need
+ * them. They are built in the background first; a test that gets to one still building waits for
+ * it (ensure-tool.sh holds a lock per build).
+ */
+const serviceTools: string[] = [];
+/** The tools the Kubernetes tests run: the cluster binaries, istioctl, kube-score and helm (scripts/tools/ensure-tool.sh). */
 const clusterTools = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl", "kwok", "coredns", "crictl", "istioctl", "kube-score", "helm"];
 
 /** The test files that run the cluster tools; they run after the others, once the tools are built. */
@@ -55,8 +61,8 @@ async function mustSucceed(what: string, command: string, args: string[]): Promi
   }
 }
 
-/** The cluster tools and, as root, the Debian packages of the real-pod stage; never throws. */
-async function prepareClusterTools(): Promise<{ ok: boolean; seconds: number }> {
+/** The service tests' tools, then the cluster tools and, as root, the Debian packages of the real-pod stage; never throws. */
+async function prepareTools(): Promise<{ ok: boolean; seconds: number }> {
   const at = Date.now();
   const step = async (command: string, args: string[]) => {
     const child = spawn(command, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
@@ -67,9 +73,11 @@ async function prepareClusterTools(): Promise<{ ok: boolean; seconds: number }> 
     child.stderr.on("data", prefix);
     return once(child, "exit").then(([exitCode]) => exitCode === 0);
   };
-  let ok = await step("bash", ["scripts/tools/ensure-tool.sh", ...clusterTools]);
-  if (ok && process.getuid?.() === 0) ok = await step("bash", ["scripts/tools/ensure-packages.sh", "cluster", "images"]);
-  if (process.getuid?.() !== 0) console.warn("\n*** the real-pod stage needs root (containerd, kubelet, a bridge); it will say so and be skipped\n");
+  // A service tool that fails to build fails the tests that need it; the cluster tools are what `ok` is about.
+  if (serviceTools.length > 0) await step("bash", ["scripts/tools/ensure-tool.sh", ...serviceTools]);
+  let ok = toolFiles.length === 0 || (await step("bash", ["scripts/tools/ensure-tool.sh", ...clusterTools]));
+  if (ok && toolFiles.length > 0 && process.getuid?.() === 0) ok = await step("bash", ["scripts/tools/ensure-packages.sh", "cluster", "images"]);
+  if (toolFiles.length > 0 && process.getuid?.() !== 0) console.warn("\n*** the real-pod stage needs root (containerd, kubelet, a bridge); it will say so and be skipped\n");
   return { ok, seconds: (Date.now() - at) / 1000 };
 }
 
@@ -117,7 +125,7 @@ const toolFiles = files.filter(needsClusterTools);
 const otherFiles = files.filter((file) => !needsClusterTools(file));
 
 // Started now, awaited before the Kubernetes tests: on a warm machine it only links the cached builds.
-const toolsReady = toolFiles.length > 0 ? prepareClusterTools() : Promise.resolve({ ok: true, seconds: 0 });
+const toolsReady = prepareTools();
 
 if (filters.length === 0) {
   await phase("type-check (tsc)", () => mustSucceed("tsc", "npm", ["run", "--silent", "typecheck"]));
