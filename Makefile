@@ -64,6 +64,10 @@ verify: install ## Check the five invariants against the running system (make de
 load: install ## Open-loop order load through the gateway (ARGS="--rate 50 --duration 30s [--arrival poisson] [--context <ctx>]"; --help)
 	$(NPM) exec -- tsx services/e2e/src/load/main.ts $(ARGS)
 
+.PHONY: load-job
+load-job: install ## The load generator as a Kubernetes Job -> cdk8s/dist/load-job.yaml (ARGS="--rate 50 --duration 60s"; off by default, see cdk8s/src/load-generator-job.ts)
+	$(NPM) exec -- tsx cdk8s/src/load-job-main.ts $(ARGS)
+
 .PHONY: trace-saga
 trace-saga: install ## Place one order and print its saga hop by hop from the databases' timestamps (ARGS="--gateway URL --database-url URL --count N")
 	$(NPM) exec -- tsx scripts/bench/saga-trace.ts $(ARGS)
