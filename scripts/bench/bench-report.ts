@@ -149,6 +149,7 @@ function metaLines(r: BenchResults): string[] {
     `Run ${m.startedAt} to ${m.finishedAt}, commit ${m.commit}, Node ${m.node}, ${m.cpus} CPUs${m.quick ? ", QUICK (smoke) settings: the numbers mean nothing" : ""}.`,
     `Load average (1/5/15 min) at the start ${m.loadAverage.start.map((v) => v.toFixed(2)).join(" ")}, at the end ${m.loadAverage.end.map((v) => v.toFixed(2)).join(" ")}: on a shared machine every figure is noisy; the ratios (each figure beside its baseline of the same run) are what to read.`,
     `Reproduce: \`${m.command}\``,
+    ...Object.entries(m.failed ?? {}).map(([section, error]) => `Section ${section} FAILED, its figures are missing: ${error}`),
   ];
 }
 

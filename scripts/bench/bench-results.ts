@@ -14,6 +14,8 @@ export interface BenchMeta {
   commit: string;
   quick: boolean;
   command: string;
+  /** Sections that stopped with an error (their figures are missing): section -> the error. */
+  failed?: Record<string, string>;
 }
 
 export interface Goal {

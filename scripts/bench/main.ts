@@ -64,8 +64,19 @@ process.env.MESHMART_TEST_PG_URL = postgres.adminUrl;
 const results: Omit<BenchResults, "goals"> & { goals?: BenchResults["goals"] } = {
   meta: { startedAt: startedAt.toISOString(), finishedAt: "", loadAverage: { start: loadStart, end: [] }, cpus: os.cpus().length, node: process.version, commit, quick, command: `make bench${process.argv.length > 2 ? ` ARGS="${process.argv.slice(2).join(" ")}"` : ""}` },
 };
+// A section that stops with an error is recorded and the others still run: a crash loses nothing measured.
+const section = async (name: string, run: () => Promise<void>) => {
+  if (!sections.has(name)) return;
+  try {
+    await run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`  ${name} FAILED: ${message}`);
+    (results.meta.failed ??= {})[name] = message;
+  }
+};
 try {
-  if (sections.has("rpc")) {
+  await section("rpc", async () => {
     log("\nRPC: no-database call and GetProduct; platform vs bare connect-node vs raw node:http/http2");
     results.rpc = await runRpcBench({
       databaseUrl: await createTestDatabase("bench_rpc"),
@@ -76,12 +87,12 @@ try {
       ...(values["rpc-calls"] ? { calls: values["rpc-calls"].split(",") as Call[] } : {}),
       ...(values["rpc-protocols"] ? { protocols: values["rpc-protocols"].split(",") as Protocol[] } : {}),
     });
-  }
-  if (sections.has("events")) {
+  });
+  await section("events", async () => {
     log("\nEvents: outbox -> relay -> Kafka -> consumer, vs raw kafkajs and raw PostgreSQL");
     results.events = await runEventsBench({ adminUrl: postgres.adminUrl, brokers: kafka.brokers, events: Number(values.events ?? (quick ? 300 : 5000)), concurrency: Number(values.concurrency), rate: 0, seconds: quick ? 1 : 10, log });
-  }
-  if (sections.has("sagas")) {
+  });
+  await section("sagas", async () => {
     log("\nSagas: open-loop orders through the gateway at rising rates, then twice the highest that holds");
     results.sagas = await runSagaBench({
       adminUrl: postgres.adminUrl,
@@ -93,7 +104,7 @@ try {
       p99LimitMs: 1_000,
       log,
     });
-  }
+  });
 } finally {
   await Promise.allSettled([kafka.stop(), postgres.stop()]);
 }
@@ -108,3 +119,4 @@ log("\ngoals:");
 for (const g of final.goals) log(`  ${g.met === null ? "n/a" : g.met ? "met" : "NOT met"}  ${g.name}: ${g.value} (target ${g.target})`);
 log(`\nload average at the end ${final.meta.loadAverage.end.map((v) => v.toFixed(2)).join(" ")}`);
 log(`wrote ${path.join(values.out, "results.json")}, report.md and report.html`);
+if (results.meta.failed) process.exitCode = 1; // a section crashed (never for a number)

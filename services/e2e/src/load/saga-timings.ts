@@ -5,7 +5,7 @@
 // after it an overdue order was cancelled.
 import { setTimeout as sleep } from "node:timers/promises";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { CancelReason, OrderStatus, type OrderService } from "@meshmart/proto/orders/v1/orders_pb";
 import { LatencyHistogram, type LatencySummary } from "./latency-histogram.ts";
 
@@ -74,10 +74,19 @@ export async function waitForSagas(
 ): Promise<SagaTiming[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const timings = await readSagaTimings(orders, orderIds);
-    const pending = timings.filter((t) => t.status === "PENDING").length;
-    onPoll?.(pending);
-    if (pending === 0 || Date.now() > deadline) return timings;
+    let timings: SagaTiming[] | undefined;
+    try {
+      timings = await readSagaTimings(orders, orderIds);
+    } catch (err) {
+      // An overloaded orders may answer a poll late or not at all: poll again until the timeout.
+      const code = ConnectError.from(err).code;
+      if (![Code.DeadlineExceeded, Code.Unavailable, Code.ResourceExhausted].includes(code) || Date.now() > deadline) throw err;
+    }
+    if (timings) {
+      const pending = timings.filter((t) => t.status === "PENDING").length;
+      onPoll?.(pending);
+      if (pending === 0 || Date.now() > deadline) return timings;
+    }
     await sleep(1_000);
   }
 }
