@@ -99,7 +99,7 @@ async function load(server: Server, protocol: Protocol, call: Call, durationMs: 
       new Promise<boolean>((resolve) => {
         const stream = session.request({ ":method": "POST", ":path": rpcPath, "content-type": "application/grpc+proto", te: "trailers" });
         let status = "";
-        stream.on("trailers", (trailers) => (status = String(trailers["grpc-status"] ?? "")));
+        stream.on("trailers", (trailers: http2.IncomingHttpHeaders) => (status = String(trailers["grpc-status"] ?? "")));
         stream.on("response", (headers) => {
           if (headers["grpc-status"] !== undefined) status = String(headers["grpc-status"]);
         });

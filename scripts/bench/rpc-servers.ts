@@ -57,7 +57,7 @@ async function listenOn(server: http.Server | http2.Http2Server): Promise<number
 }
 
 async function answerRaw(impl: ServiceImpl<typeof CatalogService>, id: string): Promise<GetProductResponse> {
-  return create(GetProductResponseSchema, (await impl.getProduct!(create(GetProductRequestSchema, { id }), undefined as never)) as GetProductResponse);
+  return create(GetProductResponseSchema, (await impl.getProduct(create(GetProductRequestSchema, { id }), undefined as never)) as GetProductResponse);
 }
 
 async function readBody(stream: AsyncIterable<Buffer>): Promise<Buffer> {

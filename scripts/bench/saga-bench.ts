@@ -19,7 +19,7 @@ import { runOrderLoad, type OrderLoadRun } from "@meshmart/e2e/load/order-load";
 import type { SagaSummary } from "@meshmart/e2e/load/saga-timings";
 import { createSystemClients } from "@meshmart/e2e/system-clients";
 import { startTestStack, type TestStack } from "@meshmart/e2e/test-stack";
-import { serviceNames, type ServiceName } from "@meshmart/topology";
+import { serviceNames } from "@meshmart/topology";
 import { rawPostgresCommitRate } from "./events-bench.ts";
 
 export interface SagaBenchOptions {

@@ -22,12 +22,12 @@ export interface OrderLoadOptions {
   /** Distinct customers the orders spread over (the gateway rate-limits per customer). */
   customers?: number;
   /** Signs a token the gateway accepts for a customer id. */
-  tokenFor(customerId: string): Promise<string>;
+  tokenFor: (customerId: string) => Promise<string>;
   /** Also order the scarce demo products (stock of 3: most such orders are rejected). */
   includeScarce?: boolean;
   requestTimeoutMs?: number;
   maxInFlight?: number;
-  onProgress?(progress: LoadProgress): void;
+  onProgress?: (progress: LoadProgress) => void;
   /** With orders' client, waits for the accepted orders' sagas and times them. */
   orders?: Client<typeof OrderService>;
   sagaTimeoutMs?: number;
