@@ -63,7 +63,14 @@ export class OrderSaga {
   async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent): Promise<Applied> {
     const { changes, emits, refusal } = decide(store.toSagaState(row), event, row.read_at);
     if (refusal) return { row, refusal };
-    const after = Object.keys(changes).length > 0 ? await store.updateOrder(tx, row, changes) : row;
+    let after = row;
+    if (Object.keys(changes).length > 0) {
+      const updated = await store.updateOrder(tx, row, changes);
+      // The deadline passed between reading the clock and confirming (a saturated database): decide again, on the
+      // clock now, which cancels. Nothing was written or emitted yet.
+      if (!updated) return this.apply(tx, (await store.getOrder(tx, row.id, true))!, event);
+      after = updated;
+    }
     for (const follow of emits) await this.emit(tx, follow);
     this.countOutcome(row.id, changes);
     return { row: after };

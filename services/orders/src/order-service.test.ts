@@ -16,6 +16,7 @@ import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/plat
 import { OrderCancelledSchema, OrderPlacedSchema } from "@meshmart/proto/orders/v1/events_pb";
 import { CancelReason, OrderService, OrderStatus, type Order } from "@meshmart/proto/orders/v1/orders_pb";
 import { ordersService } from "./index.ts";
+import * as store from "./order-store.ts";
 
 // Seed prices (catalog's seed-products.ts), in EUR cents.
 const book = { id: seedProductId("BOOK-SRE"), priceMinor: 4499n };
@@ -279,6 +280,27 @@ describe("OrderService", () => {
       if (!pageToken) break;
     }
     assert.deepEqual(seen, [...ids].reverse());
+  });
+
+  it("writes a confirmation only before the deadline, on the clock of the write (not of the read that decided it)", async () => {
+    const { order } = await place(randomUUID(), [{ productId: book.id, quantity: 1 }]);
+    const rolledBack = new Error("rolled back");
+    await assert.rejects(
+      orders.runtime.db.transaction(async (tx) => {
+        const row = (await store.getOrder(tx, order!.id, true))!;
+        // The deadline passes after the saga read the row (a saturated database): no confirmation is written.
+        await tx.query("UPDATE orders SET deadline = clock_timestamp() - interval '1 millisecond' WHERE id = $1", [order!.id]);
+        assert.equal(await store.updateOrder(tx, row, { status: "CONFIRMED" }), undefined);
+        assert.equal((await store.getOrder(tx, order!.id))?.status, "PENDING");
+        // Before the deadline it is, with its decide time on the same reading of the clock.
+        await tx.query("UPDATE orders SET deadline = clock_timestamp() + interval '1 minute' WHERE id = $1", [order!.id]);
+        const confirmed = await store.updateOrder(tx, row, { status: "CONFIRMED" });
+        assert.equal(confirmed?.status, "CONFIRMED");
+        assert.ok(confirmed.decided_at && confirmed.decided_at.getTime() <= confirmed.deadline.getTime());
+        throw rolledBack; // the sweeper never sees this order's deadline in the past
+      }),
+      rolledBack,
+    );
   });
 
   it("cancels a saga past its deadline (DEADLINE_EXCEEDED) with one OrderCancelled, even with two replicas sweeping", async () => {

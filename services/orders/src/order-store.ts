@@ -157,21 +157,29 @@ const sagaColumns: Record<keyof SagaChanges, string> = {
   paymentRefunded: "payment_refunded",
 };
 
-/** Applies saga changes to a locked order; sets saga_ended_at when the step becomes ENDED. Returns the row as it is now. */
-export async function updateOrder(db: Queryable, row: OrderRow, changes: SagaChanges): Promise<OrderRow> {
+/**
+ * Applies saga changes to a locked order; sets saga_ended_at when the step becomes ENDED. Returns the row as it is now.
+ * A confirmation is written only while the deadline has not passed, on one reading of the clock (also its decided_at):
+ * undefined when the deadline passed since the row was read (decide again: it cancels).
+ */
+export async function updateOrder(db: Queryable, row: OrderRow, changes: SagaChanges): Promise<OrderRow | undefined> {
   const entries = (Object.keys(sagaColumns) as Array<keyof SagaChanges>)
     .filter((key) => changes[key] !== undefined)
     .map((key) => [sagaColumns[key], changes[key]] as const);
   const sets = entries.map(([column], i) => `${column} = $${i + 2}`);
   if (changes.step === "ENDED") sets.push("saga_ended_at = coalesce(saga_ended_at, clock_timestamp())");
   else if (changes.step) sets.push("saga_ended_at = NULL");
-  if (changes.status === "CONFIRMED" || changes.status === "CANCELLED") sets.push("decided_at = coalesce(decided_at, clock_timestamp())");
+  const confirm = changes.status === "CONFIRMED";
+  if (confirm) sets.push("decided_at = coalesce(decided_at, now_.t)");
+  if (changes.status === "CANCELLED") sets.push("decided_at = coalesce(decided_at, clock_timestamp())");
   // RETURNING the row (its items do not change): no second read.
   const { rows } = await db.query<Omit<OrderRow, "items">>(
-    `UPDATE orders SET ${[...sets, "updated_at = clock_timestamp()"].join(", ")} WHERE id = $1 RETURNING *, clock_timestamp() AS read_at`,
+    `UPDATE orders SET ${[...sets, "updated_at = clock_timestamp()"].join(", ")}` +
+      (confirm ? " FROM (SELECT clock_timestamp() AS t) now_ WHERE id = $1 AND deadline > now_.t" : " WHERE id = $1") +
+      " RETURNING orders.*, clock_timestamp() AS read_at",
     [row.id, ...entries.map(([, value]) => value)],
   );
-  return { ...rows[0]!, items: row.items };
+  return rows[0] ? { ...rows[0], items: row.items } : undefined;
 }
 
 export interface OrderFilter {
