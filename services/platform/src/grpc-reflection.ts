@@ -17,8 +17,9 @@ import {
   type ServerReflectionResponse,
 } from "@meshmart/proto/grpc/reflection/v1/reflection_pb";
 import * as v1alpha from "@meshmart/proto/grpc/reflection/v1alpha/reflection_pb";
+import { withImports } from "./served-files.ts";
 
-/** What reflection knows: files by name, the file that declares each symbol, extensions by extendee. */
+/** What reflection knows: files by name (the services' and their imports), the file that declares each symbol, extensions by extendee. */
 export class ReflectionIndex {
   private readonly files = new Map<string, DescFile>();
   private readonly symbols = new Map<string, DescFile>();
@@ -27,7 +28,7 @@ export class ReflectionIndex {
   private readonly messageNames = new Set<string>();
 
   constructor(readonly services: readonly DescService[]) {
-    for (const service of services) this.addFile(service.file);
+    for (const file of withImports(services.map((s) => s.file))) this.addFile(file);
   }
 
   answer(request: ServerReflectionRequest): ServerReflectionResponse {
@@ -40,7 +41,7 @@ export class ReflectionIndex {
       if (!file) return notFound(what);
       response.messageResponse = {
         case: "fileDescriptorResponse",
-        value: { $typeName: "grpc.reflection.v1.FileDescriptorResponse", fileDescriptorProto: this.withImports(file).map((f) => this.bytesOf(f)) },
+        value: { $typeName: "grpc.reflection.v1.FileDescriptorResponse", fileDescriptorProto: withImports([file]).map((f) => this.bytesOf(f)) },
       };
       return response;
     };
@@ -82,18 +83,6 @@ export class ReflectionIndex {
     }
   }
 
-  /** The file first, then every file it imports, transitively (what grpcurl needs to build it). */
-  private withImports(file: DescFile): DescFile[] {
-    const seen = new Map<string, DescFile>();
-    const visit = (f: DescFile) => {
-      if (seen.has(f.proto.name)) return;
-      seen.set(f.proto.name, f);
-      for (const dependency of f.dependencies) visit(dependency);
-    };
-    visit(file);
-    return [...seen.values()];
-  }
-
   private bytesOf(file: DescFile): Uint8Array {
     let bytes = this.encoded.get(file.proto.name);
     if (!bytes) {
@@ -104,9 +93,7 @@ export class ReflectionIndex {
   }
 
   private addFile(file: DescFile): void {
-    if (this.files.has(file.proto.name)) return;
     this.files.set(file.proto.name, file);
-    for (const dependency of file.dependencies) this.addFile(dependency);
     for (const message of file.messages) this.addMessage(file, message);
     for (const e of file.enums) this.addEnum(file, e, file.proto.package);
     for (const service of file.services) {
