@@ -4,6 +4,7 @@
 import { bool, int, list, oneOf, port, setting, str, type ConfigOf } from "./config.ts";
 import { parseFaults } from "./fault-switch.ts";
 import { serverLimitsConfig } from "./server-limits.ts";
+import { serviceMeshes } from "./client-policy.ts";
 
 export const baseConfig = {
   PORT: port(),
@@ -20,6 +21,12 @@ export const baseConfig = {
   FAULTS: setting(parseFaults, []),
   /** Enables GET/PUT /admin/faults to change the rules at run time. Never on by default. */
   FAULT_ADMIN: bool(false),
+  /**
+   * Who applies timeouts, retries and circuit breaking to calls between
+   * services: `istio` (the sidecars; the manifests set it) or `none` (the
+   * Connect clients themselves, client-policy.ts; local runs and tests).
+   */
+  SERVICE_MESH: oneOf(serviceMeshes, "none"),
   ...serverLimitsConfig,
 };
 

@@ -46,7 +46,9 @@ describe("CloudEvents, checked by the cloudevents SDK", () => {
       await eventually(() => (messages.length === products.length ? true : undefined), { what: "every message" });
 
       for (const message of messages) {
-        const kafkaMessage: KafkaMessage<Buffer> = { key: message.key, value: Buffer.from(message.value), headers: message.headers };
+        const value = Buffer.from(message.value);
+        // (The SDK's Message type also wants the value as `body`.)
+        const kafkaMessage: KafkaMessage<Buffer> = { key: message.key, value, body: value, headers: message.headers };
         assert.ok(Kafka.isEvent(kafkaMessage), "the SDK recognises a CloudEvent");
         const event = Kafka.toEvent(kafkaMessage) as CloudEvent<Buffer>;
         assert.equal(event.validate(), true); // throws a ValidationError listing what is wrong
