@@ -8,7 +8,7 @@ import importX from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "services/proto/gen/**", "services/proto/vendor/**", ".local/**", "charts/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "services/proto/gen/**", "services/proto/vendor/**", "services/conformance/gen/**", ".local/**", "charts/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -62,6 +62,7 @@ describe("MeshmartService", () => {
     assert.equal(config.data!.LOG_LEVEL, "debug");
     assert.equal(config.data!.EXTRA, "1");
     assert.equal(config.data!.CATALOG_URL, "http://catalog:8080");
+    assert.equal(config.data!.SERVICE_MESH, "istio", "in the cluster the mesh applies the call policy, not the clients");
   });
 
   it("derives callee URLs from the topology's calls", () => {

@@ -98,6 +98,8 @@ export class MeshmartService extends Construct {
       LOG_LEVEL: settings.logLevel,
       SHUTDOWN_TIMEOUT_MS: String(settings.shutdownTimeoutMs),
       FAULTS: "",
+      // The sidecars apply timeouts, retries and outlier detection; the clients' own policy stays off.
+      SERVICE_MESH: "istio",
       ...calleeUrls(service),
       ...settings.env,
       ...props.env,

@@ -2,7 +2,7 @@
 // percentage and timeout Istio would otherwise default silently is written out
 // explicitly in the generated resources (and asserted by the policy tests).
 
-import { clusterPort } from "@meshmart/topology";
+import { callPolicy, clusterPort } from "@meshmart/topology";
 
 export interface RetryOptions {
   /** Retries after the first try, only on routes for RPCs marked safe to retry. */
@@ -84,7 +84,7 @@ export const defaultMeshOptions: MeshOptions = {
   namespace: "meshmart",
   trustDomain: "cluster.local",
   servicePort: clusterPort,
-  retry: { attempts: 2, retryOn: retryOnSafeFailures },
+  retry: { attempts: callPolicy.retryAttempts, retryOn: retryOnSafeFailures },
   connectionPool: {
     maxConnections: 100,
     connectTimeoutMs: 1_000,
@@ -95,10 +95,10 @@ export const defaultMeshOptions: MeshOptions = {
     idleTimeoutMs: 60_000,
   },
   outlierDetection: {
-    consecutive5xxErrors: 5,
+    consecutive5xxErrors: callPolicy.consecutive5xxErrors,
     consecutiveGatewayErrors: 3,
-    intervalMs: 5_000,
-    baseEjectionTimeMs: 30_000,
+    intervalMs: callPolicy.outlierIntervalMs,
+    baseEjectionTimeMs: callPolicy.baseEjectionTimeMs,
     maxEjectionPercent: 50,
     minHealthPercent: 0,
   },

@@ -15,7 +15,7 @@
 // Connect GET requests (`?message=...`) still match.
 
 import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import type { ServiceDescription } from "@meshmart/topology";
+import { perTryTimeoutMs, type ServiceDescription } from "@meshmart/topology";
 import { seconds } from "./duration.ts";
 import { serviceHost } from "./host.ts";
 import type { MeshOptions } from "./mesh-options.ts";
@@ -32,10 +32,8 @@ export function retryablePaths(service: ServiceDescription): string[] {
   return service.retryableMethods.map((method) => rpcPath(rpcService, method));
 }
 
-/** Per-try timeout: the route timeout shared by the first try and every retry. */
-export function perTryTimeoutMs(timeoutMs: number, attempts: number): number {
-  return Math.max(1, Math.floor(timeoutMs / (attempts + 1)));
-}
+/** Per-try timeout (shared with the clients' own policy outside the mesh). */
+export { perTryTimeoutMs };
 
 export const retryableRouteName = "retryable-rpcs";
 export const defaultRouteName = "default";

@@ -5,7 +5,7 @@ import type { Client } from "@connectrpc/connect";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
-import { createServiceClient, serviceUrl, type Runtime } from "@meshmart/platform";
+import { clientPolicy, createServiceClient, serviceUrl, type Runtime } from "@meshmart/platform";
 import { type ServiceName } from "@meshmart/topology";
 import { rememberBackend } from "./backend-errors.ts";
 
@@ -15,11 +15,12 @@ export interface Backends {
   readonly orders: Client<typeof OrderService>;
 }
 
-export function createBackends(runtime: Pick<Runtime, "env" | "metrics">, defaultTimeoutMs: number): Backends {
+export function createBackends(runtime: Pick<Runtime, "env" | "metrics" | "config">, defaultTimeoutMs: number): Backends {
   const options = (target: ServiceName) => ({
     baseUrl: serviceUrl(target, runtime.env),
     defaultTimeoutMs,
     interceptors: [runtime.metrics.clientInterceptor, rememberBackend(target)],
+    policy: clientPolicy(target, runtime.config.SERVICE_MESH),
   });
   return {
     catalog: createServiceClient(CatalogService, options("catalog")),

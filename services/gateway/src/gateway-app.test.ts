@@ -11,7 +11,10 @@ const productId = "0b5c6a43-8c1f-4d6e-9a2b-3c4d5e6f7a81";
 describe("gateway edge", () => {
   let gw: TestGateway;
   before(async () => {
-    gw = await startTestGateway({ BACKEND_TIMEOUT_MS: "300" });
+    // Each backend answer as it is: no client retries or breaker (as in the
+    // mesh), or the planned failures below would trip the breaker for the
+    // tests after them. The policy outside the mesh: the next describe.
+    gw = await startTestGateway({ BACKEND_TIMEOUT_MS: "300", SERVICE_MESH: "istio" });
   });
   after(() => gw.stop());
   beforeEach(() => {
@@ -112,6 +115,34 @@ describe("gateway edge", () => {
       assert.equal(res.status, status, Code[code]);
       await problemOf(res);
     }
+  });
+});
+
+describe("gateway edge outside the mesh (SERVICE_MESH=none, the default)", () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway();
+  });
+  after(() => gw.stop());
+
+  it("retries a read a backend answered Unavailable, as the sidecar would, and answers 200", async () => {
+    let failures = 1;
+    gw.catalog.listProducts = () => {
+      if (failures-- > 0) throw new ConnectError("restarting", Code.Unavailable);
+      return { products: [], nextPageToken: "" };
+    };
+    const res = await gw.request("/api/v1/products");
+    assert.equal(res.status, 200);
+    assert.equal(gw.callsTo("ListProducts").length, 2);
+  });
+
+  it("answers 500 without a retry when a backend says internal", async () => {
+    gw.calls.length = 0;
+    gw.catalog.listProducts = () => {
+      throw new ConnectError("bug", Code.Internal);
+    };
+    assert.equal((await gw.request("/api/v1/products")).status, 500);
+    assert.equal(gw.callsTo("ListProducts").length, 1);
   });
 });
 

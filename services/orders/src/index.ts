@@ -1,5 +1,5 @@
 // The orders service definition: what main.ts runs and what tests start in-process.
-import { createServiceClient, int, perRuntime, serviceUrl, type Runtime, type ServiceDefinition } from "@meshmart/platform";
+import { clientPolicy, createServiceClient, int, perRuntime, serviceUrl, type Runtime, type ServiceDefinition } from "@meshmart/platform";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
 import { OrderSaga } from "./order-saga.ts";
@@ -28,6 +28,7 @@ export const ordersService: ServiceDefinition<typeof config> = {
     const catalog = createServiceClient(CatalogService, {
       baseUrl: serviceUrl("catalog", runtime.env),
       interceptors: [runtime.metrics.clientInterceptor],
+      policy: clientPolicy("catalog", runtime.config.SERVICE_MESH),
     });
     router.service(
       OrderService,

@@ -2,11 +2,14 @@
 // deadline: the caller's remaining time when there is one, otherwise the
 // client's default. The request id and trace context travel along. A
 // connection the other service refused, reset or cut is `unavailable`.
+// Outside the mesh a client also applies the mesh's timeout, retries and
+// circuit breaking itself (`policy`, client-policy.ts).
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { childTrace, currentContext, formatTraceparent, remainingMs } from "./request-context.ts";
 import { services, type ServiceName } from "@meshmart/topology";
+import { withClientPolicy, type ClientPolicy } from "./client-policy.ts";
 import { ConfigError, type Env } from "./config.ts";
 
 export interface ClientOptions {
@@ -15,15 +18,22 @@ export interface ClientOptions {
   /** Deadline for calls made outside of any incoming request's deadline. */
   defaultTimeoutMs?: number;
   interceptors?: Interceptor[];
+  /**
+   * Timeout, retries and circuit breaking for calls to this service when no
+   * mesh applies them: `clientPolicy(target, runtime.config.SERVICE_MESH)`.
+   * Interceptors run once per try.
+   */
+  policy?: ClientPolicy;
 }
 
 export function createServiceClient<S extends DescService>(service: S, options: ClientOptions): Client<S> {
-  const transport = createConnectTransport({
+  const wire = createConnectTransport({
     baseUrl: options.baseUrl,
     // Connect over HTTP/1.1: errors are plain HTTP statuses the mesh can see and retry (503).
     httpVersion: "1.1",
     interceptors: [...(options.interceptors ?? []), brokenConnectionsAsUnavailable],
   });
+  const transport = options.policy ? withClientPolicy(wire, options.policy) : wire;
   return createClient(service, withPropagation(transport, options.defaultTimeoutMs ?? 5_000));
 }
 

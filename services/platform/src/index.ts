@@ -1,5 +1,6 @@
 // The public surface of @meshmart/platform: what a service builds on.
 export * from "./config.ts";
+export { clientPolicy, type ClientPolicy, type ServiceMesh } from "./client-policy.ts";
 export * from "./clients.ts";
 export * from "./database.ts";
 export * from "./errors.ts";

@@ -7,7 +7,7 @@
 // within a deadline, send its headers and its whole request within deadlines,
 // may hold a limited number of HTTP/2 streams, and goes when idle. The process
 // holds a limited number of connections and requests; past those, only the
-// probes (/healthz, /readyz, /metrics) are still answered.
+// probes (/healthz, /readyz, /metrics, grpc.health.v1 Check) are still answered.
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import http2 from "node:http2";
@@ -22,6 +22,8 @@ const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /** Routes that stay answerable when connections or requests are at their cap. */
 export const probePaths: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics"]);
+/** grpc.health.v1 Check (grpc-health.ts) is a probe too, over gRPC. */
+const grpcHealthCheckPath = "/grpc.health.v1.Health/Check";
 
 export interface ListenOptions {
   port: number;
@@ -62,7 +64,7 @@ export async function listen(app: Koa, options: ListenOptions): Promise<DualProt
       res.end(problemJson(431, clientErrorDetail(431), pathOf(req)));
       return;
     }
-    const probe = (req.method === "GET" || req.method === "HEAD") && probePaths.has(pathOf(req));
+    const probe = ((req.method === "GET" || req.method === "HEAD") && probePaths.has(pathOf(req))) || (req.method === "POST" && pathOf(req) === grpcHealthCheckPath);
     if (!probe) {
       const probeOnly = req instanceof http2.Http2ServerRequest ? probeOnlySessions.has(req.stream.session!) : probeOnlySockets.has(req.socket);
       if (probeOnly) return refuse(req, res, "this connection is past the connection limit and may only ask for /healthz, /readyz or /metrics");

@@ -4,16 +4,29 @@
 import { bool, int, list, oneOf, port, setting, str, type ConfigOf } from "./config.ts";
 import { parseFaults } from "./fault-switch.ts";
 import { serverLimitsConfig } from "./server-limits.ts";
+import { serviceMeshes } from "./client-policy.ts";
 
 export const baseConfig = {
   PORT: port(),
   HOST: str("0.0.0.0"),
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const, "info"),
   SHUTDOWN_TIMEOUT_MS: int({ default: 10_000, min: 0, max: 300_000 }),
+  /**
+   * After SIGTERM, how long the port still accepts while readiness (/readyz,
+   * grpc.health.v1) says not ready, before it closes and drains. 0: close at
+   * once (in the cluster, the preStop pause gives the endpoints their time).
+   */
+  DRAIN_DELAY_MS: int({ default: 0, min: 0, max: 60_000 }),
   /** Fault switch rules (see fault-switch.ts); empty means off. */
   FAULTS: setting(parseFaults, []),
   /** Enables GET/PUT /admin/faults to change the rules at run time. Never on by default. */
   FAULT_ADMIN: bool(false),
+  /**
+   * Who applies timeouts, retries and circuit breaking to calls between
+   * services: `istio` (the sidecars; the manifests set it) or `none` (the
+   * Connect clients themselves, client-policy.ts; local runs and tests).
+   */
+  SERVICE_MESH: oneOf(serviceMeshes, "none"),
   ...serverLimitsConfig,
 };
 

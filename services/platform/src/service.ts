@@ -1,9 +1,10 @@
 // startService() is how every meshmart service comes to life: it reads the
 // config (service-config.ts), waits for its database and applies the
-// migrations, mounts the platform's routes (http-routes.ts) and the RPCs on
-// one port (server.ts), starts the workers and the event workers
+// migrations, mounts the platform's routes (http-routes.ts), the RPCs,
+// grpc.health.v1 (grpc-health.ts) and server reflection (grpc-reflection.ts)
+// on one port (server.ts), starts the workers and the event workers
 // (event-workers.ts), and on SIGTERM shuts down gracefully (shutdown.ts).
-import type { Interceptor } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import Koa from "koa";
 import { services } from "@meshmart/topology";
@@ -14,6 +15,8 @@ import { logHttpErrors, rpcErrorLogging } from "./error-logging.ts";
 import { startEventWorkers } from "./event-workers.ts";
 import { Outbox } from "./events/index.ts";
 import { FaultSwitch } from "./fault-switch.ts";
+import { serveGrpcHealth } from "./grpc-health.ts";
+import { serveReflection } from "./grpc-reflection.ts";
 import { Health } from "./health.ts";
 import { faultAdminRoute, healthAndMetricsRoutes, requestContext } from "./http-routes.ts";
 import { LogLimiter } from "./log-limiter.ts";
@@ -24,6 +27,7 @@ import { checkServerLimits } from "./server-limits.ts";
 import { baseConfig, databaseConfig, eventConfig } from "./service-config.ts";
 import type { RunningService, Runtime, ServiceDefinition, StartOptions } from "./service-definition.ts";
 import { gracefulShutdown, stopOnSignals } from "./shutdown.ts";
+import { unimplementedRpcs } from "./unimplemented-rpc.ts";
 
 export type { RunningService, Runtime, ServiceDefinition, StartOptions, Worker } from "./service-definition.ts";
 
@@ -83,11 +87,15 @@ export async function startService<S extends ConfigSpec>(
   app.use(requestContext());
   app.use(healthAndMetricsRoutes(health, metrics));
   if (config.FAULT_ADMIN) app.use(faultAdminRoute(faults, logger));
-  if (definition.rpc) {
-    const register = definition.rpc;
-    const interceptors: Interceptor[] = [metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
-    app.use(connectMiddleware({ routes: (router) => register(router, runtime), interceptors, readMaxBytes: limits.HTTP_MAX_REQUEST_BYTES, log }));
-  }
+  // The service's RPCs (if any), then grpc.health.v1 and server reflection, which name them.
+  const routes = (router: ConnectRouter) => {
+    definition.rpc?.(router, runtime);
+    serveGrpcHealth(router, { health, draining: drain.signal });
+    serveReflection(router);
+  };
+  const interceptors: Interceptor[] = [metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
+  app.use(connectMiddleware({ routes, interceptors, readMaxBytes: limits.HTTP_MAX_REQUEST_BYTES, log }));
+  app.use(unimplementedRpcs());
   definition.http?.(app, runtime);
   logHttpErrors(app, log);
 
@@ -98,7 +106,7 @@ export async function startService<S extends ConfigSpec>(
   }
   logger.info({ port: server.port, rpcService: topology.rpcService }, "serving");
 
-  const stop = gracefulShutdown({ logger, health, drain, server, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, workers, db });
+  const stop = gracefulShutdown({ logger, health, drain, server, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, drainDelayMs: config.DRAIN_DELAY_MS, workers, db });
   if (options.handleSignals) stopOnSignals(stop, logger);
   return { runtime, port: server.port, url: `http://127.0.0.1:${server.port}`, stop };
 }

@@ -1,6 +1,7 @@
 // Graceful shutdown: readiness goes false (the endpoints drop the pod),
-// long-lived streams are told to end, in-flight requests finish within the
-// budget, then workers stop in reverse order and the database closes. The
+// long-lived streams are told to end, the port keeps accepting for the drain
+// delay (so that a probe sees "not ready" rather than a refused connection),
+// in-flight requests finish within the budget, then workers stop in reverse order and the database closes. The
 // process exits 0 after SIGTERM when all of it went well.
 import type { Database } from "./database.ts";
 import type { Health } from "./health.ts";
@@ -15,6 +16,8 @@ export interface ShutdownParts {
   readonly drain: AbortController;
   readonly server: DualProtocolServer;
   readonly timeoutMs: number;
+  /** How long the port still accepts once readiness is false (DRAIN_DELAY_MS; default 0). */
+  readonly drainDelayMs?: number;
   readonly workers: Worker[];
   readonly db: Database | undefined;
 }
@@ -28,6 +31,7 @@ export function gracefulShutdown(parts: ShutdownParts): () => Promise<void> {
       logger.info("draining: readiness is now false");
       parts.health.startDraining();
       parts.drain.abort();
+      if (parts.drainDelayMs) await new Promise((resolve) => setTimeout(resolve, parts.drainDelayMs));
       await parts.server.close(parts.timeoutMs);
       for (const worker of [...parts.workers].reverse()) {
         await worker.stop().catch((err: Error) => logger.error({ err }, "worker did not stop cleanly"));

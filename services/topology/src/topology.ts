@@ -37,6 +37,29 @@ export const infrastructureVersions = {
   postgres: "18.4",
 } as const;
 
+/**
+ * The policy on every service-to-service call. In the cluster the mesh applies
+ * it (mesh/: VirtualService retries on the RPCs in `retryableMethods`,
+ * DestinationRule outlier detection); outside the mesh (`make dev`, tests) the
+ * Connect clients apply the same numbers themselves
+ * (services/platform/src/client-policy.ts), never both.
+ */
+export const callPolicy = {
+  /** Retries after the first try, only for the RPCs in `retryableMethods`. */
+  retryAttempts: 2,
+  /** Consecutive 5xx responses after which a destination is ejected (the client: the fewest failed calls that open its breaker). */
+  consecutive5xxErrors: 5,
+  /** How often outlier detection looks at the destinations (the client: the window its breaker samples). */
+  outlierIntervalMs: 5_000,
+  /** How long an ejected destination stays out (the client: its breaker stays open before a trial call). */
+  baseEjectionTimeMs: 30_000,
+} as const;
+
+/** Per-try timeout: the route timeout shared by the first try and every retry. */
+export function perTryTimeoutMs(timeoutMs: number, attempts: number): number {
+  return Math.max(1, Math.floor(timeoutMs / (attempts + 1)));
+}
+
 /** Port every service listens on inside the cluster. */
 export const clusterPort = 8080;
 

@@ -41,6 +41,19 @@ async function refusesConnections(url: string): Promise<boolean> {
   }
 }
 
+/** The sum of `rpc_client_requests_total{service=<rpcService>,code="unavailable"}` a service reports. */
+async function unavailableCallsTo(url: string, rpcService: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  if (res.status !== 200) throw new Error(`GET ${url}/metrics answered ${res.status}`);
+  let sum = 0;
+  for (const line of (await res.text()).split("\n")) {
+    if (line.startsWith("rpc_client_requests_total{") && line.includes(`service="${rpcService}"`) && line.includes('code="unavailable"')) {
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}
+
 async function putFaults(url: string, rules: string): Promise<Confirmation> {
   const put = await fetch(`${url}/admin/faults`, { method: "PUT", body: rules, signal: AbortSignal.timeout(5_000) });
   if (put.status !== 200) return notConfirmed(`PUT ${url}/admin/faults answered ${put.status}: ${await put.text()}`);
@@ -152,10 +165,27 @@ class LocalSession implements Session {
       case "catalog-errors": {
         const { service, rules } = faultSwitchRules(fault)!;
         const url = processes.urls[service];
+        // Outside the mesh orders' catalog client retries an unavailable catalog itself
+        // (client-policy.ts), so the gateway's client may see no 503: the tries it
+        // counted are the evidence, as the sidecars' counters are on kind.
+        const catalogUnavailable = () => unavailableCallsTo(processes.urls.orders, "meshmart.catalog.v1.CatalogService");
+        const baseline = fault.kind === "catalog-errors" ? await catalogUnavailable().catch(() => 0) : 0;
         this.log(`PUT ${url}/admin/faults "${rules}"`);
         const applied = await putFaults(url, rules);
         return {
           applied,
+          ...(fault.kind === "catalog-errors"
+            ? {
+                observe: async () => {
+                  this.log(`reading GET ${processes.urls.orders}/metrics (orders' calls to catalog answered unavailable)`);
+                  const now = await catalogUnavailable().catch((err: Error) => err);
+                  if (now instanceof Error) return notConfirmed(`cannot read orders' metrics: ${now.message}`);
+                  return now > baseline
+                    ? confirmed(`orders' client counted ${now - baseline} catalog call(s) answered unavailable (rpc_client_requests_total), retried by its client policy`)
+                    : notConfirmed("orders' client counts no catalog call answered unavailable");
+                },
+              }
+            : {}),
           heal: async () => {
             this.log(`PUT ${url}/admin/faults "" (fault switch off)`);
             return putFaults(url, "");

@@ -128,13 +128,14 @@ export const scenarios: readonly ScenarioDefinition[] = [
     cooldownMs: 4_000,
     effect: {
       needsOutcomes: false,
-      // Through the mesh the client may see few 503s: the gateway's sidecar retries
-      // PlaceOrder (safe by its idempotency key) on 503, so aborts the sidecars
-      // counted are evidence too.
+      // The client may see few 503s: through the mesh the gateway's sidecar retries
+      // PlaceOrder (safe by its idempotency key) on 503, locally orders' client
+      // retries BatchGetProducts (client-policy.ts), so what the sidecars or
+      // orders' client counted is evidence too.
       confirm: ({ history, observed }) => {
         const refused = history.operations.filter((op) => op.phase === "during" && op.status === 503);
         if (refused.length > 0) return confirmed(`${refused.length} PlaceOrder answered 503 while the fault was in place${observed?.confirmed ? `; ${observed.evidence}` : ""}`);
-        if (observed?.confirmed) return confirmed(`no 503 reached the client (retried by the mesh), but ${observed.evidence}`);
+        if (observed?.confirmed) return confirmed(`no 503 reached the client (retried), but ${observed.evidence}`);
         return notConfirmed(`no PlaceOrder answered 503 while the fault was in place${observed ? `, and ${observed.evidence}` : ""}`);
       },
     },

@@ -2,7 +2,10 @@
 // attributes travel as ce_* headers and the Kafka value is the data itself,
 // a binary protobuf message (compact, and its field numbers let producers and
 // consumers evolve independently; JSON would add size and a second schema).
-// W3C trace context travels in the traceparent header.
+// W3C trace context travels in the traceparent header, and again as the
+// CloudEvents Distributed Tracing extension (ce_traceparent), which is where a
+// CloudEvents SDK looks for it. Checked by the official SDK's Kafka binding
+// (cloud-events-sdk.test.ts).
 
 export const protobufContentType = "application/protobuf";
 
@@ -16,7 +19,7 @@ export interface CloudEventAttributes {
   time: string;
   /** The aggregate the event is about (its id). */
   subject: string;
-  /** The fully-qualified protobuf message name of the data (dataschema). */
+  /** Absolute URI naming the protobuf message of the data (dataschemaOf). */
   dataschema?: string;
   traceparent?: string;
 }
@@ -32,8 +35,16 @@ export function toHeaders(attributes: CloudEventAttributes): Record<string, stri
     "content-type": protobufContentType,
   };
   if (attributes.dataschema) headers.ce_dataschema = attributes.dataschema;
-  if (attributes.traceparent) headers.traceparent = attributes.traceparent;
+  if (attributes.traceparent) {
+    headers.traceparent = attributes.traceparent;
+    headers.ce_traceparent = attributes.traceparent;
+  }
   return headers;
+}
+
+/** The dataschema of a protobuf message: an absolute URI (CloudEvents requires one) naming the type. */
+export function dataschemaOf(typeName: string): string {
+  return `urn:proto:${typeName}`;
 }
 
 export class MalformedEventError extends Error {
@@ -59,6 +70,6 @@ export function fromHeaders(headers: Record<string, string>): CloudEventAttribut
     time: headers.ce_time!,
     subject: headers.ce_subject ?? "",
     dataschema: headers.ce_dataschema,
-    traceparent: headers.traceparent,
+    traceparent: headers.traceparent ?? headers.ce_traceparent,
   };
 }

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import type { Transaction } from "../database.ts";
 import { childTrace, currentContext, formatTraceparent } from "../request-context.ts";
-import { toHeaders } from "./cloud-events.ts";
+import { dataschemaOf, toHeaders } from "./cloud-events.ts";
 
 /** Topic of an event: its protobuf package, one topic per aggregate type (e.g. meshmart.orders.v1). */
 export function topicOf(schema: DescMessage): string {
@@ -56,7 +56,7 @@ export class Outbox {
       type: schema.typeName,
       time: new Date().toISOString(),
       subject: options.key,
-      dataschema: schema.typeName,
+      dataschema: dataschemaOf(schema.typeName),
       traceparent: formatTraceparent(childTrace(context?.trace)),
     });
     await tx.query(

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Re-extract the Connect conformance protocol's .proto files
+# (connectrpc/conformance/v1: the ConformanceService, the server-compat
+# messages the runner sends on stdin, their config) from the Go module
+# connectrpc.com/conformance into proto/.
+#
+# Why this module: it is the runner itself (scripts/tools/ensure-tool.sh
+# builds connectconformance from it), so the protos are those of the runner we
+# test against; the go command fetches it from the Go module proxy, verified
+# against the checksum database. Keep CONFORMANCE_VERSION in step with
+# CONNECT_CONFORMANCE_VERSION in scripts/tools/versions.sh.
+#
+# Usage: scripts/vendor-conformance.sh [version]   (needs the go command)
+set -euo pipefail
+
+VERSION="${1:-${CONFORMANCE_VERSION:-v1.0.7}}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODULE=connectrpc.com/conformance
+FILES=(connectrpc/conformance/v1/config.proto connectrpc/conformance/v1/service.proto connectrpc/conformance/v1/server_compat.proto)
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Outside any module, so that no go.mod is read or changed.
+dir="$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$MODULE@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+if [[ -z "$dir" ]]; then
+  echo "go mod download $MODULE@$VERSION gave no directory" >&2
+  exit 1
+fi
+for file in "${FILES[@]}"; do
+  mkdir -p "$HERE/proto/$(dirname "$file")"
+  cp "$dir/proto/$file" "$HERE/proto/$file"
+  chmod u+w "$HERE/proto/$file" # the module cache is read-only
+done
+echo "vendored ${FILES[*]} from $MODULE@$VERSION -> proto/"
