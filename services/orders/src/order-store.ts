@@ -222,3 +222,11 @@ export async function countPendingSagas(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE saga_step <> 'ENDED'");
   return Number(rows[0]?.n ?? 0);
 }
+
+/** Seconds the oldest PENDING order is past its deadline (what the sweeper has not caught up with); 0 when none is. */
+export async function oldestMissedDeadlineSeconds(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ lag: number | null }>(
+    "SELECT extract(epoch FROM clock_timestamp() - min(deadline))::float8 AS lag FROM orders WHERE status = 'PENDING' AND deadline < clock_timestamp()",
+  );
+  return rows[0]?.lag ?? 0;
+}

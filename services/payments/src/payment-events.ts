@@ -5,7 +5,7 @@
 // The inbox dedups event ids; the order id dedups the rest: a PaymentRequested
 // for an order that already has a payment (a redelivery under a new event id)
 // changes nothing and emits nothing.
-import type { EventConsumer, EventContext } from "@meshmart/platform";
+import { annotateSpan, meshmartAttributes, type EventConsumer, type EventContext } from "@meshmart/platform";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
 import { OrderCancelledSchema, PaymentRequestedSchema, type OrderCancelled, type PaymentRequested } from "@meshmart/proto/orders/v1/events_pb";
 import { PaymentCapturedSchema, PaymentDeclinedSchema } from "@meshmart/proto/payments/v1/events_pb";
@@ -16,8 +16,14 @@ import * as store from "./payment-store.ts";
 
 export function registerPaymentEvents(consumer: EventConsumer, provider: PaymentProvider): void {
   consumer
-    .on(PaymentRequestedSchema, (request, context) => capture(request, context, provider))
-    .on(OrderCancelledSchema, (cancelled, context) => compensate(cancelled, context, provider));
+    .on(PaymentRequestedSchema, (request, context) => {
+      annotateSpan({ [meshmartAttributes.orderId]: request.orderId });
+      return capture(request, context, provider);
+    })
+    .on(OrderCancelledSchema, (cancelled, context) => {
+      annotateSpan({ [meshmartAttributes.orderId]: cancelled.orderId });
+      return compensate(cancelled, context, provider);
+    });
 }
 
 /** PaymentRequested: authorize and capture through the provider, or decline; once per order. */

@@ -4,6 +4,7 @@
 import { bool, int, list, oneOf, port, setting, str, type ConfigOf } from "./config.ts";
 import { parseFaults } from "./fault-switch.ts";
 import { serverLimitsConfig } from "./server-limits.ts";
+import { tracingConfig } from "./telemetry/tracing.ts";
 
 export const baseConfig = {
   PORT: port(),
@@ -15,6 +16,8 @@ export const baseConfig = {
   /** Enables GET/PUT /admin/faults to change the rules at run time. Never on by default. */
   FAULT_ADMIN: bool(false),
   ...serverLimitsConfig,
+  /** OTEL_EXPORTER_OTLP_ENDPOINT (export off when unset), OTEL_TRACES_SAMPLER(_ARG). */
+  ...tracingConfig,
 };
 
 export const databaseConfig = {

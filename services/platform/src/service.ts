@@ -24,6 +24,8 @@ import { checkServerLimits } from "./server-limits.ts";
 import { baseConfig, databaseConfig, eventConfig } from "./service-config.ts";
 import type { RunningService, Runtime, ServiceDefinition, StartOptions } from "./service-definition.ts";
 import { gracefulShutdown, stopOnSignals } from "./shutdown.ts";
+import { rpcServerSpans, serverSpans } from "./telemetry/server-spans.ts";
+import { flushTracing, startTracing } from "./telemetry/tracing.ts";
 
 export type { RunningService, Runtime, ServiceDefinition, StartOptions, Worker } from "./service-definition.ts";
 
@@ -46,6 +48,8 @@ export async function startService<S extends ConfigSpec>(
   };
   const config = loadConfig(spec, env) as AssembledConfig<S>;
   const logger = createLogger(definition.name, config.LOG_LEVEL, options.logDestination);
+  const tracing = startTracing(definition.name, config);
+  if (tracing.endpoint) logger.info({ endpoint: tracing.endpoint, sampler: config.OTEL_TRACES_SAMPLER }, "exporting traces (OTLP/HTTP)");
   const metrics = createMetrics(definition.name);
   const health = new Health();
   const faults = new FaultSwitch(config.FAULTS);
@@ -81,18 +85,22 @@ export async function startService<S extends ConfigSpec>(
   const app = new Koa();
   app.proxy = true;
   app.use(requestContext());
+  app.use(serverSpans());
+  app.use(metrics.httpMiddleware);
   app.use(healthAndMetricsRoutes(health, metrics));
   if (config.FAULT_ADMIN) app.use(faultAdminRoute(faults, logger));
   if (definition.rpc) {
     const register = definition.rpc;
-    const interceptors: Interceptor[] = [metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
+    const interceptors: Interceptor[] = [rpcServerSpans, metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
     app.use(connectMiddleware({ routes: (router) => register(router, runtime), interceptors, readMaxBytes: limits.HTTP_MAX_REQUEST_BYTES, log }));
   }
   definition.http?.(app, runtime);
   logHttpErrors(app, log);
 
   const server = await listen(app, { port: config.PORT, host: config.HOST, limits, logger });
-  const workers = definition.workers ? await definition.workers(runtime) : [];
+  metrics.watchServer(server);
+  // Stopped last: the spans of the shutdown itself still leave.
+  const workers = [{ stop: flushTracing }, ...(definition.workers ? await definition.workers(runtime) : [])];
   if (usesEvents && db && config.DATABASE_URL) {
     workers.push(startEventWorkers(definition, runtime, { ...(config as unknown as ConfigOf<typeof eventConfig>), DATABASE_URL: config.DATABASE_URL }));
   }

@@ -13,7 +13,8 @@ import { isConnectionError, type Database, type Transaction } from "../database.
 import type { FaultSwitch } from "../fault-switch.ts";
 import type { Logger } from "../logger.ts";
 import { retrying } from "../retry.ts";
-import { childTrace, parseTraceparent, runWithContext } from "../request-context.ts";
+import { runWithContext } from "../request-context.ts";
+import { processSpan } from "../telemetry/consumer-spans.ts";
 import { fromHeaders, MalformedEventError, type CloudEventAttributes } from "./cloud-events.ts";
 import type { ConsumedMessage, DeliveryControl, EventBus, Subscription } from "./event-bus.ts";
 import { topicOf, type Outbox } from "./outbox.ts";
@@ -158,18 +159,18 @@ export class EventConsumer {
       return this.deadLetter(message, error, 1, control);
     }
 
-    const trace = childTrace(parseTraceparent(event.traceparent));
     const logger = this.options.logger.child({ eventId: event.id, eventType: event.type });
     const handler = registration.handler;
     // Only failures of the handler itself count towards dead-lettering; a dependency that is
     // down pauses consumption (retried until it is back) and counts nothing.
     let attempts = 0;
-    const outcome = await this.whileRunning(control, () =>
+    // One CONSUMER span for the message (all its attempts), continuing the trace its traceparent carries.
+    const outcome = await processSpan(message, event, consumer, (span) => this.whileRunning(control, () =>
       retrying(
         async () => {
           const stopTimer = this.duration.startTimer({ consumer, type: event.type });
           try {
-            const result = await runWithContext({ requestId: event.id, trace }, () =>
+            const result = await runWithContext({ requestId: event.id }, () =>
               this.options.db.transaction(async (tx) => {
                 const inserted = await tx.query(
                   "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -185,6 +186,7 @@ export class EventConsumer {
             this.paused.set({ consumer }, 0);
             return { handled: true as const };
           } catch (err) {
+            span.attemptFailed(err as Error, isDependencyDown(err));
             if (isDependencyDown(err)) {
               this.paused.set({ consumer }, 1);
               throw err;
@@ -207,7 +209,7 @@ export class EventConsumer {
               : logger.warn({ err: err.message, attempts, retryInMs: Math.round(delayMs) }, "event handler failed; retrying"),
         },
       ),
-    );
+    ));
     if (outcome === undefined) return false; // stopping: redelivered after restart
     if (!outcome.handled) return this.deadLetter(message, outcome.error, attempts, control);
     return true;
