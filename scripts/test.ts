@@ -12,7 +12,7 @@ import { repoRoot } from "@meshmart/infra/paths";
 import { startKafka } from "@meshmart/infra/kafka";
 import { startPostgres } from "@meshmart/infra/postgres";
 
-const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts"];
+const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts", "observability/**/*.test.ts"];
 const filters = process.argv.slice(2); // optional substrings to pick test files
 
 /** Every tool a test runs: the cluster binaries, istioctl, kube-score and helm (scripts/tools/ensure-tool.sh). */

@@ -73,6 +73,7 @@ export class EventConsumer {
   private readonly paused: Gauge;
   private readonly outcomes: Counter;
   private readonly duration: Histogram;
+  private readonly deadLettered: Counter;
 
   constructor(private readonly options: EventConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -97,6 +98,13 @@ export class EventConsumer {
       labelNames: ["consumer", "type", "outcome"],
       registers,
     });
+    this.deadLettered = new Counter({
+      name: "consumer_dead_lettered_total",
+      help: "Events sent to a dead-letter topic, by consumer group (0 from the start, so that its growth can be alerted on).",
+      labelNames: ["consumer"],
+      registers,
+    });
+    this.deadLettered.inc({ consumer: options.name }, 0);
     this.duration = new Histogram({
       name: "consumer_handler_duration_seconds",
       help: "Time to handle one event, transaction included.",
@@ -251,6 +259,7 @@ export class EventConsumer {
     );
     if (published === undefined) return false;
     this.outcomes.inc({ consumer: this.options.name, type, outcome: "dead_lettered" });
+    this.deadLettered.inc({ consumer: this.options.name });
     return true;
   }
 
