@@ -12,7 +12,7 @@ const usage = `usage: npm run infra -- <command> [--profile <name>]
 
 commands:
   up      start PostgreSQL and Kafka in the background (reuses running ones)
-  down    stop them (and a Jaeger or Prometheus a killed `make dev` left running)
+  down    stop them (and a Jaeger or Prometheus a killed make dev left running)
   status  show what runs and where
 
 options:
