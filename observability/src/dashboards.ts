@@ -61,7 +61,12 @@ function overview(): Dashboard {
           title: "5xx ratio",
           unit: "percentunit",
           description: `Objective: at most ${((1 - slos.availability) * 100).toFixed(1)} % per service.`,
-          queries: [{ expr: `sum by (app) (${rate('http_server_requests_total{status=~"5.."}')}) / sum by (app) (${rate("http_server_requests_total")})`, legend: "{{app}}" }],
+          queries: [
+            {
+              expr: `(sum by (app) (${rate('http_server_requests_total{status=~"5.."}')}) or sum by (app) (${rate("http_server_requests_total")}) * 0) / sum by (app) (${rate("http_server_requests_total")})`,
+              legend: "{{app}}",
+            },
+          ],
         },
         {
           title: "Latency p99",

@@ -50,9 +50,10 @@ const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
  * recording sees it one evaluation late.
  */
 const expressions = {
+  // A service with no 5xx at all has a ratio of 0, not no ratio: "or" fills the numerator with zeros.
   http5xxRatio: (app?: string) => {
-    const sel = app ? `app="${app}",` : "";
-    return `sum by (app) (rate(http_server_requests_total{${sel}status=~"5.."}[5m])) / sum by (app) (rate(http_server_requests_total${app ? `{app="${app}"}` : ""}[5m]))`;
+    const all = `sum by (app) (rate(http_server_requests_total${app ? `{app="${app}"}` : ""}[5m]))`;
+    return `(sum by (app) (rate(http_server_requests_total{${app ? `app="${app}",` : ""}status=~"5.."}[5m])) or ${all} * 0) / ${all}`;
   },
   sagaSuccessRatio: () => `1 - (sum(rate(saga_outcomes_total{reason="DEADLINE_EXCEEDED"}[30m])) or vector(0)) / sum(rate(saga_outcomes_total[30m]))`,
   sagaP99: () => "histogram_quantile(0.99, sum by (le) (rate(saga_duration_seconds_bucket[5m])))",

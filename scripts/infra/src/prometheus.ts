@@ -15,7 +15,7 @@ export function prometheusPort(profile: string): number {
 }
 
 export interface ScrapeTarget {
-  /** The service's name: the `service` label of its series. */
+  /** The service's name (its series carry it as `app` themselves). */
   service: string;
   /** host:port of its /metrics. */
   address: string;
@@ -30,7 +30,9 @@ export function prometheusConfig(options: { targets: readonly ScrapeTarget[]; ru
       {
         job_name: "meshmart",
         metrics_path: "/metrics",
-        static_configs: options.targets.map((t) => ({ targets: [t.address], labels: { service: t.service } })),
+        // No target labels: the services label every series with `app` themselves, and a
+        // `service` target label would clash with the RPC metrics' own `service` label.
+        static_configs: [{ targets: options.targets.map((t) => t.address) }],
       },
     ],
   });

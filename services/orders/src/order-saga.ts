@@ -16,7 +16,7 @@ import {
   OrderPlacedSchema,
   PaymentRequestedSchema,
 } from "@meshmart/proto/orders/v1/events_pb";
-import { annotateSpan, inSpan, meshmartAttributes, type Database, type Logger, type Outbox, type Transaction } from "@meshmart/platform";
+import { inSpan, meshmartAttributes, type Database, type EventContext, type Logger, type Outbox, type Transaction } from "@meshmart/platform";
 import * as store from "./order-store.ts";
 import { decide, type SagaChanges, type SagaEmit, type SagaEvent } from "./saga-decision.ts";
 
@@ -69,8 +69,8 @@ export class OrderSaga {
   }
 
   /** Locks the order and applies `event` to it; an event for an unknown order is logged and dropped. */
-  async handle(tx: Transaction, orderId: string, event: SagaEvent): Promise<void> {
-    annotateSpan({ [meshmartAttributes.orderId]: orderId });
+  async handle({ tx, annotate }: Pick<EventContext, "tx" | "annotate">, orderId: string, event: SagaEvent): Promise<void> {
+    annotate({ [meshmartAttributes.orderId]: orderId });
     const row = await store.getOrder(tx, orderId, true);
     if (!row) {
       this.logger.warn({ orderId }, "saga event for an unknown order ignored");

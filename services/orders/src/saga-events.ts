@@ -16,9 +16,9 @@ import type { OrderSaga } from "./order-saga.ts";
 
 export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): void {
   consumer
-    .on(StockReservedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReserved" }))
-    .on(StockRejectedSchema, (event, { tx }) =>
-      saga.handle(tx, event.orderId, {
+    .on(StockReservedSchema, (event, context) => saga.handle(context, event.orderId, { type: "StockReserved" }))
+    .on(StockRejectedSchema, (event, context) =>
+      saga.handle(context, event.orderId, {
         type: "StockRejected",
         detail:
           event.rejections
@@ -26,11 +26,11 @@ export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): vo
             .join("; ") || "stock rejected",
       }),
     )
-    .on(StockCommittedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockCommitted" }))
-    .on(StockReleasedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReleased" }))
-    .on(PaymentCapturedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentCaptured" }))
-    .on(PaymentDeclinedSchema, (event, { tx }) =>
-      saga.handle(tx, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
+    .on(StockCommittedSchema, (event, context) => saga.handle(context, event.orderId, { type: "StockCommitted" }))
+    .on(StockReleasedSchema, (event, context) => saga.handle(context, event.orderId, { type: "StockReleased" }))
+    .on(PaymentCapturedSchema, (event, context) => saga.handle(context, event.orderId, { type: "PaymentCaptured" }))
+    .on(PaymentDeclinedSchema, (event, context) =>
+      saga.handle(context, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
     )
-    .on(PaymentRefundedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentRefunded" }));
+    .on(PaymentRefundedSchema, (event, context) => saga.handle(context, event.orderId, { type: "PaymentRefunded" }));
 }

@@ -5,7 +5,7 @@
 // The inbox dedups event ids; the order id dedups the rest: a PaymentRequested
 // for an order that already has a payment (a redelivery under a new event id)
 // changes nothing and emits nothing.
-import { annotateSpan, meshmartAttributes, type EventConsumer, type EventContext } from "@meshmart/platform";
+import { meshmartAttributes, type EventConsumer, type EventContext } from "@meshmart/platform";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
 import { OrderCancelledSchema, PaymentRequestedSchema, type OrderCancelled, type PaymentRequested } from "@meshmart/proto/orders/v1/events_pb";
 import { PaymentCapturedSchema, PaymentDeclinedSchema } from "@meshmart/proto/payments/v1/events_pb";
@@ -17,11 +17,11 @@ import * as store from "./payment-store.ts";
 export function registerPaymentEvents(consumer: EventConsumer, provider: PaymentProvider): void {
   consumer
     .on(PaymentRequestedSchema, (request, context) => {
-      annotateSpan({ [meshmartAttributes.orderId]: request.orderId });
+      context.annotate({ [meshmartAttributes.orderId]: request.orderId });
       return capture(request, context, provider);
     })
     .on(OrderCancelledSchema, (cancelled, context) => {
-      annotateSpan({ [meshmartAttributes.orderId]: cancelled.orderId });
+      context.annotate({ [meshmartAttributes.orderId]: cancelled.orderId });
       return compensate(cancelled, context, provider);
     });
 }

@@ -92,16 +92,17 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
       return;
     }
     const started = performance.now();
-    try {
-      await next();
-    } finally {
+    // Counted when the response is done: Connect writes its responses itself and its handler's
+    // promise does not settle after the write (connect-node waits for an "end" event that an
+    // HTTP response never emits), so the status is the one that went out.
+    ctx.res.once("close", () => {
       // Connect answers itself (ctx.respond = false) on the RPC's path; a REST route names its template in ctx.state.route.
-      const connect = ctx.respond === false;
-      const route = (ctx.state as { route?: string }).route ?? (connect ? ctx.path : "unmatched");
-      const labels = { route, status: String(connect ? ctx.res.statusCode : ctx.status) };
+      const route = (ctx.state as { route?: string }).route ?? (ctx.respond === false ? ctx.path : "unmatched");
+      const labels = { route, status: String(ctx.res.statusCode) };
       httpTotal.inc(labels);
       httpDuration.observe(labels, (performance.now() - started) / 1000);
-    }
+    });
+    await next();
   };
 
   return {

@@ -8,6 +8,7 @@
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Attributes } from "@opentelemetry/api";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { isConnectionError, type Database, type Transaction } from "../database.ts";
 import type { FaultSwitch } from "../fault-switch.ts";
@@ -25,6 +26,8 @@ export interface EventContext {
   readonly event: CloudEventAttributes;
   readonly outbox: Outbox;
   readonly logger: Logger;
+  /** Adds attributes to the event's CONSUMER span (the order it is about, say). */
+  annotate(attributes: Attributes): void;
 }
 
 export type EventHandler<Desc extends DescMessage> = (data: MessageShape<Desc>, context: EventContext) => Promise<void>;
@@ -186,7 +189,7 @@ export class EventConsumer {
                 );
                 if (inserted.rowCount === 0) return "duplicate" as const;
                 await this.options.faults?.beforeEvent(event.type);
-                await handler(data, { tx, event, outbox: this.options.outbox, logger });
+                await handler(data, { tx, event, outbox: this.options.outbox, logger, annotate: (attributes) => span.span.setAttributes(attributes) });
                 return "handled" as const;
               }),
             );

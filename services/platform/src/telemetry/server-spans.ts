@@ -39,14 +39,14 @@ export function serverSpans(): Koa.Middleware {
       { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: ctx.method, [ATTR_URL_PATH]: ctx.path } },
       parent,
     );
+    // The span ends with the response (Connect's handler promise never settles: see metrics.ts).
+    ctx.res.once("close", () => endServerSpan(span, ctx));
     return context.with(trace.setSpan(parent, span), async () => {
       try {
         await next();
       } catch (err) {
         recordError(span, err);
         throw err;
-      } finally {
-        endServerSpan(span, ctx);
       }
     });
   };
@@ -58,8 +58,7 @@ function endServerSpan(span: Span, ctx: Koa.Context): void {
     span.updateName(route);
     span.setAttribute(ATTR_HTTP_ROUTE, route.slice(route.indexOf(" ") + 1));
   }
-  // Connect writes its responses itself (ctx.respond = false): the status is the Node response's.
-  const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+  const status = ctx.res.statusCode;
   span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
   if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
   span.end();
