@@ -27,7 +27,7 @@ export interface EventContext {
   readonly outbox: Outbox;
   readonly logger: Logger;
   /** Adds attributes to the event's CONSUMER span (the order it is about, say). */
-  annotate(attributes: Attributes): void;
+  readonly annotate: (attributes: Attributes) => void;
 }
 
 export type EventHandler<Desc extends DescMessage> = (data: MessageShape<Desc>, context: EventContext) => Promise<void>;
