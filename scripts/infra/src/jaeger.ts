@@ -4,24 +4,16 @@
 // port, its UI: a placeholder page in this build, whose assets need npm; the
 // API works). Everything listens on 127.0.0.1 only. Jaeger's own
 // self-tracing (to 127.0.0.1:4317 by default) is off.
-import { stringify } from "yaml";
+import { jaegerConfig, standardJaegerPorts, type JaegerPorts } from "@meshmart/observability/jaeger-config";
 import { answers, startManagedServer, stopManagedServer, type ManagedServer } from "./managed-server.ts";
 import { portFromEnv } from "./ports.ts";
 import { ensureTools } from "./tools.ts";
 
-export interface JaegerPorts {
-  /** Query API and UI (/api/traces, /search). */
-  query: number;
-  /** Query API over gRPC. */
-  queryGrpc: number;
-  otlpGrpc: number;
-  otlpHttp: number;
-  health: number;
-}
+export type { JaegerPorts };
 
 const known: Record<string, JaegerPorts> = {
   // The usual ones, so that `make dev` works with any OpenTelemetry default.
-  dev: { query: 16686, queryGrpc: 16685, otlpGrpc: 4317, otlpHttp: 4318, health: 13133 },
+  dev: standardJaegerPorts,
   test: { query: 26686, queryGrpc: 26685, otlpGrpc: 26317, otlpHttp: 26318, health: 26133 },
 };
 
@@ -33,32 +25,6 @@ export function jaegerPorts(profile: string): JaegerPorts {
   const base = portFromEnv("MESHMART_JAEGER_PORT");
   if (base !== undefined) return { query: base, otlpGrpc: base + 1, otlpHttp: base + 2, health: base + 3, queryGrpc: base + 4 };
   return known[profile] ?? { query: 27686, queryGrpc: 27685, otlpGrpc: 27317, otlpHttp: 27318, health: 27133 };
-}
-
-export function jaegerConfig(ports: JaegerPorts, host = "127.0.0.1"): string {
-  const at = (port: number) => `${host}:${port}`;
-  return stringify({
-    service: {
-      extensions: ["jaeger_storage", "jaeger_query", "healthcheckv2"],
-      pipelines: { traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] } },
-      // The collector's own metrics would listen on 0.0.0.0:8888: off.
-      telemetry: { resource: { "service.name": "jaeger" }, metrics: { level: "none" }, logs: { level: "info" } },
-    },
-    extensions: {
-      healthcheckv2: { use_v2: true, http: { endpoint: at(ports.health) } },
-      jaeger_query: {
-        storage: { traces: "memstore" },
-        // Jaeger would trace its own queries to 127.0.0.1:4317, i.e. into itself.
-        enable_tracing: false,
-        http: { endpoint: at(ports.query) },
-        grpc: { endpoint: at(ports.queryGrpc) },
-      },
-      jaeger_storage: { backends: { memstore: { memory: { max_traces: 50_000 } } } },
-    },
-    receivers: { otlp: { protocols: { grpc: { endpoint: at(ports.otlpGrpc) }, http: { endpoint: at(ports.otlpHttp) } } } },
-    processors: { batch: {} },
-    exporters: { jaeger_storage_exporter: { trace_storage: "memstore" } },
-  });
 }
 
 export interface JaegerHandle {
