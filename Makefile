@@ -67,6 +67,10 @@ bench: bench-events bench-hostile ## Run every benchmark (prints numbers; not pa
 bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -> consumer, beside raw Kafka and Postgres
 	$(NPM) exec -- tsx scripts/bench/events.ts $(ARGS)
 
+.PHONY: bench-tracing
+bench-tracing: install ## Tracing's cost on the RPC path: the same call with no spans, spans not exported, spans exported to a local Jaeger
+	$(NPM) exec -- tsx scripts/bench/tracing.ts $(ARGS)
+
 .PHONY: bench-hostile
 bench-hostile: install ## Memory a service holds under hostile clients with the default limits (docs/limits.md)
 	$(NPM) exec -- tsx scripts/bench/hostile-memory.ts $(ARGS)
