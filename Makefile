@@ -25,7 +25,7 @@ gen: install ## Regenerate TypeScript from services/proto with buf
 	$(NPM) run gen
 
 .PHONY: dev
-dev: install ## Run Postgres, Kafka and every service locally, in the foreground
+dev: install ## Run Postgres, Kafka, Jaeger, Prometheus and every service locally, in the foreground (ARGS="--no-jaeger --no-prometheus")
 	$(NPM) run dev -- $(ARGS)
 
 .PHONY: test
@@ -88,6 +88,10 @@ clean: ## Stop local PostgreSQL and Kafka of every profile, then remove .local a
 .PHONY: synth
 synth: install ## Synthesize the Kubernetes + Istio manifests (cdk8s) into cdk8s/dist/
 	$(NPM) run synth
+
+.PHONY: observability
+observability: install ## Regenerate observability/ (the Prometheus rules file, the Grafana dashboards to import) from its code
+	$(NPM) run generate -w @meshmart/observability
 
 .PHONY: chart
 chart: install ## Regenerate the Helm chart charts/meshmart from the synth
