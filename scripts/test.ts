@@ -27,7 +27,7 @@ const filters = process.argv.slice(2); // optional substrings to pick test files
  */
 const serviceTools: string[] = [
   "promtool", // observability/src/prometheus-rules.test.ts (one build with prometheus, for services/e2e/src/observability.test.ts)
-  "jaeger", // services/e2e/src/observability.test.ts
+  "jaeger", // services/e2e/src/observability.test.ts, services/platform/src/telemetry/server-spans.test.ts
 ];
 /** The tools the Kubernetes tests run: the cluster binaries, istioctl, kube-score and helm (scripts/tools/ensure-tool.sh). */
 const clusterTools = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl", "kwok", "coredns", "crictl", "istioctl", "kube-score", "helm"];

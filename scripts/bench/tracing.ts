@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { createServiceClient, startService } from "@meshmart/platform";
 import { startJaeger } from "@meshmart/infra/jaeger";
-import { isPortOpen } from "@meshmart/infra/processes";
+import { freePorts } from "@meshmart/infra/processes";
 
 const { values: args } = parseArgs({
   options: {
@@ -85,14 +85,7 @@ if (args.child) {
   process.exit(0);
 }
 
-async function freeBase(from: number, to: number, count: number): Promise<number> {
-  for (let base = from; base + count <= to; base += count) {
-    if ((await Promise.all(Array.from({ length: count }, (_, i) => isPortOpen(base + i)))).every((open) => !open)) return base;
-  }
-  throw new Error(`no ${count} free ports in ${from}-${to}`);
-}
-
-const base = await freeBase(27250, 27300, 5);
+const [base] = (await freePorts(5, 27250, 27300)) as [number];
 const jaeger = await startJaeger({
   profile: "bench",
   ports: { query: base, queryGrpc: base + 1, otlpGrpc: base + 2, otlpHttp: base + 3, health: base + 4 },

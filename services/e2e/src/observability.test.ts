@@ -13,7 +13,7 @@ import { dashboards, panelQueries } from "@meshmart/observability/dashboards";
 import { rulesFilePath } from "@meshmart/observability/generated-files";
 import { startJaeger, type JaegerHandle } from "@meshmart/infra/jaeger";
 import { startPrometheus, type PrometheusHandle } from "@meshmart/infra/prometheus";
-import { isPortOpen } from "@meshmart/infra/processes";
+import { freePorts } from "@meshmart/infra/processes";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
 import { eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { serviceNames } from "@meshmart/topology";
@@ -21,15 +21,6 @@ import { GatewayShopper } from "./gateway-shopper.ts";
 import type { AcceptedOrder } from "./invariants.ts";
 import { ancestry, readTrace, traceIdsOfOrder, type TraceSpan } from "./jaeger-traces.ts";
 import { startTestStack, type TestStack } from "./test-stack.ts";
-
-/** `count` consecutive free ports on 127.0.0.1 in [from, to). */
-async function freePorts(count: number, from: number, to: number): Promise<number[]> {
-  for (let base = from; base + count <= to; base += count) {
-    const ports = Array.from({ length: count }, (_, i) => base + i);
-    if ((await Promise.all(ports.map((p) => isPortOpen(p)))).every((open) => !open)) return ports;
-  }
-  throw new Error(`no ${count} free ports between ${from} and ${to}`);
-}
 
 const portRange = { from: Number(process.env.MESHMART_OBSERVABILITY_PORTS ?? 27200), span: 100 };
 
