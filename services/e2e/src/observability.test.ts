@@ -108,6 +108,22 @@ describe("observability end to end: one order is one trace in Jaeger; every dash
       }
     }
 
+    // PostgreSQL and the outbox: PlaceOrder's transaction and its statements (parameterised SQL, no values),
+    // OrderPlaced written to the outbox inside it, and the relay's publish of that row a child of the write.
+    const placeOrder = spans.find((s) => s.service === "orders" && s.operationName === "meshmart.orders.v1.OrderService/PlaceOrder");
+    assert.ok(placeOrder, "orders served PlaceOrder");
+    const beneath = (s: TraceSpan) => ancestry(spans, s).slice(1).includes(placeOrder);
+    const ordersDb = spans.filter((s) => s.service === "orders" && s.tag["db.system.name"] === "postgresql" && beneath(s));
+    assert.ok(ordersDb.some((s) => s.operationName === "transaction"), `a transaction span under PlaceOrder: ${ordersDb.map((s) => s.operationName).join(", ")}`);
+    const insert = ordersDb.find((s) => s.operationName === "INSERT orders");
+    assert.ok(insert, `the order's INSERT under PlaceOrder: ${ordersDb.map((s) => s.operationName).join(", ")}`);
+    assert.match(String(insert.tag["db.query.text"]), /\$1/, "the statement's text is parameterised");
+    assert.ok(!String(insert.tag["db.query.text"]).includes(orderId), "no parameter value in the span");
+    const write = spans.find((s) => s.service === "orders" && s.operationName === "outbox write meshmart.orders.v1.OrderPlaced");
+    assert.ok(write && beneath(write), "OrderPlaced written to the outbox inside PlaceOrder");
+    const published = spans.filter((s) => s.parentId === write.spanID && s.operationName === "publish meshmart.orders.v1.OrderPlaced");
+    assert.equal(published.length, 1, "the relay published that row in a child span of the write");
+
     // The saga in order: PlaceOrder (orders) -> inventory reserves -> orders requests payment -> payments -> orders -> notifications.
     const chainOf = (predicate: (s: TraceSpan) => boolean) => {
       const span = spans.find(predicate);
