@@ -25,7 +25,7 @@ gen: install ## Regenerate TypeScript from services/proto with buf
 	$(NPM) run gen
 
 .PHONY: dev
-dev: install ## Run Postgres, Kafka and every service locally, in the foreground (ARGS="--profile perf --port-base 27100" for a second stack)
+dev: install ## Run Postgres, Kafka, Jaeger, Prometheus and every service locally, in the foreground (ARGS="--no-jaeger --no-prometheus"; "--profile perf --port-base 27100" for a second stack)
 	$(NPM) run dev -- $(ARGS)
 
 .PHONY: test
@@ -81,6 +81,10 @@ bench: install ## Every benchmark (RPC, events, sagas, overload, memory) -> .loc
 bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -> consumer, beside raw Kafka and Postgres
 	$(NPM) exec -- tsx scripts/bench/events.ts $(ARGS)
 
+.PHONY: bench-tracing
+bench-tracing: install ## Tracing's cost on the RPC path: the same call with no spans, spans not exported, spans exported to a local Jaeger
+	$(NPM) exec -- tsx scripts/bench/tracing.ts $(ARGS)
+
 .PHONY: bench-hostile
 bench-hostile: install ## Memory a service holds under hostile clients with the default limits (docs/limits.md)
 	$(NPM) exec -- tsx scripts/bench/hostile-memory.ts $(ARGS)
@@ -98,6 +102,10 @@ clean: ## Stop local PostgreSQL and Kafka of every profile, then remove .local a
 .PHONY: synth
 synth: install ## Synthesize the Kubernetes + Istio manifests (cdk8s) into cdk8s/dist/
 	$(NPM) run synth
+
+.PHONY: observability
+observability: install ## Regenerate observability/ (the Prometheus rules file, the Grafana dashboards to import) from its code
+	$(NPM) run generate -w @meshmart/observability
 
 .PHONY: chart
 chart: install ## Regenerate the Helm chart charts/meshmart from the synth

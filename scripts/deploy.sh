@@ -177,6 +177,11 @@ case "$istio_mode" in
     ;;
   none) log "4/10 Istio: left alone (--istio none)" ;;
 esac
+# The synth's PrometheusRule (and a PodMonitor when on) need prometheus-operator's CRDs.
+if is_dry_run || ! "${kubectl_ctx[@]}" get crd prometheusrules.monitoring.coreos.com >/dev/null 2>&1; then
+  note "prometheus-operator's CRDs from its Go module (the rules are stored; a prometheus-operator of your own evaluates them)"
+  run npm exec --silent -- tsx scripts/cluster/src/deploy/prometheus-operator-crds.ts --context "$KUBE_CONTEXT"
+fi
 
 if ((skip_images)); then
   log "5/10 images: skipped (--skip-images)"

@@ -4,13 +4,15 @@
 import { parseArgs } from "node:util";
 import { services } from "@meshmart/topology";
 import { kafkaStatus, kafkaVersion, startKafka, stopKafka } from "@meshmart/infra/kafka";
+import { stopJaeger } from "@meshmart/infra/jaeger";
 import { postgresStatus, startPostgres, stopPostgres } from "@meshmart/infra/postgres";
+import { stopPrometheus } from "@meshmart/infra/prometheus";
 
 const usage = `usage: npm run infra -- <command> [--profile <name>]
 
 commands:
   up      start PostgreSQL and Kafka in the background (reuses running ones)
-  down    stop them
+  down    stop them (and a Jaeger or Prometheus a killed make dev left running)
   status  show what runs and where
 
 options:
@@ -43,6 +45,9 @@ async function down(profile: string): Promise<void> {
   else console.log((await stopPostgres({ profile, log })) ? "PostgreSQL stopped" : "PostgreSQL was not running");
   if (process.env.KAFKA_BROKERS) console.log("Kafka is external (KAFKA_BROKERS): left alone");
   else console.log((await stopKafka({ profile, log })) ? "Kafka stopped" : "Kafka was not running");
+  // Left behind by a `make dev` that was killed: stopped by their recorded pids.
+  if (await stopJaeger(profile)) console.log("Jaeger stopped");
+  if (await stopPrometheus(profile)) console.log("Prometheus stopped");
 }
 
 async function status(profile: string): Promise<void> {

@@ -17,7 +17,7 @@ import { repoRoot } from "@meshmart/infra/paths";
 import { startKafka } from "@meshmart/infra/kafka";
 import { startPostgres } from "@meshmart/infra/postgres";
 
-const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts"];
+const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts", "observability/**/*.test.ts"];
 const filters = process.argv.slice(2); // optional substrings to pick test files
 
 /**
@@ -25,7 +25,13 @@ const filters = process.argv.slice(2); // optional substrings to pick test files
  * them. They are built in the background first; a test that gets to one still building waits for
  * it (ensure-tool.sh holds a lock per build).
  */
-const serviceTools: string[] = ["connectconformance", "grpc-health-probe", "grpcurl"]; // services/conformance, then services/platform (grpc-*.test.ts, unimplemented-rpc.test.ts)
+const serviceTools: string[] = [
+  "connectconformance", // services/conformance
+  "grpc-health-probe", // services/platform (grpc-*.test.ts)
+  "grpcurl", // services/platform (grpc-*.test.ts, unimplemented-rpc.test.ts)
+  "promtool", // observability/src/prometheus-rules.test.ts (one build with prometheus, for services/e2e/src/observability.test.ts)
+  "jaeger", // services/e2e/src/observability.test.ts, services/platform/src/telemetry/server-spans.test.ts
+];
 /** The tools the Kubernetes tests run: the cluster binaries, istioctl, kube-score and helm (scripts/tools/ensure-tool.sh). */
 const clusterTools = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl", "kwok", "coredns", "crictl", "istioctl", "kube-score", "helm"];
 

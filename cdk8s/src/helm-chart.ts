@@ -152,7 +152,8 @@ function templateText(manifest: Manifest): string {
       }
     },
   });
-  let text = doc.toString({ lineWidth: 0 });
+  // "{{" in the synth's own text (PromQL legends, alert templates) is Helm's to print, not to evaluate.
+  let text = doc.toString({ lineWidth: 0 }).replaceAll("{{", literalOpen);
   // The synth hashes its own config into checksum/config; in the chart the hash is of the
   // rendered ConfigMap, so that new values roll the pods just as a new synth does.
   if (manifest.kind === "Deployment") {
@@ -164,6 +165,9 @@ function templateText(manifest: Manifest): string {
   for (const p of placeholders) text = text.replaceAll(p.replacesQuotedScalar ? `"${p.sentinel}"` : p.sentinel, p.expression);
   return text;
 }
+
+/** How a template writes a literal "{{" (Helm prints the string). */
+export const literalOpen = '{{ "{{" }}';
 
 /** checksum/config: rendered by Helm from the ConfigMap, by the offline renderer as this marker. */
 export const offlineChecksum = "offline-render";
@@ -346,7 +350,10 @@ export function renderTemplatesOffline(files: ReadonlyMap<string, string>, value
     if (text.includes(requiredJwks) && values.jwt.jwks === "") throw new Error(`${path}: jwt.jwks is required`);
     for (const p of placeholders) text = text.replaceAll(p.expression, p.value(values));
     text = text.replace(/\{\{ include \(print \$\.Template\.BasePath "[^"]+"\) \. \| sha256sum \}\}/g, offlineChecksum);
+    const literal = "\u0000literal-open\u0000";
+    text = text.replaceAll(literalOpen, literal);
     if (text.includes("{{")) throw new Error(`${path}: template syntax the offline renderer does not know`);
+    text = text.replaceAll(literal, "{{");
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]!.message}`);
       const value = doc.toJSON() as Manifest | null;

@@ -17,9 +17,11 @@ import { platformPolicies } from "@meshmart/mesh/mesh-policy";
 import { serviceNames, services } from "@meshmart/topology";
 import { derivedKafkaClusterId } from "./derived-secret.ts";
 import { apiObjectFromModel } from "./istio-api-object.ts";
+import { Jaeger, jaegerOtlpEndpoint } from "./jaeger.ts";
 import { Kafka, kafkaClientPort, kafkaControllerPort } from "./kafka.ts";
 import { KafkaTopics, kafkaTopicsName } from "./kafka-topics.ts";
 import { applyRecommendedLabels, instanceName, recommendedLabels } from "./labels.ts";
+import { Monitoring } from "./monitoring.ts";
 import { MeshmartNamespace } from "./namespace.ts";
 import { MeshmartService } from "./meshmart-service.ts";
 import { MeshmartNetworkPolicies, type Destination } from "./network-policies.ts";
@@ -130,9 +132,23 @@ export class MeshmartChart extends Chart {
     });
     applyRecommendedLabels(policies, platformLabels("network-policy"));
 
+    const observability = settings.observability;
+    if (observability.jaeger) {
+      new Jaeger(this, "jaeger", { namespace, image: observability.jaegerImage, version: settings.imageTag, managedBy });
+    }
+    const monitoring = new Monitoring(this, "monitoring", observability);
+    applyRecommendedLabels(monitoring, platformLabels("monitoring"));
+    // A collector of your own wins; else the in-cluster Jaeger; else no export.
+    const otlpEndpoint = observability.otlpEndpoint ?? (observability.jaeger ? jaegerOtlpEndpoint(namespace) : undefined);
+    const tracingEnv: Record<string, string> = {
+      ...(otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } : {}),
+      OTEL_TRACES_SAMPLER: observability.tracesSampler,
+      OTEL_TRACES_SAMPLER_ARG: String(observability.tracesSamplerArg),
+    };
+
     for (const name of serviceNames) {
       const service = services[name];
-      const env: Record<string, string> = {};
+      const env: Record<string, string> = { ...tracingEnv };
       const envFromSecrets: Record<string, { name: string; key: string }> = {};
       const containerEnv: Record<string, string> = {};
       if (service.produces.length > 0 || service.consumes.length > 0) {

@@ -16,6 +16,8 @@ export const images = {
   /** The version `make dev` runs too (infrastructureVersions in the topology). */
   kafka: `apache/kafka:${infrastructureVersions.kafka}`,
   postgres: `postgres:${infrastructureVersions.postgres}`,
+  /** Jaeger v2 (release 2.13.0), the version `make dev` builds from the Go module proxy (JAEGER_VERSION in scripts/tools/versions.sh). */
+  jaeger: "jaegertracing/jaeger:2.13.0",
 } as const;
 
 /** A PostgreSQL server outside the cluster (a managed database, or the host of a local cluster). */
@@ -60,6 +62,25 @@ export interface PlatformSettings {
     readonly external?: ExternalPostgres;
   };
   readonly ingress: IngressOptions;
+  readonly observability: {
+    /**
+     * A Jaeger (in-memory store, no sidecar) in the namespace: the services
+     * export their spans to it and Istio's proxies trace to it.
+     */
+    readonly jaeger: boolean;
+    readonly jaegerImage: string;
+    /** An OTLP/HTTP receiver of your own (used when `jaeger` is off), e.g. http://otel-collector.monitoring:4318. */
+    readonly otlpEndpoint?: string;
+    /** OTEL_TRACES_SAMPLER and its argument for every service. */
+    readonly tracesSampler: string;
+    readonly tracesSamplerArg: number;
+    /** The SLO recording and alerting rules as a PrometheusRule (prometheus-operator's CRD). */
+    readonly prometheusRules: boolean;
+    /** A PodMonitor for prometheus-operator, beside the prometheus.io/* scrape annotations every pod carries. */
+    readonly podMonitor: boolean;
+    /** The Grafana dashboards as ConfigMaps labelled grafana_dashboard=1 (Grafana's dashboard sidecar). */
+    readonly dashboards: boolean;
+  };
   readonly jwt: {
     readonly issuer: string;
     readonly audience: string;
@@ -68,7 +89,8 @@ export interface PlatformSettings {
   };
 }
 
-export type PlatformProps = Partial<Omit<PlatformSettings, "kafka" | "postgres" | "ingress" | "jwt">> & {
+export type PlatformProps = Partial<Omit<PlatformSettings, "kafka" | "postgres" | "ingress" | "jwt" | "observability">> & {
+  readonly observability?: Partial<PlatformSettings["observability"]>;
   readonly kafka?: Partial<PlatformSettings["kafka"]>;
   readonly postgres?: Partial<PlatformSettings["postgres"]>;
   readonly ingress?: Partial<IngressOptions>;
@@ -86,6 +108,15 @@ export const defaultPlatformSettings: Omit<PlatformSettings, "jwt"> & { jwt: Omi
   kafka: { replicas: 1, partitions: 3, storage: "2Gi", image: images.kafka },
   postgres: { storage: "2Gi", image: images.postgres, maxConnections: 300 },
   ingress: defaultMeshOptions.ingress,
+  observability: {
+    jaeger: true,
+    jaegerImage: images.jaeger,
+    tracesSampler: "parentbased_always_on",
+    tracesSamplerArg: 1,
+    prometheusRules: true,
+    podMonitor: false,
+    dashboards: true,
+  },
   /** The gateway service's defaults (services/gateway/src/gateway-config.ts). */
   jwt: { issuer: "meshmart", audience: "meshmart-api" },
 };
@@ -98,6 +129,7 @@ export function platformSettings(props: PlatformProps): PlatformSettings {
     kafka: { ...d.kafka, ...props.kafka },
     postgres: { ...d.postgres, ...props.postgres },
     ingress: { ...d.ingress, ...props.ingress },
+    observability: { ...d.observability, ...props.observability },
     jwt: { ...d.jwt, ...props.jwt },
   };
   parseJwks(settings.jwt.jwks);
@@ -132,7 +164,9 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
 /**
  * Overrides from the environment: MESHMART_NAMESPACE, IMAGE_REPOSITORY,
  * IMAGE_TAG, IMAGE_PULL_POLICY, KAFKA_REPLICAS, MESHMART_DEMO_DATA (true|false), EXTERNAL_POSTGRES
- * (host:port), EXTERNAL_KAFKA (host:port,...), and the token issuer's public
+ * (host:port), EXTERNAL_KAFKA (host:port,...), MESHMART_JAEGER, MESHMART_PROMETHEUS_RULES,
+ * MESHMART_POD_MONITOR, MESHMART_DASHBOARDS (true|false), OTEL_EXPORTER_OTLP_ENDPOINT
+ * (a collector of your own), OTEL_TRACES_SAMPLER(_ARG), and the token issuer's public
  * keys: MESHMART_JWKS (the set itself), else the key pair of
  * MESHMART_KEY_NAME (default "default") under .local/keys/, created when
  * missing (see token-signing-key.ts).
@@ -148,8 +182,26 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformS
   if (pullPolicy !== undefined && !["IfNotPresent", "Always", "Never"].includes(pullPolicy)) {
     throw new Error(`IMAGE_PULL_POLICY must be IfNotPresent, Always or Never, got ${JSON.stringify(pullPolicy)}`);
   }
+  const flag = (name: string): boolean | undefined => {
+    const value = pick(name);
+    if (value !== undefined && !["true", "false"].includes(value)) throw new Error(`${name} must be true or false, got ${JSON.stringify(value)}`);
+    return value === undefined ? undefined : value === "true";
+  };
   const demoData = pick("MESHMART_DEMO_DATA");
   if (demoData !== undefined && !["true", "false"].includes(demoData)) throw new Error(`MESHMART_DEMO_DATA must be true or false, got ${JSON.stringify(demoData)}`);
+  const samplerArg = pick("OTEL_TRACES_SAMPLER_ARG");
+  if (samplerArg !== undefined && !(Number(samplerArg) >= 0 && Number(samplerArg) <= 1)) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a number between 0 and 1, got ${JSON.stringify(samplerArg)}`);
+  const observability: Partial<PlatformSettings["observability"]> = Object.fromEntries(
+    Object.entries({
+      jaeger: flag("MESHMART_JAEGER"),
+      prometheusRules: flag("MESHMART_PROMETHEUS_RULES"),
+      podMonitor: flag("MESHMART_POD_MONITOR"),
+      dashboards: flag("MESHMART_DASHBOARDS"),
+      otlpEndpoint: pick("OTEL_EXPORTER_OTLP_ENDPOINT"),
+      tracesSampler: pick("OTEL_TRACES_SAMPLER"),
+      tracesSamplerArg: samplerArg === undefined ? undefined : Number(samplerArg),
+    }).filter(([, v]) => v !== undefined),
+  );
   const externalPostgres = pick("EXTERNAL_POSTGRES");
   const externalKafka = pick("EXTERNAL_KAFKA");
   const namespace = pick("MESHMART_NAMESPACE");
@@ -169,6 +221,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformS
         : {}),
     },
     postgres: externalPostgres ? { external: parseHostPort(externalPostgres, "EXTERNAL_POSTGRES", 5432) } : {},
+    observability,
     jwt: { jwks },
   });
 }

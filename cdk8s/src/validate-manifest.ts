@@ -40,6 +40,50 @@ export interface ManifestIdentity {
   metadata?: { name?: string; namespace?: string };
 }
 
+/**
+ * prometheus-operator's kinds have no model package: these check their shape
+ * (what the CRD's schema requires and types); the API server checks the
+ * whole schema once the CRDs are installed (scripts/cluster/src/deploy/prometheus-operator-crds.ts).
+ */
+class PrometheusRuleShape implements Validatable {
+  constructor(private readonly data: { spec?: { groups?: unknown } }) {}
+  validate(): void {
+    const groups = this.data.spec?.groups;
+    if (!Array.isArray(groups) || groups.length === 0) throw new Error("spec.groups must be a non-empty array");
+    const names = new Set<string>();
+    for (const [i, group] of (groups as Array<{ name?: unknown; rules?: unknown }>).entries()) {
+      if (typeof group.name !== "string" || group.name === "") throw new Error(`spec.groups[${i}].name must be a non-empty string`);
+      if (names.has(group.name)) throw new Error(`spec.groups[${i}].name ${group.name} is not unique`);
+      names.add(group.name);
+      if (!Array.isArray(group.rules)) throw new Error(`spec.groups[${i}].rules must be an array`);
+      for (const [j, rule] of (group.rules as Array<Record<string, unknown>>).entries()) {
+        const at = `spec.groups[${i}].rules[${j}]`;
+        if (typeof rule.expr !== "string" || rule.expr === "") throw new Error(`${at}.expr must be a non-empty string`);
+        if ((typeof rule.record === "string") === (typeof rule.alert === "string")) throw new Error(`${at} must have exactly one of record and alert`);
+        for (const key of ["labels", "annotations"]) {
+          const map = rule[key];
+          if (map !== undefined && (typeof map !== "object" || Object.values(map as object).some((v) => typeof v !== "string"))) throw new Error(`${at}.${key} must map strings to strings`);
+        }
+      }
+    }
+  }
+}
+
+class PodMonitorShape implements Validatable {
+  constructor(private readonly data: { spec?: { selector?: unknown; podMetricsEndpoints?: unknown } }) {}
+  validate(): void {
+    if (typeof this.data.spec?.selector !== "object" || this.data.spec.selector === null) throw new Error("spec.selector is required");
+    const endpoints = this.data.spec.podMetricsEndpoints;
+    if (!Array.isArray(endpoints) || endpoints.length === 0) throw new Error("spec.podMetricsEndpoints must be a non-empty array");
+    for (const [i, e] of (endpoints as Array<{ portNumber?: unknown; path?: unknown }>).entries()) {
+      if (!Number.isInteger(e.portNumber) || (e.portNumber as number) < 1 || (e.portNumber as number) > 65535) throw new Error(`spec.podMetricsEndpoints[${i}].portNumber must be a port`);
+      if (e.path !== undefined && (typeof e.path !== "string" || !e.path.startsWith("/"))) throw new Error(`spec.podMetricsEndpoints[${i}].path must be an absolute path`);
+    }
+  }
+}
+
+modules["monitoring.coreos.com/v1"] = { PrometheusRule: PrometheusRuleShape, PodMonitor: PodMonitorShape };
+
 /** The model class for an apiVersion/kind, or undefined when none is known. */
 export function modelClassFor(apiVersion: string, kind: string): ModelClass | undefined {
   const candidate = modules[apiVersion]?.[kind];

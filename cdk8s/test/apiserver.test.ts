@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as k8s from "@kubernetes/client-node";
 import type { ClusterHandle } from "@meshmart/cluster/cluster";
-import { installIstioCrds, startApiServerCluster, stopApiServerCluster } from "@meshmart/cluster/test-cluster";
+import { installIstioCrds, installMonitoringCrds, startApiServerCluster, stopApiServerCluster } from "@meshmart/cluster/test-cluster";
 import { ensureSecrets, plannedSecrets } from "@meshmart/cluster/deploy/secrets";
 import { chartDir } from "../src/helm-chart.ts";
 import { toYaml, type Manifest } from "../src/synth.ts";
@@ -80,6 +80,8 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
     workDir = mkdtempSync(join(tmpdir(), "meshmart-apiserver-"));
     const crds = await installIstioCrds(cluster);
     console.log(`[apiserver] ${crds} Istio CRDs from istioctl's manifests`);
+    const monitoring = await installMonitoringCrds(cluster);
+    console.log(`[apiserver] ${monitoring} prometheus-operator CRDs from its Go module`);
   });
   after(async () => {
     if (cluster) await stopApiServerCluster();

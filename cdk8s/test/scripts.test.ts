@@ -111,6 +111,7 @@ describe("deploy.sh --dry-run on a machine without docker, kind, kubectl and hel
       "+ helm upgrade --install istio-base istio/base",
       "+ helm upgrade --install istiod istio/istiod",
       "+ helm upgrade --install istio-ingressgateway istio/gateway",
+      "tsx scripts/cluster/src/deploy/prometheus-operator-crds.ts --context kind-meshmart",
       ...serviceNames.map((s) => new RegExp(`\\+ env DOCKER_BUILDKIT=1 docker build --file ${repoRoot}/Dockerfile --build-arg SERVICE=${s} --build-arg NODE_IMAGE=node:24.21.0-slim .*--tag docker.io/meshmart/${s}:dev`)),
       ...serviceNames.map((s) => `+ kind load docker-image docker.io/meshmart/${s}:dev --name meshmart`),
       "tsx scripts/cluster/src/deploy/secrets.ts --context kind-meshmart --namespace meshmart --dry-run",

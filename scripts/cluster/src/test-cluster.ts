@@ -3,6 +3,7 @@
 // taken from istioctl's own manifests (scripts/cluster/src/deploy/istio-crds.ts). The checks run against a real
 // kube-apiserver: admission, defaulting, CEL rules of the CRDs, controllers.
 import { installIstioCrds as installIstioCrdsWith } from "./deploy/istio-crds.ts";
+import { installPrometheusOperatorCrds } from "./deploy/prometheus-operator-crds.ts";
 import { clusterProfiles } from "./cluster-profiles.ts";
 import { clusterDown, clusterState, clusterUp, type ClusterHandle } from "./cluster.ts";
 
@@ -21,4 +22,9 @@ export async function stopApiServerCluster(log: (line: string) => void = (l) => 
 /** Applies Istio's CRDs (from istioctl) to the test cluster. */
 export function installIstioCrds(cluster: ClusterHandle): Promise<number> {
   return installIstioCrdsWith(cluster.kubectl);
+}
+
+/** Applies the prometheus-operator CRDs (PrometheusRule, PodMonitor) from its pinned Go module. */
+export function installMonitoringCrds(cluster: ClusterHandle): Promise<number> {
+  return installPrometheusOperatorCrds(cluster.kubectl);
 }

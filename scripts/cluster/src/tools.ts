@@ -8,3 +8,5 @@ export type ToolName = Extract<
   EnsuredTool,
   "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubelet" | "kube-proxy" | "kubectl" | "kwok" | "coredns" | "crictl" | "kube-score" | "istioctl" | "helm"
 >;
+
+export { ensureToolScript } from "@meshmart/infra/tools";

@@ -68,6 +68,15 @@ export function isPortOpen(port: number, host = "127.0.0.1", timeoutMs = 1000): 
   });
 }
 
+/** `count` consecutive ports on 127.0.0.1 in [from, to) that nothing listens on. */
+export async function freePorts(count: number, from: number, to: number): Promise<number[]> {
+  for (let base = from; base + count <= to; base += count) {
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if ((await Promise.all(ports.map((p) => isPortOpen(p)))).every((open) => !open)) return ports;
+  }
+  throw new Error(`no ${count} free ports between ${from} and ${to}`);
+}
+
 /** The last lines of a log file (read from its end: server logs grow large), for error messages. */
 export async function tail(file: string, lines = 20): Promise<string> {
   try {

@@ -4,7 +4,7 @@
 // by that caller, then the router (404/405, a token where the route needs
 // one, the handler). Every error leaves as problem+json.
 import type Koa from "koa";
-import { currentContext, type Logger, type Runtime } from "@meshmart/platform";
+import { activeTraceIds, currentContext, type Logger, type Runtime } from "@meshmart/platform";
 import { accessLog } from "./access-log.ts";
 import { authenticate } from "./authentication.ts";
 import { createBackends } from "./backends.ts";
@@ -84,7 +84,7 @@ function problems(logger: Logger): Koa.Middleware {
       ctx.status = problem.status;
       ctx.set(problem.headers);
       ctx.body = JSON.stringify(
-        problemBody(problem, ctx.path, { requestId: context?.requestId ?? "", traceId: context?.trace.traceId ?? "" }),
+        problemBody(problem, ctx.path, { requestId: context?.requestId ?? "", traceId: activeTraceIds()?.traceId ?? "" }),
       );
       ctx.type = problemContentType;
     }

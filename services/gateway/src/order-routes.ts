@@ -7,6 +7,7 @@
 // Another customer's order answers 404, exactly like a missing one, so that
 // order ids cannot be probed.
 import { create } from "@bufbuild/protobuf";
+import { annotateSpan, meshmartAttributes } from "@meshmart/platform";
 import { PlaceOrderRequestSchema as PlaceOrderBodySchema } from "@meshmart/proto/gateway/v1/gateway_pb";
 import {
   CancelOrderRequestSchema,
@@ -84,6 +85,7 @@ export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): R
         }
         const { order, replayed } = placed;
         if (!order) throw new Problem(502, { detail: "orders answered without an order", code: "internal" });
+        annotateSpan({ [meshmartAttributes.orderId]: order.id });
         ctx.set("Location", `/api/v1/orders/${encodeURIComponent(order.id)}`);
         sendMessage(ctx, OrderSchema, order, replayed ? 200 : 201);
       },

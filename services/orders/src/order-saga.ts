@@ -4,7 +4,10 @@
 // events through the outbox in that same transaction, so a step and its event
 // commit together or not at all. decide() makes late and repeated events
 // harmless; the lock keeps two events of one order from interleaving.
-import { Counter, Gauge, type Registry } from "prom-client";
+// Each step is a span named after its event ("saga StockReserved") with the
+// order id on it; outcomes are counted and timed only once the transaction
+// has committed (a retried transaction would count twice otherwise).
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
 import {
@@ -13,7 +16,7 @@ import {
   OrderPlacedSchema,
   PaymentRequestedSchema,
 } from "@meshmart/proto/orders/v1/events_pb";
-import type { Database, Logger, Outbox, Transaction } from "@meshmart/platform";
+import { inSpan, meshmartAttributes, type Database, type EventContext, type Logger, type Outbox, type Transaction } from "@meshmart/platform";
 import * as store from "./order-store.ts";
 import { decide, type SagaChanges, type SagaEmit, type SagaEvent } from "./saga-decision.ts";
 
@@ -26,6 +29,7 @@ export interface Applied {
 
 export class OrderSaga {
   private readonly outcomes: Counter;
+  private readonly duration: Histogram;
 
   constructor(
     private readonly outbox: Outbox,
@@ -39,6 +43,21 @@ export class OrderSaga {
       labelNames: ["outcome", "reason"],
       registers: [registry],
     });
+    this.duration = new Histogram({
+      name: "saga_duration_seconds",
+      help: "Time from PlaceOrder to the order's final status, by outcome (confirmed, cancelled).",
+      labelNames: ["outcome"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    });
+    new Gauge({
+      name: "saga_deadline_sweeper_lag_seconds",
+      help: "How long the oldest PENDING order has been past its deadline without being cancelled (0 when none is).",
+      registers: [registry],
+      async collect() {
+        this.set(await store.oldestMissedDeadlineSeconds(db));
+      },
+    });
     new Gauge({
       name: "saga_pending",
       help: "Sagas that have not ended (something is outstanding).",
@@ -50,7 +69,8 @@ export class OrderSaga {
   }
 
   /** Locks the order and applies `event` to it; an event for an unknown order is logged and dropped. */
-  async handle(tx: Transaction, orderId: string, event: SagaEvent): Promise<void> {
+  async handle({ tx, annotate }: Pick<EventContext, "tx" | "annotate">, orderId: string, event: SagaEvent): Promise<void> {
+    annotate({ [meshmartAttributes.orderId]: orderId });
     const row = await store.getOrder(tx, orderId, true);
     if (!row) {
       this.logger.warn({ orderId }, "saga event for an unknown order ignored");
@@ -61,26 +81,41 @@ export class OrderSaga {
 
   /** Applies `event` to an order that `tx` holds (locked, or inserted by it): the row's changes, then the emits. */
   async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent): Promise<Applied> {
-    const { changes, emits, refusal } = decide(store.toSagaState(row), event, row.read_at);
-    if (refusal) return { row, refusal };
-    let after = row;
-    if (Object.keys(changes).length > 0) {
-      const updated = await store.updateOrder(tx, row, changes);
-      // The deadline passed between reading the clock and confirming (a saturated database): decide again, on the
-      // clock now, which cancels. Nothing was written or emitted yet.
-      if (!updated) return this.apply(tx, (await store.getOrder(tx, row.id, true))!, event);
-      after = updated;
-    }
-    for (const follow of emits) await this.emit(tx, follow);
-    this.countOutcome(row.id, changes);
-    return { row: after };
+    const attributes = { [meshmartAttributes.orderId]: row.id, [meshmartAttributes.sagaEvent]: event.type };
+    return inSpan(`saga ${event.type}`, { attributes }, async (span) => {
+      const { changes, emits, refusal } = decide(store.toSagaState(row), event, row.read_at);
+      if (refusal) {
+        span.setAttribute("meshmart.saga.refusal", refusal);
+        return { row, refusal };
+      }
+      let after = row;
+      if (Object.keys(changes).length > 0) {
+        const updated = await store.updateOrder(tx, row, changes);
+        // The deadline passed between reading the clock and confirming (a saturated database): decide again, on the
+        // clock now, which cancels. Nothing was written or emitted yet.
+        if (!updated) {
+          span.setAttribute("meshmart.saga.redecided", true);
+          return this.apply(tx, (await store.getOrder(tx, row.id, true))!, event);
+        }
+        after = updated;
+      }
+      for (const follow of emits) await this.emit(tx, follow);
+      span.setAttributes({ [meshmartAttributes.sagaStatus]: after.status, "meshmart.saga.step": after.saga_step });
+      tx.afterCommit(() => this.countOutcome(row, changes));
+      return { row: after };
+    });
   }
 
-  private countOutcome(orderId: string, changes: SagaChanges): void {
-    if (changes.status === "CONFIRMED") this.outcomes.inc({ outcome: "confirmed", reason: "" });
+  private countOutcome(row: store.OrderRow, changes: SagaChanges): void {
+    const seconds = (Date.now() - row.created_at.getTime()) / 1000;
+    if (changes.status === "CONFIRMED") {
+      this.outcomes.inc({ outcome: "confirmed", reason: "" });
+      this.duration.observe({ outcome: "confirmed" }, seconds);
+    }
     if (changes.status === "CANCELLED") {
       this.outcomes.inc({ outcome: "cancelled", reason: changes.cancelReason ?? "" });
-      this.logger.info({ orderId, reason: changes.cancelReason }, "order cancelled");
+      this.duration.observe({ outcome: "cancelled" }, seconds);
+      this.logger.info({ orderId: row.id, reason: changes.cancelReason }, "order cancelled");
     }
   }
 

@@ -4,7 +4,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
 import type { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { OrderService, OrderStatus, type PlaceOrderItem } from "@meshmart/proto/orders/v1/orders_pb";
-import { decodePageToken, notFound, pageSize, pageTokenPatterns, type Database } from "@meshmart/platform";
+import { annotateSpan, decodePageToken, meshmartAttributes, notFound, pageSize, pageTokenPatterns, type Database } from "@meshmart/platform";
 import { priceItems } from "./catalog-pricing.ts";
 import type { OrderSaga } from "./order-saga.ts";
 import * as store from "./order-store.ts";
@@ -51,6 +51,7 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
 
       const priced = await priceItems(deps.catalog, req.items, deps.catalogTimeoutMs);
       const id = randomUUID();
+      annotateSpan({ [meshmartAttributes.orderId]: id });
       const created = await db.transaction(async (tx) => {
         const inserted = await store.insertOrder(tx, {
           id,

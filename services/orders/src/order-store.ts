@@ -267,3 +267,11 @@ export async function sagaLoad(db: Queryable, windowMs: number): Promise<SagaLoa
   const row = rows[0]!;
   return { pending: Number(row.pending), oldestPendingMs: Math.max(0, Number(row.oldest_ms)), decidedInWindow: Number(row.decided) };
 }
+
+/** Seconds the oldest PENDING order is past its deadline (what the sweeper has not caught up with); 0 when none is. */
+export async function oldestMissedDeadlineSeconds(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ lag: number | null }>(
+    "SELECT extract(epoch FROM clock_timestamp() - min(deadline))::float8 AS lag FROM orders WHERE status = 'PENDING' AND deadline < clock_timestamp()",
+  );
+  return rows[0]?.lag ?? 0;
+}

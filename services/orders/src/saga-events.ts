@@ -19,9 +19,9 @@ const batchable = { batchable: true };
 
 export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): void {
   consumer
-    .on(StockReservedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReserved" }), batchable)
-    .on(StockRejectedSchema, (event, { tx }) =>
-      saga.handle(tx, event.orderId, {
+    .on(StockReservedSchema, (event, context) => saga.handle(context, event.orderId, { type: "StockReserved" }), batchable)
+    .on(StockRejectedSchema, (event, context) =>
+      saga.handle(context, event.orderId, {
         type: "StockRejected",
         detail:
           event.rejections
@@ -30,12 +30,12 @@ export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): vo
       }),
       batchable,
     )
-    .on(StockCommittedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockCommitted" }), batchable)
-    .on(StockReleasedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReleased" }), batchable)
-    .on(PaymentCapturedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentCaptured" }), batchable)
-    .on(PaymentDeclinedSchema, (event, { tx }) =>
-      saga.handle(tx, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
+    .on(StockCommittedSchema, (event, context) => saga.handle(context, event.orderId, { type: "StockCommitted" }), batchable)
+    .on(StockReleasedSchema, (event, context) => saga.handle(context, event.orderId, { type: "StockReleased" }), batchable)
+    .on(PaymentCapturedSchema, (event, context) => saga.handle(context, event.orderId, { type: "PaymentCaptured" }), batchable)
+    .on(PaymentDeclinedSchema, (event, context) =>
+      saga.handle(context, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
       batchable,
     )
-    .on(PaymentRefundedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentRefunded" }), batchable);
+    .on(PaymentRefundedSchema, (event, context) => saga.handle(context, event.orderId, { type: "PaymentRefunded" }), batchable);
 }

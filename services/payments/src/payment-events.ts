@@ -5,7 +5,7 @@
 // The inbox dedups event ids; the order id dedups the rest: a PaymentRequested
 // for an order that already has a payment (a redelivery under a new event id)
 // changes nothing and emits nothing.
-import type { EventConsumer, EventContext } from "@meshmart/platform";
+import { meshmartAttributes, type EventConsumer, type EventContext } from "@meshmart/platform";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
 import { OrderCancelledSchema, PaymentRequestedSchema, type OrderCancelled, type PaymentRequested } from "@meshmart/proto/orders/v1/events_pb";
 import { PaymentCapturedSchema, PaymentDeclinedSchema } from "@meshmart/proto/payments/v1/events_pb";
@@ -17,8 +17,22 @@ import * as store from "./payment-store.ts";
 export function registerPaymentEvents(consumer: EventConsumer, provider: PaymentProvider): void {
   // Both lock only the order of the event (an advisory lock on its id): they may share a transaction.
   consumer
-    .on(PaymentRequestedSchema, (request, context) => capture(request, context, provider), { batchable: true })
-    .on(OrderCancelledSchema, (cancelled, context) => compensate(cancelled, context, provider), { batchable: true });
+    .on(
+      PaymentRequestedSchema,
+      (request, context) => {
+        context.annotate({ [meshmartAttributes.orderId]: request.orderId });
+        return capture(request, context, provider);
+      },
+      { batchable: true },
+    )
+    .on(
+      OrderCancelledSchema,
+      (cancelled, context) => {
+        context.annotate({ [meshmartAttributes.orderId]: cancelled.orderId });
+        return compensate(cancelled, context, provider);
+      },
+      { batchable: true },
+    );
 }
 
 /** PaymentRequested: authorize and capture through the provider, or decline; once per order. */

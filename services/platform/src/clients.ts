@@ -1,13 +1,15 @@
 // Connect clients for calling other services by name. Every call carries a
 // deadline: the caller's remaining time when there is one, otherwise the
-// client's default. The request id and trace context travel along. A
+// client's default. The request id and trace context (a CLIENT span's, see
+// telemetry/client-spans.ts) travel along. A
 // connection the other service refused, reset or cut is `unavailable`.
 // Outside the mesh a client also applies the mesh's timeout, retries and
 // circuit breaking itself (`policy`, client-policy.ts).
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { childTrace, currentContext, formatTraceparent, remainingMs } from "./request-context.ts";
+import { currentContext, remainingMs } from "./request-context.ts";
+import { rpcClientSpans } from "./telemetry/client-spans.ts";
 import { services, type ServiceName } from "@meshmart/topology";
 import { withClientPolicy, type ClientPolicy } from "./client-policy.ts";
 import { ConfigError, type Env } from "./config.ts";
@@ -31,7 +33,7 @@ export function createServiceClient<S extends DescService>(service: S, options: 
     baseUrl: options.baseUrl,
     // Connect over HTTP/1.1: errors are plain HTTP statuses the mesh can see and retry (503).
     httpVersion: "1.1",
-    interceptors: [...(options.interceptors ?? []), brokenConnectionsAsUnavailable],
+    interceptors: [rpcClientSpans(new URL(options.baseUrl).host), ...(options.interceptors ?? []), brokenConnectionsAsUnavailable],
   });
   const transport = options.policy ? withClientPolicy(wire, options.policy) : wire;
   return createClient(service, withPropagation(transport, options.defaultTimeoutMs ?? 5_000));
@@ -95,10 +97,7 @@ function withPropagation(inner: Transport, defaultTimeoutMs: number): Transport 
   const headers = (init: unknown): Headers => {
     const result = new Headers(init as ConstructorParameters<typeof Headers>[0]);
     const context = currentContext();
-    if (context) {
-      result.set("x-request-id", context.requestId);
-      result.set("traceparent", formatTraceparent(childTrace(context.trace)));
-    }
+    if (context) result.set("x-request-id", context.requestId);
     return result;
   };
   return {

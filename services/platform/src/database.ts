@@ -5,6 +5,7 @@ import pg from "pg";
 import type { Logger } from "./logger.ts";
 import { migrate, platformSchemaTable, serviceSchemaTable } from "./migrations.ts";
 import { retrying } from "./retry.ts";
+import { dbAttributes, inDbSpan, queryAttributes } from "./telemetry/db-spans.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -17,23 +18,42 @@ export interface Queryable {
 
 /** A database transaction in progress; handed to the callback of Database.transaction(). */
 export class Transaction implements Queryable {
-  /** Run once the transaction has committed (never after a rollback). */
-  readonly committed: Array<() => void> = [];
+  private readonly onCommit: Array<() => void> = [];
 
-  constructor(readonly client: pg.PoolClient) {}
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly spanAttributes: Record<string, string> = {},
+  ) {}
 
   query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.client.query<R>(text, values);
+    const { name, attributes } = queryAttributes(this.spanAttributes, text);
+    return inDbSpan(name, attributes, () => this.client.query<R>(text, values));
   }
 
-  /** Calls `fn` after COMMIT (e.g. to wake the outbox relay); an exception in it is ignored. */
-  afterCommit(fn: () => void): void {
-    this.committed.push(fn);
+  /**
+   * Runs `effect` once the transaction has committed, never when it rolls
+   * back: metrics and log lines of what the transaction did (a retried
+   * transaction would otherwise count twice).
+   */
+  afterCommit(effect: () => void): void {
+    this.onCommit.push(effect);
+  }
+
+  /** @internal Database.transaction() calls it after COMMIT. */
+  committed(): void {
+    for (const effect of this.onCommit.splice(0)) {
+      try {
+        effect();
+      } catch {
+        // an observer's failure must not turn a committed transaction into an error
+      }
+    }
   }
 }
 
 export class Database implements Queryable {
   readonly pool: pg.Pool;
+  private readonly spanAttributes: Record<string, string>;
 
   constructor(
     readonly connectionString: string,
@@ -41,30 +61,30 @@ export class Database implements Queryable {
     poolSize = 10,
   ) {
     this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5_000 });
+    this.spanAttributes = dbAttributes(new URL(connectionString).pathname.slice(1)) as Record<string, string>;
     // An idle client losing its connection (database restart) must not crash the process.
     this.pool.on("error", (err) => this.logger?.warn({ err: err.message }, "idle database connection failed"));
   }
 
   query<R extends Row = Row>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(text, values);
+    const { name, attributes } = queryAttributes(this.spanAttributes, text);
+    return inDbSpan(name, attributes, () => this.pool.query<R>(text, values));
   }
 
   /** Runs `work` in a transaction: COMMIT if it resolves, ROLLBACK if it throws. */
-  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return inDbSpan("transaction", this.spanAttributes, () => this.transact(work));
+  }
+
+  private async transact<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const tx = new Transaction(client);
+    const tx = new Transaction(client, this.spanAttributes);
     let broken = false;
     try {
       await client.query("BEGIN");
       const result = await work(tx);
       await client.query("COMMIT");
-      for (const fn of tx.committed) {
-        try {
-          fn();
-        } catch {
-          // a hook's failure does not undo the commit
-        }
-      }
+      tx.committed();
       return result;
     } catch (err) {
       try {

@@ -8,16 +8,15 @@ import { parseFaults, type FaultSwitch } from "./fault-switch.ts";
 import type { Health } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
-import { childTrace, newRequestId, parseTraceparent, runWithContext } from "./request-context.ts";
+import { newRequestId, runWithContext } from "./request-context.ts";
 
-/** Request id, trace context and deadline of the request, for logs and outgoing calls. */
+/** Request id and deadline of the request, for logs and outgoing calls (its span: telemetry/server-spans.ts). */
 export function requestContext(): Koa.Middleware {
   return (ctx, next) => {
     const requestId = ctx.get("x-request-id") || newRequestId();
-    const trace = childTrace(parseTraceparent(ctx.get("traceparent")));
     const deadline = deadlineFromHeaders((name) => ctx.get(name) || undefined);
     ctx.set("x-request-id", requestId);
-    return runWithContext({ requestId, trace, deadline }, next);
+    return runWithContext({ requestId, deadline }, next);
   };
 }
 

@@ -16,3 +16,4 @@ export * from "./request-context.ts";
 export * from "./retry.ts";
 export * from "./server-limits.ts";
 export * from "./service.ts";
+export * from "./telemetry/index.ts";

@@ -1,7 +1,8 @@
 // JSON-lines logs (pino) that carry the service name and, inside a request or
-// event handler, its request id and trace id.
+// event handler, its request id and the active span's trace_id and span_id.
 import { pino, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from "pino";
 import { currentContext } from "./request-context.ts";
+import { activeTraceIds } from "./telemetry/trace-context.ts";
 
 export type { Logger };
 
@@ -13,8 +14,9 @@ export function createLogger(service: string, level: LevelWithSilent = "info", d
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin() {
-      const context = currentContext();
-      return context ? { requestId: context.requestId, traceId: context.trace.traceId } : {};
+      const requestId = currentContext()?.requestId;
+      const ids = activeTraceIds();
+      return { ...(requestId ? { requestId } : {}), ...(ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {}) };
     },
   };
   return destination ? pino(options, destination) : pino(options);

@@ -1,7 +1,8 @@
 // Prometheus metrics (prom-client). Each running service owns a Registry, so
 // several services can share one process in tests without mixing series.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type Koa from "koa";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 const rpcBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -11,7 +12,13 @@ export interface Metrics {
   readonly serverInterceptor: Interceptor;
   /** Client-side interceptor: duration and count of every RPC this service makes. */
   readonly clientInterceptor: Interceptor;
+  /** Koa middleware: every HTTP request but the probes, by route and status (the 5xx ratio of any service, REST or RPC). */
+  readonly httpMiddleware: Koa.Middleware;
+  /** Exposes the server's open connections and requests in flight. */
+  watchServer(server: { readonly connections: number; readonly inFlight: number }): void;
 }
+
+const probePaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export function createMetrics(service: string, options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -77,10 +84,62 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
     };
   };
 
+  const httpLabels = ["route", "status"] as const;
+  const httpTotal = new Counter({
+    name: "http_server_requests_total",
+    help: "HTTP requests served (probes excluded), by route (RPC path, REST template, or unmatched) and status code.",
+    labelNames: httpLabels,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: "http_server_duration_seconds",
+    help: "Duration of HTTP requests served (probes excluded), by route and status code.",
+    labelNames: httpLabels,
+    buckets: rpcBuckets,
+    registers: [registry],
+  });
+  const httpMiddleware: Koa.Middleware = async (ctx, next) => {
+    if (probePaths.has(ctx.path)) {
+      await next();
+      return;
+    }
+    const started = performance.now();
+    // Counted when the response is done: Connect writes its responses itself and its handler's
+    // promise does not settle after the write (connect-node waits for an "end" event that an
+    // HTTP response never emits), so the status is the one that went out.
+    ctx.res.once("close", () => {
+      // Connect answers itself (ctx.respond = false) on the RPC's path; a REST route names its template in ctx.state.route.
+      const route = (ctx.state as { route?: string }).route ?? (ctx.respond === false ? ctx.path : "unmatched");
+      const labels = { route, status: String(ctx.res.statusCode) };
+      httpTotal.inc(labels);
+      httpDuration.observe(labels, (performance.now() - started) / 1000);
+    });
+    await next();
+  };
+
   return {
     registry,
     serverInterceptor: measure(serverDuration, serverTotal),
     clientInterceptor: measure(clientDuration, clientTotal),
+    httpMiddleware,
+    watchServer(server) {
+      new Gauge({
+        name: "http_server_open_connections",
+        help: "TCP connections open to the service port (HTTP/1.1 and HTTP/2).",
+        registers: [registry],
+        collect() {
+          this.set(server.connections);
+        },
+      });
+      new Gauge({
+        name: "http_server_requests_in_flight",
+        help: "Requests (HTTP/1.1 requests and HTTP/2 streams) being served.",
+        registers: [registry],
+        collect() {
+          this.set(server.inFlight);
+        },
+      });
+    },
   };
 }
 

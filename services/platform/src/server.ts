@@ -36,6 +36,8 @@ export interface DualProtocolServer {
   readonly port: number;
   /** Connections open now. */
   readonly connections: number;
+  /** Requests (HTTP/1.1 requests and HTTP/2 streams) being served now, probes included. */
+  readonly inFlight: number;
   /** Stops accepting, lets in-flight requests finish (up to `timeoutMs`), then closes every connection. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -219,6 +221,9 @@ export async function listen(app: Koa, options: ListenOptions): Promise<DualProt
     port: bound,
     get connections() {
       return sockets.size;
+    },
+    get inFlight() {
+      return inFlight;
     },
     async close(timeoutMs) {
       closing = true;

@@ -5,6 +5,7 @@ import { bool, int, list, oneOf, port, setting, str, type ConfigOf } from "./con
 import { parseFaults } from "./fault-switch.ts";
 import { serverLimitsConfig } from "./server-limits.ts";
 import { serviceMeshes } from "./client-policy.ts";
+import { tracingConfig } from "./telemetry/tracing.ts";
 
 export const baseConfig = {
   PORT: port(),
@@ -28,6 +29,8 @@ export const baseConfig = {
    */
   SERVICE_MESH: oneOf(serviceMeshes, "none"),
   ...serverLimitsConfig,
+  /** OTEL_EXPORTER_OTLP_ENDPOINT (export off when unset), OTEL_TRACES_SAMPLER(_ARG). */
+  ...tracingConfig,
 };
 
 export const databaseConfig = {

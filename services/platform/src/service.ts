@@ -28,6 +28,8 @@ import { baseConfig, databaseConfig, eventConfig } from "./service-config.ts";
 import type { RunningService, Runtime, ServiceDefinition, StartOptions } from "./service-definition.ts";
 import { gracefulShutdown, stopOnSignals } from "./shutdown.ts";
 import { unimplementedRpcs } from "./unimplemented-rpc.ts";
+import { rpcServerSpans, serverSpans } from "./telemetry/server-spans.ts";
+import { flushTracing, startTracing } from "./telemetry/tracing.ts";
 
 export type { RunningService, Runtime, ServiceDefinition, StartOptions, Worker } from "./service-definition.ts";
 
@@ -50,6 +52,8 @@ export async function startService<S extends ConfigSpec>(
   };
   const config = loadConfig(spec, env) as AssembledConfig<S>;
   const logger = createLogger(definition.name, config.LOG_LEVEL, options.logDestination);
+  const tracing = startTracing(definition.name, config);
+  if (tracing.endpoint) logger.info({ endpoint: tracing.endpoint, sampler: config.OTEL_TRACES_SAMPLER }, "exporting traces (OTLP/HTTP)");
   const metrics = createMetrics(definition.name);
   const health = new Health();
   const faults = new FaultSwitch(config.FAULTS);
@@ -85,6 +89,8 @@ export async function startService<S extends ConfigSpec>(
   const app = new Koa();
   app.proxy = true;
   app.use(requestContext());
+  app.use(serverSpans());
+  app.use(metrics.httpMiddleware);
   app.use(healthAndMetricsRoutes(health, metrics));
   if (config.FAULT_ADMIN) app.use(faultAdminRoute(faults, logger));
   // The service's RPCs (if any), then grpc.health.v1 and server reflection, which name them.
@@ -93,14 +99,16 @@ export async function startService<S extends ConfigSpec>(
     serveGrpcHealth(router, { health, draining: drain.signal });
     serveReflection(router);
   };
-  const interceptors: Interceptor[] = [metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
+  const interceptors: Interceptor[] = [rpcServerSpans, metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
   app.use(connectMiddleware({ routes, interceptors, readMaxBytes: limits.HTTP_MAX_REQUEST_BYTES, log }));
   app.use(unimplementedRpcs());
   definition.http?.(app, runtime);
   logHttpErrors(app, log);
 
   const server = await listen(app, { port: config.PORT, host: config.HOST, limits, logger });
-  const workers = definition.workers ? await definition.workers(runtime) : [];
+  metrics.watchServer(server);
+  // Stopped last: the spans of the shutdown itself still leave.
+  const workers = [{ stop: flushTracing }, ...(definition.workers ? await definition.workers(runtime) : [])];
   if (usesEvents && db && config.DATABASE_URL) {
     workers.push(startEventWorkers(definition, runtime, { ...(config as unknown as ConfigOf<typeof eventConfig>), DATABASE_URL: config.DATABASE_URL }));
   }

@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
 import { CloudEvent, Kafka, type KafkaMessage } from "cloudevents";
 import { ProductPriceChangedSchema } from "@meshmart/proto/catalog/v1/events_pb";
-import { childTrace, runWithContext } from "../request-context.ts";
+import { inSpan } from "../telemetry/spans.ts";
+import { activeTraceIds } from "../telemetry/trace-context.ts";
 import { eventually, testKafkaBrokers } from "../test-support.ts";
 import type { ConsumedMessage } from "./event-bus.ts";
 import { createEventWorld, emitPrice, type EventWorld } from "./event-test-kit.ts";
@@ -39,9 +40,11 @@ describe("CloudEvents, checked by the cloudevents SDK", () => {
       const products = [randomUUID(), randomUUID(), randomUUID()];
       const traces = new Map<string, string>();
       for (const [i, product] of products.entries()) {
-        const trace = childTrace(undefined);
-        traces.set(product, trace.traceId);
-        await runWithContext({ requestId: `r${i}`, trace }, () => emitPrice(world, product, BigInt(100 + i)));
+        // Each write in a root span of its own, as a request's would be.
+        await inSpan(`test request ${i}`, { root: true }, async () => {
+          traces.set(product, activeTraceIds()!.traceId);
+          await emitPrice(world, product, BigInt(100 + i));
+        });
       }
       await eventually(() => (messages.length === products.length ? true : undefined), { what: "every message" });
 

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProductPriceChangedSchema } from "@meshmart/proto/catalog/v1/events_pb";
 import { eventually, testKafkaBrokers } from "../test-support.ts";
-import { childTrace, runWithContext } from "../request-context.ts";
+import { inSpan } from "../telemetry/spans.ts";
+import { activeTraceIds } from "../telemetry/trace-context.ts";
 import { DependencyUnavailableError } from "./event-consumer.ts";
 import type { ConsumedMessage } from "./event-bus.ts";
 import { createEventWorld, emitPrice, type EventWorld } from "./event-test-kit.ts";
@@ -172,9 +173,11 @@ describe("event backbone", () => {
     await world.consumer.start();
     const traces: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const trace = childTrace();
-      traces.push(trace.traceId);
-      await runWithContext({ requestId: randomUUID(), trace }, () => emitPrice(world, randomUUID(), BigInt(i)));
+      // Each write in a root span of its own, as a request's would be.
+      await inSpan("test request", { root: true }, async () => {
+        traces.push(activeTraceIds()!.traceId);
+        await emitPrice(world, randomUUID(), BigInt(i));
+      });
     }
     const messages = await collect(world.topic);
     await eventually(() => (messages.length === 5 ? true : undefined), { what: "5 messages" });

@@ -16,12 +16,14 @@
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Attributes } from "@opentelemetry/api";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { isConnectionError, type Database, type Transaction } from "../database.ts";
 import type { FaultSwitch } from "../fault-switch.ts";
 import type { Logger } from "../logger.ts";
 import { retrying } from "../retry.ts";
-import { childTrace, parseTraceparent, runWithContext } from "../request-context.ts";
+import { runWithContext } from "../request-context.ts";
+import { processSpan } from "../telemetry/consumer-spans.ts";
 import { fromHeaders, MalformedEventError, type CloudEventAttributes } from "./cloud-events.ts";
 import type { ConsumedMessage, DeliveryControl, EventBus, Subscription } from "./event-bus.ts";
 import { topicOf, type Outbox } from "./outbox.ts";
@@ -32,6 +34,8 @@ export interface EventContext {
   readonly event: CloudEventAttributes;
   readonly outbox: Outbox;
   readonly logger: Logger;
+  /** Adds attributes to the event's CONSUMER span (the order it is about, say). */
+  readonly annotate: (attributes: Attributes) => void;
 }
 
 export type EventHandler<Desc extends DescMessage> = (data: MessageShape<Desc>, context: EventContext) => Promise<void>;
@@ -100,6 +104,7 @@ export class EventConsumer {
   private readonly paused: Gauge;
   private readonly outcomes: Counter;
   private readonly duration: Histogram;
+  private readonly deadLettered: Counter;
 
   constructor(private readonly options: EventConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -125,6 +130,13 @@ export class EventConsumer {
       labelNames: ["consumer", "type", "outcome"],
       registers,
     });
+    this.deadLettered = new Counter({
+      name: "consumer_dead_lettered_total",
+      help: "Events sent to a dead-letter topic, by consumer group (0 from the start, so that its growth can be alerted on).",
+      labelNames: ["consumer"],
+      registers,
+    });
+    this.deadLettered.inc({ consumer: options.name }, 0);
     this.duration = new Histogram({
       name: "consumer_handler_duration_seconds",
       help: "Time to handle one event, transaction included.",
@@ -233,18 +245,22 @@ export class EventConsumer {
         );
         const fresh = new Set(rows.map((r) => r.event_id));
         const results: Array<"handled" | "duplicate"> = [];
-        for (const { event, registration, data } of ordered) {
+        for (const { message, event, registration, data } of ordered) {
           if (!fresh.has(event.id)) {
             results.push("duplicate");
             continue;
           }
           fresh.delete(event.id); // the same event twice in one batch is handled once
-          const trace = childTrace(parseTraceparent(event.traceparent));
           const logger = this.options.logger.child({ eventId: event.id, eventType: event.type });
-          await runWithContext({ requestId: event.id, trace }, async () => {
-            await this.options.faults?.beforeEvent(event.type);
-            await registration.handler(data, { tx, event, outbox: this.options.outbox, logger });
-          });
+          // Each message keeps its own CONSUMER span in the trace that caused it, batch or not.
+          await processSpan(message, event, consumer, (span) =>
+            runWithContext({ requestId: event.id }, async () => {
+              await this.options.faults?.beforeEvent(event.type);
+              const annotate = (attributes: Attributes) => span.span.setAttributes(attributes);
+              await registration.handler(data, { tx, event, outbox: this.options.outbox, logger, annotate });
+              return { handled: true };
+            }),
+          );
           results.push("handled");
         }
         return results;
@@ -285,18 +301,18 @@ export class EventConsumer {
       return this.deadLetter(message, error, 1, control);
     }
 
-    const trace = childTrace(parseTraceparent(event.traceparent));
     const logger = this.options.logger.child({ eventId: event.id, eventType: event.type });
     const handler = registration.handler;
     // Only failures of the handler itself count towards dead-lettering; a dependency that is
     // down pauses consumption (retried until it is back) and counts nothing.
     let attempts = 0;
-    const outcome = await this.whileRunning(control, () =>
+    // One CONSUMER span for the message (all its attempts), continuing the trace its traceparent carries.
+    const outcome = await processSpan(message, event, consumer, (span) => this.whileRunning(control, () =>
       retrying(
         async () => {
           const stopTimer = this.duration.startTimer({ consumer, type: event.type });
           try {
-            const result = await runWithContext({ requestId: event.id, trace }, () =>
+            const result = await runWithContext({ requestId: event.id }, () =>
               this.options.db.transaction(async (tx) => {
                 const inserted = await tx.query(
                   "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -304,7 +320,7 @@ export class EventConsumer {
                 );
                 if (inserted.rowCount === 0) return "duplicate" as const;
                 await this.options.faults?.beforeEvent(event.type);
-                await handler(data, { tx, event, outbox: this.options.outbox, logger });
+                await handler(data, { tx, event, outbox: this.options.outbox, logger, annotate: (attributes) => span.span.setAttributes(attributes) });
                 return "handled" as const;
               }),
             );
@@ -312,6 +328,7 @@ export class EventConsumer {
             this.paused.set({ consumer }, 0);
             return { handled: true as const };
           } catch (err) {
+            span.attemptFailed(err as Error, isDependencyDown(err));
             if (isDependencyDown(err)) {
               this.paused.set({ consumer }, 1);
               throw err;
@@ -334,7 +351,7 @@ export class EventConsumer {
               : logger.warn({ err: err.message, attempts, retryInMs: Math.round(delayMs) }, "event handler failed; retrying"),
         },
       ),
-    );
+    ));
     if (outcome === undefined) return false; // stopping: redelivered after restart
     if (!outcome.handled) return this.deadLetter(message, outcome.error, attempts, control);
     return true;
@@ -376,6 +393,7 @@ export class EventConsumer {
     );
     if (published === undefined) return false;
     this.outcomes.inc({ consumer: this.options.name, type, outcome: "dead_lettered" });
+    this.deadLettered.inc({ consumer: this.options.name });
     return true;
   }
 

@@ -8,7 +8,7 @@ import { Registry } from "prom-client";
 import { Database } from "../database.ts";
 import { FaultSwitch } from "../fault-switch.ts";
 import { createLogger } from "../logger.ts";
-import { currentContext } from "../request-context.ts";
+import { activeTraceIds } from "../telemetry/trace-context.ts";
 import { createTestDatabase } from "../test-support.ts";
 import { EventConsumer, type EventContext } from "./event-consumer.ts";
 import { KafkaEventBus } from "./kafka-event-bus.ts";
@@ -69,7 +69,7 @@ export async function createEventWorld(options: { brokers: string[]; maxAttempts
           context.event.id,
           event.productId,
           event.newPrice?.unitsMinor.toString() ?? "0",
-          currentContext()?.trace.traceId ?? "",
+          activeTraceIds()?.traceId ?? "",
         ]);
       },
       // An insert of its own event's effect: it may share a transaction (options.batch false turns that off).

@@ -15,6 +15,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Database } from "../database.ts";
 import type { Logger } from "../logger.ts";
 import { retrying } from "../retry.ts";
+import { publishSpans } from "../telemetry/relay-spans.ts";
 import type { EventBus } from "./event-bus.ts";
 import type { Outbox } from "./outbox.ts";
 
@@ -41,6 +42,9 @@ type OutboxRow = {
   payload: Buffer;
   headers: Record<string, string>;
   created_at: Date;
+  type: string;
+  traceparent: string | null;
+  tracestate: string | null;
 };
 
 const leaderLock = "hashtext('meshmart.outbox.relay')";
@@ -61,6 +65,7 @@ export class OutboxRelay {
   private readonly published: Counter;
   private readonly failures: Counter;
   private readonly latency: Histogram;
+  private readonly sendDuration: Histogram;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 200;
@@ -78,6 +83,17 @@ export class OutboxRelay {
         this.set(Number(rows[0]?.n ?? 0));
       },
     });
+    new Gauge({
+      name: "outbox_oldest_unpublished_age_seconds",
+      help: "Age of the oldest outbox event not yet published (0 when none waits).",
+      registers,
+      async collect() {
+        const { rows } = await db.query<{ age: number | null }>(
+          "SELECT extract(epoch FROM clock_timestamp() - min(created_at))::float8 AS age FROM outbox WHERE published_at IS NULL",
+        );
+        this.set(rows[0]?.age ?? 0);
+      },
+    });
     this.published = new Counter({ name: "outbox_published_total", help: "Outbox events published.", registers });
     this.failures = new Counter({
       name: "outbox_publish_failures_total",
@@ -88,6 +104,12 @@ export class OutboxRelay {
       name: "outbox_publish_latency_seconds",
       help: "Time from an event's commit to its publication.",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.sendDuration = new Histogram({
+      name: "outbox_relay_send_duration_seconds",
+      help: "Time the relay takes to publish one batch to the broker (acks from all in-sync replicas).",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
   }
@@ -193,24 +215,31 @@ export class OutboxRelay {
       // by their inbox): it need not wait for its WAL flush, which saves one per hop of a saga.
       await tx.query("SET LOCAL synchronous_commit = off");
       const { rows } = await tx.query<OutboxRow>(
-        `SELECT id, topic, aggregate_id, payload, headers, created_at FROM outbox
+        `SELECT id, topic, aggregate_id, payload, headers, created_at, type, traceparent, tracestate FROM outbox
          WHERE published_at IS NULL
          ORDER BY seq LIMIT $1 FOR UPDATE`,
         [this.batchSize],
       );
       if (rows.length === 0) return { published: 0 };
       const ids = rows.map((row) => row.id);
+      // One PRODUCER span per event, a child of the span that wrote it; its context goes on the message.
+      const spans = publishSpans(rows.map((row) => ({ id: row.id, topic: row.topic, key: row.aggregate_id, type: row.type, traceparent: row.traceparent, tracestate: row.tracestate })));
+      const stopTimer = this.sendDuration.startTimer();
       try {
         await this.options.bus.publish(
-          rows.map((row) => ({ topic: row.topic, key: row.aggregate_id, value: row.payload, headers: row.headers })),
+          rows.map((row, i) => ({ topic: row.topic, key: row.aggregate_id, value: row.payload, headers: { ...row.headers, ...spans.headers[i] } })),
         );
+        spans.end();
       } catch (err) {
+        spans.end(err);
         // Record the attempt (committed with this transaction), then report the failure.
         await tx.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])", [
           ids,
           (err as Error).message.slice(0, 1000),
         ]);
         return { failed: err instanceof Error ? err : new Error(String(err)) };
+      } finally {
+        stopTimer();
       }
       await tx.query(
         "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",

@@ -5,7 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import type { Transaction } from "../database.ts";
-import { childTrace, currentContext, formatTraceparent } from "../request-context.ts";
+import { SpanKind } from "@opentelemetry/api";
+import { inSpan, meshmartAttributes } from "../telemetry/spans.ts";
+import { messagingAttributes } from "../telemetry/messaging-spans.ts";
+import { traceHeaders } from "../telemetry/trace-context.ts";
 import { dataschemaOf, toHeaders } from "./cloud-events.ts";
 
 /** Topic of an event: its protobuf package, one topic per aggregate type (e.g. meshmart.orders.v1). */
@@ -49,7 +52,6 @@ export class Outbox {
     const id = randomUUID();
     const topic = this.topicPrefix + topicOf(schema);
     const payload = toBinary(schema, create(schema, data));
-    const context = currentContext();
     const headers = toHeaders({
       id,
       source: this.source,
@@ -57,13 +59,17 @@ export class Outbox {
       time: new Date().toISOString(),
       subject: options.key,
       dataschema: dataschemaOf(schema.typeName),
-      traceparent: formatTraceparent(childTrace(context?.trace)),
     });
-    await tx.query(
-      `INSERT INTO outbox (id, topic, aggregate_type, aggregate_id, type, payload, headers)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [id, topic, topic, options.key, schema.typeName, Buffer.from(payload), headers],
-    );
+    // The event is created in a span of its own, whose context the row keeps for the relay (outbox-relay.ts).
+    const attributes = { ...messagingAttributes("create", topic, id, options.key), [meshmartAttributes.eventType]: schema.typeName };
+    await inSpan(`outbox write ${schema.typeName}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+      const trace = traceHeaders();
+      await tx.query(
+        `INSERT INTO outbox (id, topic, aggregate_type, aggregate_id, type, payload, headers, traceparent, tracestate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [id, topic, topic, options.key, schema.typeName, Buffer.from(payload), headers, trace.traceparent ?? null, trace.tracestate ?? null],
+      );
+    });
     if (!this.pending.has(tx)) {
       this.pending.add(tx);
       tx.afterCommit(() => {
