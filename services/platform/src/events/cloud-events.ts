@@ -35,11 +35,27 @@ export function toHeaders(attributes: CloudEventAttributes): Record<string, stri
     "content-type": protobufContentType,
   };
   if (attributes.dataschema) headers.ce_dataschema = attributes.dataschema;
-  if (attributes.traceparent) {
-    headers.traceparent = attributes.traceparent;
-    headers.ce_traceparent = attributes.traceparent;
-  }
+  if (attributes.traceparent) Object.assign(headers, traceHeadersOf({ traceparent: attributes.traceparent }));
   return headers;
+}
+
+/**
+ * A message's trace headers: W3C traceparent/tracestate (what OpenTelemetry's
+ * propagator reads) and the same values as the CloudEvents Distributed
+ * Tracing extension (ce_traceparent/ce_tracestate, what a CloudEvents SDK reads).
+ */
+export function traceHeadersOf(trace: { traceparent?: string; tracestate?: string }): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (trace.traceparent) headers.traceparent = headers.ce_traceparent = trace.traceparent;
+  if (trace.tracestate) headers.tracestate = headers.ce_tracestate = trace.tracestate;
+  return headers;
+}
+
+/** The trace headers of a consumed message, from either form (an SDK's producer may set only the extension). */
+export function messageTraceHeaders(headers: Readonly<Record<string, string>>): { traceparent?: string; tracestate?: string } {
+  const traceparent = headers.traceparent ?? headers.ce_traceparent;
+  const tracestate = headers.tracestate ?? headers.ce_tracestate;
+  return { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) };
 }
 
 /** The dataschema of a protobuf message: an absolute URI (CloudEvents requires one) naming the type. */

@@ -16,6 +16,7 @@ import type { Database } from "../database.ts";
 import type { Logger } from "../logger.ts";
 import { retrying } from "../retry.ts";
 import { publishSpans } from "../telemetry/relay-spans.ts";
+import { traceHeadersOf } from "./cloud-events.ts";
 import type { EventBus } from "./event-bus.ts";
 import type { Outbox } from "./outbox.ts";
 
@@ -227,7 +228,7 @@ export class OutboxRelay {
       const stopTimer = this.sendDuration.startTimer();
       try {
         await this.options.bus.publish(
-          rows.map((row, i) => ({ topic: row.topic, key: row.aggregate_id, value: row.payload, headers: { ...row.headers, ...spans.headers[i] } })),
+          rows.map((row, i) => ({ topic: row.topic, key: row.aggregate_id, value: row.payload, headers: { ...row.headers, ...traceHeadersOf(spans.headers[i]!) } })),
         );
         spans.end();
       } catch (err) {

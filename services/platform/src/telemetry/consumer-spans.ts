@@ -4,7 +4,7 @@
 // that caused the event. Failed attempts are events on the span; a message
 // that ends in the dead-letter topic marks it failed.
 import { SpanKind, type Span } from "@opentelemetry/api";
-import type { CloudEventAttributes } from "../events/cloud-events.ts";
+import { messageTraceHeaders, type CloudEventAttributes } from "../events/cloud-events.ts";
 import type { ConsumedMessage } from "../events/event-bus.ts";
 import { consumerAttributes, messagingAttributes } from "./messaging-spans.ts";
 import { inSpan, meshmartAttributes, recordError } from "./spans.ts";
@@ -22,7 +22,7 @@ export function processSpan<T extends { handled: boolean; error?: Error } | unde
   group: string,
   work: (span: ProcessSpan) => Promise<T>,
 ): Promise<T> {
-  const parent = contextFromHeaders({ traceparent: message.headers.traceparent, tracestate: message.headers.tracestate });
+  const parent = contextFromHeaders(messageTraceHeaders(message.headers));
   const attributes = {
     ...messagingAttributes("process", message.topic, event.id, message.key),
     ...consumerAttributes(group, message.partition, message.offset),
