@@ -136,7 +136,7 @@ export class EventConsumer {
 
   /** Registers the handler for one event type. */
   on<Desc extends DescMessage>(schema: Desc, handler: EventHandler<Desc>, options: HandlerOptions = {}): this {
-    this.handlers.set(schema.typeName, { schema, handler: handler as EventHandler<DescMessage>, batchable: options.batchable ?? false });
+    this.handlers.set(schema.typeName, { schema, handler: handler, batchable: options.batchable ?? false });
     return this;
   }
 
