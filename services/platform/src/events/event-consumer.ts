@@ -34,6 +34,12 @@ export interface EventContext {
   readonly logger: Logger;
 }
 
+/** A handler's failure in a batch's transaction: the first attempt of that event. */
+interface FailedAttempt {
+  eventId: string;
+  error: Error;
+}
+
 export type EventHandler<Desc extends DescMessage> = (data: MessageShape<Desc>, context: EventContext) => Promise<void>;
 
 /** Thrown by a handler to say a dependency is down: consumption pauses and retries, never dead-letters. */
@@ -181,7 +187,8 @@ export class EventConsumer {
         if (!decoded) break;
         run.push(decoded);
       }
-      if (run.length > 1 && (await this.handleTogether(run.filter((d): d is Decoded => !("ignored" in d))))) {
+      const together = run.length > 1 ? await this.handleTogether(run.filter((d): d is Decoded => !("ignored" in d))) : undefined;
+      if (together === true) {
         for (const d of run) if ("ignored" in d) this.outcomes.inc({ consumer: this.options.name, type: d.ignored, outcome: "ignored" });
         done += run.length;
         await control.heartbeat();
@@ -190,7 +197,7 @@ export class EventConsumer {
       // One message on its own: a single batchable one, one that is not batchable, or a run that failed.
       const alone = Math.max(1, run.length);
       for (let i = 0; i < alone; i++) {
-        if (!(await this.handle(messages[done]!, control))) return done;
+        if (!(await this.handle(messages[done]!, control, together || undefined))) return done;
         done++;
       }
     }
@@ -216,13 +223,18 @@ export class EventConsumer {
     }
   }
 
-  /** Runs the handlers of `run` in one transaction; false (rolled back) when any of them failed. */
-  private async handleTogether(run: Decoded[]): Promise<boolean> {
+  /**
+   * Runs the handlers of `run` in one transaction: true, or (rolled back) the
+   * event whose handler failed and its error, which count as that event's
+   * first attempt; false when something else failed.
+   */
+  private async handleTogether(run: Decoded[]): Promise<true | false | FailedAttempt> {
     const consumer = this.options.name;
     if (run.length === 0) return true;
     const ordered = [...run].sort((a, b) => (a.message.key < b.message.key ? -1 : a.message.key > b.message.key ? 1 : 0));
     const started = performance.now();
     let outcomes: Array<"handled" | "duplicate">;
+    let current: string | undefined;
     try {
       outcomes = await this.options.db.transaction(async (tx) => {
         const { rows } = await tx.query<{ event_id: string }>(
@@ -239,6 +251,7 @@ export class EventConsumer {
             continue;
           }
           fresh.delete(event.id); // the same event twice in one batch is handled once
+          current = event.id;
           const trace = childTrace(parseTraceparent(event.traceparent));
           const logger = this.options.logger.child({ eventId: event.id, eventType: event.type });
           await runWithContext({ requestId: event.id, trace }, async () => {
@@ -246,11 +259,14 @@ export class EventConsumer {
             await registration.handler(data, { tx, event, outbox: this.options.outbox, logger });
           });
           results.push("handled");
+          current = undefined;
         }
         return results;
       });
-    } catch {
-      return false;
+    } catch (err) {
+      if (current === undefined || isDependencyDown(err)) return false;
+      this.outcomes.inc({ consumer, type: run.find((d) => d.event.id === current)!.event.type, outcome: "failed" });
+      return { eventId: current, error: err as Error };
     }
     const seconds = (performance.now() - started) / 1000 / ordered.length;
     ordered.forEach(({ event }, i) => {
@@ -261,7 +277,8 @@ export class EventConsumer {
     return true;
   }
 
-  private async handle(message: ConsumedMessage, control: DeliveryControl): Promise<boolean> {
+  /** Handles one message, retrying; `failed` is an attempt already made in a batch (it counts). */
+  private async handle(message: ConsumedMessage, control: DeliveryControl, failed?: FailedAttempt): Promise<boolean> {
     const consumer = this.options.name;
     let event: CloudEventAttributes;
     let registration: Registration | undefined;
@@ -290,7 +307,8 @@ export class EventConsumer {
     const handler = registration.handler;
     // Only failures of the handler itself count towards dead-lettering; a dependency that is
     // down pauses consumption (retried until it is back) and counts nothing.
-    let attempts = 0;
+    let attempts = failed?.eventId === event.id ? 1 : 0;
+    if (attempts >= this.maxAttempts) return this.deadLetter(message, failed!.error, attempts, control);
     const outcome = await this.whileRunning(control, () =>
       retrying(
         async () => {
