@@ -92,6 +92,19 @@ async function load(server: Server, protocol: Protocol, call: Call, durationMs: 
   let errors = 0;
   const until = performance.now() + durationMs;
   const started = performance.now();
+  /** `concurrency` workers, each sending the next request when its last one is answered. */
+  const closedLoop = (one: () => Promise<boolean>) =>
+    Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          const at = performance.now();
+          const ok = await one();
+          latency.record(performance.now() - at);
+          if (ok) requests++;
+          else errors++;
+        }
+      }),
+    );
   if (protocol === "grpc") {
     const session = http2.connect(`http://127.0.0.1:${server.ports.h2}`);
     session.on("error", () => {});
@@ -108,17 +121,7 @@ async function load(server: Server, protocol: Protocol, call: Call, durationMs: 
         stream.on("error", () => resolve(false));
         stream.end(payload);
       });
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < until) {
-          const at = performance.now();
-          const ok = await one();
-          latency.record(performance.now() - at);
-          if (ok) requests++;
-          else errors++;
-        }
-      }),
-    );
+    await closedLoop(one);
     session.close();
   } else {
     const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -136,17 +139,7 @@ async function load(server: Server, protocol: Protocol, call: Call, durationMs: 
         req.on("error", () => resolve(false));
         req.end(payload);
       });
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < until) {
-          const at = performance.now();
-          const ok = await one();
-          latency.record(performance.now() - at);
-          if (ok) requests++;
-          else errors++;
-        }
-      }),
-    );
+    await closedLoop(one);
     agent.destroy();
   }
   return { requests, errors, latency, seconds: (performance.now() - started) / 1000 };

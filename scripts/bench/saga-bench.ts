@@ -93,8 +93,8 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaResul
   const stack = await startTestStack({
     brokers: options.brokers,
     portBase: options.portBase,
-    // As deployed: info logs, the default poll; payments approves every payment; no per-customer limit in the way.
-    env: { LOG_LEVEL: "info", OUTBOX_POLL_MS: "100", PAYMENT_DECLINE_RATE: "0", RATE_LIMIT_RPS: "100000", RATE_LIMIT_BURST: "100000" },
+    // As deployed: info logs, the default outbox poll (250 ms; the test stack sets its own); payments approves every payment; no per-customer limit in the way.
+    env: { LOG_LEVEL: "info", OUTBOX_POLL_MS: "250", PAYMENT_DECLINE_RATE: "0", RATE_LIMIT_RPS: "100000", RATE_LIMIT_BURST: "100000" },
   });
   const admin = new pg.Pool({ connectionString: options.adminUrl, max: 2 });
   try {

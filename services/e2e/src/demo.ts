@@ -77,7 +77,7 @@ await Promise.all(
           ? [{ productId: scarce.id, quantity: 50 }]
           : [...products].sort(() => Math.random() - 0.5).slice(0, 1 + (i % 3)).map((p) => ({ productId: p.id, quantity: 1 }));
       const key = randomUUID();
-      const placed = await shopper.placeOrder(items, key);
+      const placed = await shopper.placeOrderRetrying(items, key); // a 503 from admission control is retried after its Retry-After
       if (placed.orderId) accepted.push({ orderId: placed.orderId, customerId, idempotencyKey: key });
       else refused.push(`${placed.status} ${placed.problem?.title ?? ""}: ${placed.problem?.detail ?? ""}`);
       if ((i + 1) % 20 === 0) console.log(`  ${i + 1}/${total} placed`);

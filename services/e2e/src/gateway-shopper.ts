@@ -1,5 +1,6 @@
 // A shopper using the public REST API of the gateway, as a customer would.
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export interface PlacedOrder {
   status: number;
@@ -44,5 +45,24 @@ export class GatewayShopper {
       return { status: res.status, orderId: body.id ?? body.order?.id, replayed: res.status === 200, retryAfter };
     }
     return { status: res.status, problem: body, retryAfter };
+  }
+
+  /**
+   * As a well-behaved client does under admission control: a 503 or 429 with
+   * Retry-After is tried again after it, with the same Idempotency-Key, for up
+   * to `giveUpAfterMs`; any other answer is returned as it is.
+   */
+  async placeOrderRetrying(
+    items: Array<{ productId: string; quantity: number }>,
+    idempotencyKey: string = randomUUID(),
+    { giveUpAfterMs = 60_000 } = {},
+  ): Promise<PlacedOrder> {
+    const giveUpAt = Date.now() + giveUpAfterMs;
+    for (;;) {
+      const placed = await this.placeOrder(items, idempotencyKey);
+      const waitSeconds = Number(placed.retryAfter);
+      if (!((placed.status === 503 || placed.status === 429) && waitSeconds >= 0) || Date.now() > giveUpAt) return placed;
+      await sleep(waitSeconds * 1000 * (1 + Math.random()));
+    }
   }
 }

@@ -53,14 +53,11 @@ export class OrderAdmission {
     registry: Registry,
   ) {
     this.refused = new Counter({ name: "gateway_orders_refused_total", help: "New orders refused by admission control, by reason.", labelNames: ["reason"], registers: [registry] });
-    const self = this;
-    new Gauge({
+    const pending: Gauge = new Gauge({
       name: "gateway_orders_admission_pending",
       help: "Pending sagas as admission control estimates them (orders' reading plus orders admitted since).",
       registers: [registry],
-      collect() {
-        this.set(self.reading ? self.reading.pending + self.admittedSinceReading : 0);
-      },
+      collect: () => pending.set(this.reading ? this.reading.pending + this.admittedSinceReading : 0),
     });
   }
 

@@ -38,6 +38,12 @@ export interface EventContext {
   readonly annotate: (attributes: Attributes) => void;
 }
 
+/** A handler's failure in a batch's transaction: the first attempt of that event. */
+interface FailedAttempt {
+  eventId: string;
+  error: Error;
+}
+
 export type EventHandler<Desc extends DescMessage> = (data: MessageShape<Desc>, context: EventContext) => Promise<void>;
 
 /** Thrown by a handler to say a dependency is down: consumption pauses and retries, never dead-letters. */
@@ -148,7 +154,7 @@ export class EventConsumer {
 
   /** Registers the handler for one event type. */
   on<Desc extends DescMessage>(schema: Desc, handler: EventHandler<Desc>, options: HandlerOptions = {}): this {
-    this.handlers.set(schema.typeName, { schema, handler: handler as EventHandler<DescMessage>, batchable: options.batchable ?? false });
+    this.handlers.set(schema.typeName, { schema, handler: handler, batchable: options.batchable ?? false });
     return this;
   }
 
@@ -193,7 +199,8 @@ export class EventConsumer {
         if (!decoded) break;
         run.push(decoded);
       }
-      if (run.length > 1 && (await this.handleTogether(run.filter((d): d is Decoded => !("ignored" in d))))) {
+      const together = run.length > 1 ? await this.handleTogether(run.filter((d): d is Decoded => !("ignored" in d))) : undefined;
+      if (together === true) {
         for (const d of run) if ("ignored" in d) this.outcomes.inc({ consumer: this.options.name, type: d.ignored, outcome: "ignored" });
         done += run.length;
         await control.heartbeat();
@@ -202,7 +209,7 @@ export class EventConsumer {
       // One message on its own: a single batchable one, one that is not batchable, or a run that failed.
       const alone = Math.max(1, run.length);
       for (let i = 0; i < alone; i++) {
-        if (!(await this.handle(messages[done]!, control))) return done;
+        if (!(await this.handle(messages[done]!, control, together || undefined))) return done;
         done++;
       }
     }
@@ -228,13 +235,18 @@ export class EventConsumer {
     }
   }
 
-  /** Runs the handlers of `run` in one transaction; false (rolled back) when any of them failed. */
-  private async handleTogether(run: Decoded[]): Promise<boolean> {
+  /**
+   * Runs the handlers of `run` in one transaction: true, or (rolled back) the
+   * event whose handler failed and its error, which count as that event's
+   * first attempt; false when something else failed.
+   */
+  private async handleTogether(run: Decoded[]): Promise<true | false | FailedAttempt> {
     const consumer = this.options.name;
     if (run.length === 0) return true;
     const ordered = [...run].sort((a, b) => (a.message.key < b.message.key ? -1 : a.message.key > b.message.key ? 1 : 0));
     const started = performance.now();
     let outcomes: Array<"handled" | "duplicate">;
+    let current: string | undefined;
     try {
       outcomes = await this.options.db.transaction(async (tx) => {
         const { rows } = await tx.query<{ event_id: string }>(
@@ -251,6 +263,7 @@ export class EventConsumer {
             continue;
           }
           fresh.delete(event.id); // the same event twice in one batch is handled once
+          current = event.id;
           const logger = this.options.logger.child({ eventId: event.id, eventType: event.type });
           // Each message keeps its own CONSUMER span in the trace that caused it, batch or not.
           await processSpan(message, event, consumer, (span) =>
@@ -262,11 +275,14 @@ export class EventConsumer {
             }),
           );
           results.push("handled");
+          current = undefined;
         }
         return results;
       });
-    } catch {
-      return false;
+    } catch (err) {
+      if (current === undefined || isDependencyDown(err)) return false;
+      this.outcomes.inc({ consumer, type: run.find((d) => d.event.id === current)!.event.type, outcome: "failed" });
+      return { eventId: current, error: err as Error };
     }
     const seconds = (performance.now() - started) / 1000 / ordered.length;
     ordered.forEach(({ event }, i) => {
@@ -277,7 +293,8 @@ export class EventConsumer {
     return true;
   }
 
-  private async handle(message: ConsumedMessage, control: DeliveryControl): Promise<boolean> {
+  /** Handles one message, retrying; `failed` is an attempt already made in a batch (it counts). */
+  private async handle(message: ConsumedMessage, control: DeliveryControl, failed?: FailedAttempt): Promise<boolean> {
     const consumer = this.options.name;
     let event: CloudEventAttributes;
     let registration: Registration | undefined;
@@ -305,7 +322,8 @@ export class EventConsumer {
     const handler = registration.handler;
     // Only failures of the handler itself count towards dead-lettering; a dependency that is
     // down pauses consumption (retried until it is back) and counts nothing.
-    let attempts = 0;
+    let attempts = failed?.eventId === event.id ? 1 : 0;
+    if (attempts >= this.maxAttempts) return this.deadLetter(message, failed!.error, attempts, control);
     // One CONSUMER span for the message (all its attempts), continuing the trace its traceparent carries.
     const outcome = await processSpan(message, event, consumer, (span) => this.whileRunning(control, () =>
       retrying(
