@@ -15,21 +15,8 @@ set -euo pipefail
 
 VERSION="${1:-${CONFORMANCE_VERSION:-v1.0.7}}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MODULE=connectrpc.com/conformance
-FILES=(connectrpc/conformance/v1/config.proto connectrpc/conformance/v1/service.proto connectrpc/conformance/v1/server_compat.proto)
+# shellcheck source=SCRIPTDIR/../../../scripts/tools/vendor-protos.sh
+source "$HERE/../../scripts/tools/vendor-protos.sh"
 
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-
-# Outside any module, so that no go.mod is read or changed.
-dir="$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$MODULE@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-if [[ -z "$dir" ]]; then
-  echo "go mod download $MODULE@$VERSION gave no directory" >&2
-  exit 1
-fi
-for file in "${FILES[@]}"; do
-  mkdir -p "$HERE/proto/$(dirname "$file")"
-  cp "$dir/proto/$file" "$HERE/proto/$file"
-  chmod u+w "$HERE/proto/$file" # the module cache is read-only
-done
-echo "vendored ${FILES[*]} from $MODULE@$VERSION -> proto/"
+vendor_from_go_module connectrpc.com/conformance "$VERSION" proto "$HERE/proto" \
+  connectrpc/conformance/v1/config.proto connectrpc/conformance/v1/service.proto connectrpc/conformance/v1/server_compat.proto

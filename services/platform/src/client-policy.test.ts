@@ -125,6 +125,43 @@ describe("client policy outside the mesh", () => {
     assert.ok(timeoutMs !== undefined && timeoutMs <= services.catalog.timeoutMs && timeoutMs > perTry, `DeleteProduct's deadline ${timeoutMs} ms is the route timeout`);
   });
 
+  it("gives a write idempotent by its key (PlaceOrder) the whole route timeout per try, and retries it on unavailable only", async () => {
+    const seen: Array<number | undefined> = [];
+    let failFirst = true;
+    const orders = await startService(
+      {
+        name: "orders",
+        rpc: (router) =>
+          router.service(OrderService, {
+            async placeOrder(_req, ctx) {
+              seen.push(ctx.timeoutMs());
+              if (failFirst) {
+                failFirst = false;
+                throw new ConnectError("overloaded", Code.Unavailable);
+              }
+              return { replayed: false };
+            },
+          }),
+      },
+      { env },
+    );
+    try {
+      const client = createServiceClient(OrderService, {
+        baseUrl: orders.url,
+        defaultTimeoutMs: 10_000,
+        policy: clientPolicy("orders", "none", { initialBackoffMs: 5, maxBackoffMs: 20 }),
+      });
+      await client.placeOrder({ customerId, items: [{ productId, quantity: 1 }], idempotencyKey: "k-2" });
+      assert.equal(seen.length, 2, "retried once on unavailable");
+      const perTry = perTryTimeoutMs(services.orders.timeoutMs, callPolicy.retryAttempts);
+      for (const timeoutMs of seen) {
+        assert.ok(timeoutMs !== undefined && timeoutMs > perTry && timeoutMs <= services.orders.timeoutMs, `PlaceOrder's deadline ${timeoutMs} ms: the route timeout, not the per-try ${perTry} ms`);
+      }
+    } finally {
+      await orders.stop();
+    }
+  });
+
   it("retries PlaceOrder on a refused connection only when it carries an idempotency key", async () => {
     const orders = createServiceClient(OrderService, {
       baseUrl: await refusedUrl(),

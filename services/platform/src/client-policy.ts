@@ -5,8 +5,8 @@
 //
 // - the route timeout: no call to a service outlives its `timeoutMs`;
 // - retries (callPolicy.retryAttempts, full-jitter backoff 25-250 ms like
-//   Envoy's) only for its `retryableMethods`, each try with the mesh's
-//   per-try timeout, and only on the mesh's conditions (connect-failure,
+//   Envoy's) only for its `retryableMethods`, each try of a read with the
+//   mesh's per-try timeout, and only on the mesh's conditions (connect-failure,
 //   refused-stream, reset, 503): `unavailable` (clients.ts maps refused,
 //   reset and cut connections to it; HTTP 503 is it) or a try that ran out
 //   of its per-try time while the call still had time;
@@ -22,12 +22,17 @@
 // turn a partial fault (30 % errors, five in a row by chance) into a 30 s
 // outage. A rate opens it when the callee as a whole is failing.
 //
-// One difference, on the safe side: the mesh matches paths and cannot see
+// Two differences, on the safe side. The mesh matches paths and cannot see
 // the request, so it retries PlaceOrder whatever its body; the client
 // retries an RPC whose request has an `idempotency_key` field only when the
-// key is set. In the mesh (SERVICE_MESH=istio) the client policy is off, so
+// key is set. And the per-try timeout (with its retry) applies to reads only
+// (`idempotency_level = NO_SIDE_EFFECTS`): a write that is slow under load has
+// done its work by the time a retry arrives, which then answers as a replay
+// (PlaceOrder: 200, replayed) to a client that sent one request; a write gets
+// the whole route timeout and is retried on `unavailable` only. In the mesh (SERVICE_MESH=istio) the client policy is off, so
 // a call is never retried twice over. Streams get the route timeout only.
 import type { DescMessage, DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { callPolicy, perTryTimeoutMs, services, type ServiceName } from "@meshmart/topology";
 import { BrokenCircuitError, CircuitState, SamplingBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
@@ -135,7 +140,8 @@ export function withClientPolicy(inner: Transport, policy: ClientPolicy): Transp
       const totalMs = capped(timeoutMs);
       const deadlineAt = Date.now() + totalMs;
       const retries = mayRetry(target, method, input) ? options.retryAttempts : 0;
-      const perTryMs = retries > 0 ? perTryTimeoutMs(routeTimeoutMs, retries) : totalMs;
+      const read = method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+      const perTryMs = retries > 0 && read ? perTryTimeoutMs(routeTimeoutMs, retries) : totalMs;
       // Whether the last try ended because its own time ran out (Envoy's "reset": no answer in time).
       let tryTimedOut = false;
       const attempt = async () => {

@@ -15,21 +15,8 @@ set -euo pipefail
 
 VERSION="${1:-${GNOSTIC_MODELS_VERSION:-v0.7.0}}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MODULE=github.com/google/gnostic-models
-FILES=(openapiv3/annotations.proto openapiv3/OpenAPIv3.proto)
+# shellcheck source=SCRIPTDIR/../../../scripts/tools/vendor-protos.sh
+source "$HERE/../../scripts/tools/vendor-protos.sh"
 
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-
-# Outside any module, so that no go.mod is read or changed.
-dir="$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$MODULE@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-if [[ -z "$dir" ]]; then
-  echo "go mod download $MODULE@$VERSION gave no directory" >&2
-  exit 1
-fi
-for file in "${FILES[@]}"; do
-  mkdir -p "$HERE/vendor/$(dirname "$file")"
-  cp "$dir/$file" "$HERE/vendor/$file"
-  chmod u+w "$HERE/vendor/$file" # the module cache is read-only
-done
-echo "vendored ${FILES[*]} from $MODULE@$VERSION -> vendor/"
+vendor_from_go_module github.com/google/gnostic-models "$VERSION" . "$HERE/vendor" \
+  openapiv3/annotations.proto openapiv3/OpenAPIv3.proto

@@ -13,25 +13,8 @@ set -euo pipefail
 
 VERSION="${1:-${GOOGLE_COMMON_PROTOS_VERSION:-2.81.0}}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REPO="${MAVEN_REPO_URL:-https://repo1.maven.org/maven2}"
-JAR_PATH="com/google/api/grpc/proto-google-common-protos/$VERSION/proto-google-common-protos-$VERSION.jar"
-FILES=(google/api/annotations.proto google/api/http.proto)
+# shellcheck source=SCRIPTDIR/../../../scripts/tools/vendor-protos.sh
+source "$HERE/../../scripts/tools/vendor-protos.sh"
 
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-
-curl -fsSL -o "$tmp/common-protos.jar" "$REPO/$JAR_PATH"
-curl -fsSL -o "$tmp/common-protos.jar.sha1" "$REPO/$JAR_PATH.sha1"
-expected="$(cut -c1-40 "$tmp/common-protos.jar.sha1")"
-actual="$(sha1sum "$tmp/common-protos.jar" | cut -c1-40)"
-if [[ "$expected" != "$actual" ]]; then
-  echo "checksum mismatch for $JAR_PATH: expected $expected, got $actual" >&2
-  exit 1
-fi
-
-unzip -q -o "$tmp/common-protos.jar" "${FILES[@]}" -d "$tmp/x"
-for file in "${FILES[@]}"; do
-  mkdir -p "$HERE/vendor/$(dirname "$file")"
-  cp "$tmp/x/$file" "$HERE/vendor/$file"
-done
-echo "vendored ${FILES[*]} from com.google.api.grpc:proto-google-common-protos:$VERSION -> vendor/"
+vendor_from_maven_jar com/google/api/grpc proto-google-common-protos "$VERSION" "$HERE/vendor" \
+  google/api/annotations.proto google/api/http.proto

@@ -13,25 +13,8 @@ set -euo pipefail
 
 VERSION="${1:-${GRPC_SERVICES_VERSION:-1.85.1}}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REPO="${MAVEN_REPO_URL:-https://repo1.maven.org/maven2}"
-JAR_PATH="io/grpc/grpc-services/$VERSION/grpc-services-$VERSION.jar"
-FILES=(grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto)
+# shellcheck source=SCRIPTDIR/../../../scripts/tools/vendor-protos.sh
+source "$HERE/../../scripts/tools/vendor-protos.sh"
 
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-
-curl -fsSL -o "$tmp/grpc-services.jar" "$REPO/$JAR_PATH"
-curl -fsSL -o "$tmp/grpc-services.jar.sha1" "$REPO/$JAR_PATH.sha1"
-expected="$(cut -c1-40 "$tmp/grpc-services.jar.sha1")"
-actual="$(sha1sum "$tmp/grpc-services.jar" | cut -c1-40)"
-if [[ "$expected" != "$actual" ]]; then
-  echo "checksum mismatch for $JAR_PATH: expected $expected, got $actual" >&2
-  exit 1
-fi
-
-unzip -q -o "$tmp/grpc-services.jar" "${FILES[@]}" -d "$tmp/x"
-for file in "${FILES[@]}"; do
-  mkdir -p "$HERE/vendor/$(dirname "$file")"
-  cp "$tmp/x/$file" "$HERE/vendor/$file"
-done
-echo "vendored ${FILES[*]} from io.grpc:grpc-services:$VERSION -> vendor/"
+vendor_from_maven_jar io/grpc grpc-services "$VERSION" "$HERE/vendor" \
+  grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto
