@@ -15,6 +15,7 @@ import {
 } from "@meshmart/proto/orders/v1/events_pb";
 import type { Database, Logger, Outbox, Transaction } from "@meshmart/platform";
 import * as store from "./order-store.ts";
+import { appendTimeline } from "./order-timeline.ts";
 import { decide, type SagaChanges, type SagaEmit, type SagaEvent } from "./saga-decision.ts";
 
 export interface Applied {
@@ -50,20 +51,26 @@ export class OrderSaga {
   }
 
   /** Locks the order and applies `event` to it; an event for an unknown order is logged and dropped. */
-  async handle(tx: Transaction, orderId: string, event: SagaEvent): Promise<void> {
+  async handle(tx: Transaction, orderId: string, event: SagaEvent, cause: string): Promise<void> {
     const row = await store.getOrder(tx, orderId, true);
     if (!row) {
       this.logger.warn({ orderId }, "saga event for an unknown order ignored");
       return;
     }
-    await this.apply(tx, row, event);
+    await this.apply(tx, row, event, cause);
   }
 
-  /** Applies `event` to an order that `tx` holds (locked, or inserted by it): the row's changes, then the emits. */
-  async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent): Promise<Applied> {
-    const { changes, emits, refusal } = decide(store.toSagaState(row), event, row.read_at);
+  /**
+   * Applies `event` to an order that `tx` holds (locked, or inserted by it):
+   * the row's changes, the entry on its timeline, then the emits. `cause` says
+   * what delivered the event, for the timeline.
+   */
+  async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent, cause: string): Promise<Applied> {
+    const decision = decide(store.toSagaState(row), event, row.read_at);
+    const { changes, emits, refusal } = decision;
     if (refusal) return { row, refusal };
     const after = Object.keys(changes).length > 0 ? await store.updateOrder(tx, row, changes) : row;
+    await appendTimeline(tx, row.id, { at: row.read_at, event, cause, decision, after: { status: after.status, step: after.saga_step } });
     for (const follow of emits) await this.emit(tx, follow);
     this.countOutcome(row.id, changes);
     return { row: after };

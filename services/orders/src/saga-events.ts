@@ -1,5 +1,5 @@
 // The events that move the saga: inventory's and payments' answers, as saga events for the order they name.
-import type { EventConsumer } from "@meshmart/platform";
+import type { CloudEventAttributes, EventConsumer } from "@meshmart/platform";
 import {
   StockCommittedSchema,
   StockRejectedSchema,
@@ -17,25 +17,36 @@ import type { OrderSaga } from "./order-saga.ts";
 // Each handler locks only its order's row (the event's key): they may share a transaction.
 const batchable = { batchable: true };
 
+/** The timeline's cause of a saga event: the CloudEvent that delivered it. */
+const causeOf = (event: CloudEventAttributes) => `${event.type} ${event.id}`;
+
 export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): void {
   consumer
-    .on(StockReservedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReserved" }), batchable)
-    .on(StockRejectedSchema, (event, { tx }) =>
-      saga.handle(tx, event.orderId, {
-        type: "StockRejected",
-        detail:
-          event.rejections
-            .map((r) => `${r.productId}: ${StockRejectionReason[r.reason]} (requested ${r.requested}, available ${r.available})`)
-            .join("; ") || "stock rejected",
-      }),
+    .on(StockReservedSchema, (data, { tx, event }) => saga.handle(tx, data.orderId, { type: "StockReserved" }, causeOf(event)), batchable)
+    .on(
+      StockRejectedSchema,
+      (data, { tx, event }) =>
+        saga.handle(
+          tx,
+          data.orderId,
+          {
+            type: "StockRejected",
+            detail:
+              data.rejections
+                .map((r) => `${r.productId}: ${StockRejectionReason[r.reason]} (requested ${r.requested}, available ${r.available})`)
+                .join("; ") || "stock rejected",
+          },
+          causeOf(event),
+        ),
       batchable,
     )
-    .on(StockCommittedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockCommitted" }), batchable)
-    .on(StockReleasedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "StockReleased" }), batchable)
-    .on(PaymentCapturedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentCaptured" }), batchable)
-    .on(PaymentDeclinedSchema, (event, { tx }) =>
-      saga.handle(tx, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
+    .on(StockCommittedSchema, (data, { tx, event }) => saga.handle(tx, data.orderId, { type: "StockCommitted" }, causeOf(event)), batchable)
+    .on(StockReleasedSchema, (data, { tx, event }) => saga.handle(tx, data.orderId, { type: "StockReleased" }, causeOf(event)), batchable)
+    .on(PaymentCapturedSchema, (data, { tx, event }) => saga.handle(tx, data.orderId, { type: "PaymentCaptured" }, causeOf(event)), batchable)
+    .on(
+      PaymentDeclinedSchema,
+      (data, { tx, event }) => saga.handle(tx, data.orderId, { type: "PaymentDeclined", detail: data.message || "payment declined" }, causeOf(event)),
       batchable,
     )
-    .on(PaymentRefundedSchema, (event, { tx }) => saga.handle(tx, event.orderId, { type: "PaymentRefunded" }), batchable);
+    .on(PaymentRefundedSchema, (data, { tx, event }) => saga.handle(tx, data.orderId, { type: "PaymentRefunded" }, causeOf(event)), batchable);
 }
