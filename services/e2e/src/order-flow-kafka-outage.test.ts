@@ -31,7 +31,8 @@ describe("order flow through a Kafka outage", () => {
     const accepted: AcceptedOrder[] = [];
     const place = async (i: number) => {
       const key = randomUUID();
-      const placed = await shopper.placeOrder([{ productId: products[i % products.length]!.id, quantity: 1 }], key);
+      // Admission control may refuse while the backlog drains after the outage (503 + Retry-After): retried as a client would.
+      const placed = await shopper.placeOrderRetrying([{ productId: products[i % products.length]!.id, quantity: 1 }], key);
       assert.equal(placed.status, 201, `order ${i}: ${JSON.stringify(placed.problem)}`);
       accepted.push({ orderId: placed.orderId!, customerId, idempotencyKey: key });
     };

@@ -9,7 +9,9 @@ import { scarceDemoSkus } from "@meshmart/fixtures";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
 import { GatewayShopper } from "./gateway-shopper.ts";
 import type { AcceptedOrder } from "./invariants.ts";
+import { createSystemClients } from "./system-clients.ts";
 import { startTestStack, type TestStack } from "./test-stack.ts";
+import { checkTimelines } from "./timeline-fold.ts";
 
 /** Places `count` orders with `concurrency` shoppers; returns what was accepted. */
 async function placeOrders(stack: TestStack, count: number, concurrency: number): Promise<AcceptedOrder[]> {
@@ -68,6 +70,27 @@ describe("order flow", () => {
     const confirmed = orders.orders.filter((o) => o.order.status === "ORDER_STATUS_CONFIRMED").length;
     assert.ok(declined > 20 && declined < 110, `about 30% declined (${declined} of 200)`);
     assert.ok(confirmed > 60, `most of the rest confirmed (${confirmed})`);
+
+    // Every order's timeline, folded through the saga's decide(), gives its stored state.
+    const timelines = await checkTimelines(createSystemClients({ ORDERS_URL: stack.processes.urls.orders }).orders);
+    assert.ok(timelines.checked >= 200, `${timelines.checked} timelines checked`);
+    assert.deepEqual(timelines.mismatches, []);
+
+    // The timeline through the gateway: the customer's own order, oldest step first; anyone else's is 404.
+    const { orderId, customerId } = accepted[0]!;
+    const own = await fetch(`${stack.processes.urls.gateway}/api/v1/orders/${orderId}/timeline`, {
+      headers: { authorization: `Bearer ${await devTokenFor(customerId)}` },
+    });
+    assert.equal(own.status, 200);
+    const timeline = (await own.json()) as { entries: Array<{ event: string; cause: string; status: string }> };
+    assert.equal(timeline.entries[0]!.event, "PlaceOrder");
+    assert.equal(timeline.entries[0]!.cause, "PlaceOrder RPC");
+    assert.match(timeline.entries[1]!.cause, /^meshmart\.inventory\.v1\.Stock(Reserved|Rejected) /);
+    assert.notEqual(timeline.entries.at(-1)!.status, "ORDER_STATUS_PENDING");
+    const stranger = await fetch(`${stack.processes.urls.gateway}/api/v1/orders/${orderId}/timeline`, {
+      headers: { authorization: `Bearer ${await devTokenFor(randomUUID())}` },
+    });
+    assert.equal(stranger.status, 404);
   });
 
   it("gives one order for the same Idempotency-Key twice", async () => {

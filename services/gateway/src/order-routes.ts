@@ -3,6 +3,7 @@
 //   POST /api/v1/orders              (Idempotency-Key header) 201, or 200 on a replay
 //   GET  /api/v1/orders?status=&page_size=&page_token=
 //   GET  /api/v1/orders/{id}
+//   GET  /api/v1/orders/{id}/timeline
 //   POST /api/v1/orders/{id}:cancel
 // Another customer's order answers 404, exactly like a missing one, so that
 // order ids cannot be probed.
@@ -12,6 +13,8 @@ import { PlaceOrderRequestSchema as PlaceOrderBodySchema } from "@meshmart/proto
 import {
   CancelOrderRequestSchema,
   GetOrderRequestSchema,
+  GetOrderTimelineRequestSchema,
+  GetOrderTimelineResponseSchema,
   ListOrdersRequestSchema,
   ListOrdersResponseSchema,
   OrderSchema,
@@ -113,6 +116,17 @@ export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): R
       async handle(ctx, request) {
         expectNoQuery(ctx);
         sendMessage(ctx, OrderSchema, await ownOrder(request.params.id!, customerOf(request)));
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/orders/{id}/timeline",
+      authenticated: true,
+      async handle(ctx, request) {
+        expectNoQuery(ctx);
+        const order = await ownOrder(request.params.id!, customerOf(request));
+        const timeline = create(GetOrderTimelineRequestSchema, { id: order.id });
+        sendMessage(ctx, GetOrderTimelineResponseSchema, await callBackend(() => orders.getOrderTimeline(timeline)));
       },
     },
     {

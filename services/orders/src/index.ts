@@ -46,3 +46,6 @@ export const ordersService: ServiceDefinition<typeof config> = {
     startDeadlineSweeper(runtime.db.connectionString, sagaOf(runtime), runtime.logger, runtime.config.SAGA_SWEEP_INTERVAL_MS),
   ],
 };
+
+// The saga as plain code, for checkers that recompute an order from its timeline.
+export { asPlaced, fold, type SagaEvent, type SagaState, type TimedEvent } from "./saga-decision.ts";

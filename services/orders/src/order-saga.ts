@@ -18,6 +18,7 @@ import {
 } from "@meshmart/proto/orders/v1/events_pb";
 import { inSpan, meshmartAttributes, type Database, type EventContext, type Logger, type Outbox, type Transaction } from "@meshmart/platform";
 import * as store from "./order-store.ts";
+import { appendTimeline } from "./order-timeline.ts";
 import { decide, type SagaChanges, type SagaEmit, type SagaEvent } from "./saga-decision.ts";
 
 export interface Applied {
@@ -69,21 +70,26 @@ export class OrderSaga {
   }
 
   /** Locks the order and applies `event` to it; an event for an unknown order is logged and dropped. */
-  async handle({ tx, annotate }: Pick<EventContext, "tx" | "annotate">, orderId: string, event: SagaEvent): Promise<void> {
+  async handle({ tx, annotate, event: delivered }: Pick<EventContext, "tx" | "annotate" | "event">, orderId: string, event: SagaEvent): Promise<void> {
     annotate({ [meshmartAttributes.orderId]: orderId });
     const row = await store.getOrder(tx, orderId, true);
     if (!row) {
       this.logger.warn({ orderId }, "saga event for an unknown order ignored");
       return;
     }
-    await this.apply(tx, row, event);
+    await this.apply(tx, row, event, `${delivered.type} ${delivered.id}`);
   }
 
-  /** Applies `event` to an order that `tx` holds (locked, or inserted by it): the row's changes, then the emits. */
-  async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent): Promise<Applied> {
+  /**
+   * Applies `event` to an order that `tx` holds (locked, or inserted by it):
+   * the row's changes, the entry on its timeline, then the emits. `cause` says
+   * what delivered the event, for the timeline.
+   */
+  async apply(tx: Transaction, row: store.OrderRow, event: SagaEvent, cause: string): Promise<Applied> {
     const attributes = { [meshmartAttributes.orderId]: row.id, [meshmartAttributes.sagaEvent]: event.type };
     return inSpan(`saga ${event.type}`, { attributes }, async (span) => {
-      const { changes, emits, refusal } = decide(store.toSagaState(row), event, row.read_at);
+      const decision = decide(store.toSagaState(row), event, row.read_at);
+      const { changes, emits, refusal } = decision;
       if (refusal) {
         span.setAttribute("meshmart.saga.refusal", refusal);
         return { row, refusal };
@@ -95,10 +101,11 @@ export class OrderSaga {
         // clock now, which cancels. Nothing was written or emitted yet.
         if (!updated) {
           span.setAttribute("meshmart.saga.redecided", true);
-          return this.apply(tx, (await store.getOrder(tx, row.id, true))!, event);
+          return this.apply(tx, (await store.getOrder(tx, row.id, true))!, event, cause);
         }
         after = updated;
       }
+      await appendTimeline(tx, row.id, { at: row.read_at, event, cause, decision, after: { status: after.status, step: after.saga_step } });
       for (const follow of emits) await this.emit(tx, follow);
       span.setAttributes({ [meshmartAttributes.sagaStatus]: after.status, "meshmart.saga.step": after.saga_step });
       tx.afterCommit(() => this.countOutcome(row, changes));

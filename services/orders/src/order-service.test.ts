@@ -14,9 +14,10 @@ import { demoProductId as seedProductId } from "@meshmart/fixtures";
 import { startService, type Row, type RunningService } from "@meshmart/platform";
 import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { OrderCancelledSchema, OrderPlacedSchema } from "@meshmart/proto/orders/v1/events_pb";
-import { CancelReason, OrderService, OrderStatus, type Order } from "@meshmart/proto/orders/v1/orders_pb";
+import { CancelReason, OrderService, OrderStatus, SagaStep, type Order } from "@meshmart/proto/orders/v1/orders_pb";
 import { ordersService } from "./index.ts";
 import * as store from "./order-store.ts";
+import { foldTimeline, readTimeline } from "./order-timeline.ts";
 
 // Seed prices (catalog's seed-products.ts), in EUR cents.
 const book = { id: seedProductId("BOOK-SRE"), priceMinor: 4499n };
@@ -212,6 +213,31 @@ describe("OrderService", () => {
     const { order: again } = await client.cancelOrder({ id: order!.id });
     assert.deepEqual(again, cancelled, "unchanged, update time included");
     assert.equal((await outboxOf(order!.id, "meshmart.orders.v1.OrderCancelled")).length, 1, "no second OrderCancelled");
+  });
+
+  it("keeps each saga step on the order's timeline, append-only, and its fold gives the stored state", async () => {
+    const { order } = await place(randomUUID(), [{ productId: socks.id, quantity: 2 }]);
+    await client.cancelOrder({ id: order!.id });
+    await client.cancelOrder({ id: order!.id });
+    const { orderId, entries } = await client.getOrderTimeline({ id: order!.id });
+    assert.equal(orderId, order!.id);
+    assert.deepEqual(
+      entries.map((e) => [e.sequence, e.event, e.cause, e.emitted, OrderStatus[e.status], SagaStep[e.step]]),
+      [
+        [1, "PlaceOrder", "PlaceOrder RPC", ["OrderPlaced"], "PENDING", "AWAITING_STOCK"],
+        [2, "CancelOrder", "CancelOrder RPC", ["OrderCancelled"], "CANCELLED", "COMPENSATING"],
+        [3, "CancelOrder", "CancelOrder RPC", [], "CANCELLED", "COMPENSATING"],
+      ],
+    );
+    assert.ok(timestampMs(entries[0]!.time!) <= timestampMs(entries[1]!.time!));
+
+    const row = (await store.getOrder(orders.runtime.db, order!.id))!;
+    const stored = store.toSagaState(row);
+    assert.deepEqual(foldTimeline(stored, await readTimeline(orders.runtime.db, order!.id)), stored);
+
+    await assert.rejects(orders.runtime.db.query("UPDATE order_timeline SET cause = 'x' WHERE order_id = $1", [order!.id]), /append-only/);
+    await assert.rejects(orders.runtime.db.query("DELETE FROM order_timeline WHERE order_id = $1", [order!.id]), /append-only/);
+    await assert.rejects(client.getOrderTimeline({ id: randomUUID() }), rejectsWith(Code.NotFound));
   });
 
   it("refuses to cancel a CONFIRMED order, and answers unknown ids with NotFound", async () => {

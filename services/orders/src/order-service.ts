@@ -1,13 +1,15 @@
 // OrderService handlers: PlaceOrder (idempotent by customer and key), reads,
-// CancelOrder, and the Audit view for the invariant checker.
+// CancelOrder, the order's timeline, and the Audit view for the invariant checker.
 import { createHash, randomUUID } from "node:crypto";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
 import type { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
-import { OrderService, OrderStatus, type PlaceOrderItem } from "@meshmart/proto/orders/v1/orders_pb";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { OrderService, OrderStatus, SagaStep, type PlaceOrderItem } from "@meshmart/proto/orders/v1/orders_pb";
 import { annotateSpan, decodePageToken, meshmartAttributes, notFound, pageSize, pageTokenPatterns, type Database } from "@meshmart/platform";
 import { priceItems } from "./catalog-pricing.ts";
 import type { OrderSaga } from "./order-saga.ts";
 import * as store from "./order-store.ts";
+import { readTimeline } from "./order-timeline.ts";
 import type { StatusName } from "./saga-decision.ts";
 
 export interface OrderServiceDeps {
@@ -65,7 +67,7 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
         });
         if (!inserted) return undefined; // a concurrent call with the same key won
         const row = (await store.getOrder(tx, id))!;
-        await saga.apply(tx, row, { type: "PlaceOrder" });
+        await saga.apply(tx, row, { type: "PlaceOrder" }, "PlaceOrder RPC");
         return row;
       });
       if (!created) return replay((await store.findByIdempotencyKey(db, req.customerId, req.idempotencyKey))!, hash);
@@ -88,11 +90,30 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
       return { orders: rows.map(store.toOrder), nextPageToken: next ?? "" };
     },
 
+    async getOrderTimeline({ id }) {
+      const row = await store.getOrder(db, id);
+      if (!row) throw notFound("order", id);
+      const entries = await readTimeline(db, id);
+      return {
+        orderId: id,
+        entries: entries.map((entry) => ({
+          sequence: entry.seq,
+          time: timestampFromDate(entry.at),
+          event: entry.event.type,
+          detail: "detail" in entry.event ? entry.event.detail : "",
+          cause: entry.cause,
+          emitted: entry.emitted,
+          status: OrderStatus[entry.status],
+          step: SagaStep[entry.step],
+        })),
+      };
+    },
+
     async cancelOrder({ id }) {
       const row = await db.transaction(async (tx) => {
         const current = await store.getOrder(tx, id, true);
         if (!current) throw notFound("order", id);
-        const cancelled = await saga.apply(tx, current, { type: "CancelOrder" });
+        const cancelled = await saga.apply(tx, current, { type: "CancelOrder" }, "CancelOrder RPC");
         if (cancelled.refusal) throw new ConnectError(cancelled.refusal, Code.FailedPrecondition);
         return cancelled.row;
       });

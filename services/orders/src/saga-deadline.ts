@@ -21,7 +21,7 @@ export function startDeadlineSweeper(connectionString: string, saga: OrderSaga, 
         for (;;) {
           const swept = await db.transaction(async (tx) => {
             const rows = await lockExpiredOrders(tx, batchSize);
-            for (const row of rows) await saga.apply(tx, row, { type: "DeadlinePassed" });
+            for (const row of rows) await saga.apply(tx, row, { type: "DeadlinePassed" }, "the deadline sweeper");
             return rows.length;
           });
           if (swept < batchSize || controller.signal.aborted) break;

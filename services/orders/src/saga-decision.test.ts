@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  asPlaced,
   decide,
+  fold,
   type Money,
   type ReasonName,
   type SagaChanges,
@@ -327,14 +329,7 @@ describe("decide: answers after the deadline (now given, on the database's clock
 // ── Whole sagas: each event's changes applied to the state as the edge writes them to the row.
 
 function run(events: SagaEvent[], from: SagaState = placed, now?: Date): { state: SagaState; emits: SagaEmit[] } {
-  let state = from;
-  const emits: SagaEmit[] = [];
-  for (const event of events) {
-    const next = decide(state, event, now);
-    state = { ...state, ...next.changes };
-    emits.push(...next.emits);
-  }
-  return { state, emits };
+  return fold(from, events.map((event) => ({ event, at: now })));
 }
 
 const twice = (...events: SagaEvent[]): SagaEvent[] => events.flatMap((event) => [event, event]);
@@ -401,4 +396,10 @@ describe("decide: whole sagas, with repeated and late events", () => {
       assert.deepEqual(emits, saga.emits);
     });
   }
+});
+
+describe("asPlaced: the start of every fold", () => {
+  it("forgets everything the saga heard and keeps the order as placed", () => {
+    for (const state of Object.values(states)) assert.deepEqual(asPlaced(state), placed);
+  });
 });

@@ -237,3 +237,40 @@ function paymentRequested(state: SagaState): SagaEmit {
 function orderConfirmed(state: SagaState): SagaEmit {
   return { type: "OrderConfirmed", orderId: state.orderId, customerId: state.customerId, total: state.total };
 }
+
+/** One saga event and the clock decide() took it at: an entry of the order's timeline. */
+export interface TimedEvent {
+  event: SagaEvent;
+  at?: Date;
+}
+
+/**
+ * Applies `events` in order from `from`, each decision's changes as the edge
+ * writes them to the row: the order's saga state recomputed from its timeline.
+ */
+export function fold(from: SagaState, events: Iterable<TimedEvent>): { state: SagaState; emits: SagaEmit[] } {
+  let state = from;
+  const emits: SagaEmit[] = [];
+  for (const { event, at } of events) {
+    const next = decide(state, event, at);
+    state = { ...state, ...next.changes };
+    emits.push(...next.emits);
+  }
+  return { state, emits };
+}
+
+/** The state an order starts its saga in: as placed, nothing heard from anyone yet. */
+export function asPlaced(state: SagaState): SagaState {
+  return {
+    ...state,
+    status: "PENDING",
+    step: "AWAITING_STOCK",
+    stockReserved: false,
+    paymentCaptured: false,
+    stockCommitted: false,
+    stockReleased: false,
+    paymentRefunded: false,
+    cancelReason: null,
+    cancelMessage: "",
+  };
+}

@@ -113,7 +113,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     produces: [topics.orders],
     consumes: [topics.inventory, topics.payments],
     // PlaceOrder is idempotent by its idempotency key, CancelOrder by order id.
-    retryableMethods: ["GetOrder", "ListOrders", "PlaceOrder", "CancelOrder", "Audit", "GetSagaLoad"],
+    retryableMethods: ["GetOrder", "ListOrders", "GetOrderTimeline", "PlaceOrder", "CancelOrder", "Audit", "GetSagaLoad"],
     timeoutMs: 5_000,
   },
   payments: {

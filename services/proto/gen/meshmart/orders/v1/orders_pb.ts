@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meshmart/orders/v1/orders.proto.
  */
 export const file_meshmart_orders_v1_orders: GenFile = /*@__PURE__*/
-  fileDesc("Ch9tZXNobWFydC9vcmRlcnMvdjEvb3JkZXJzLnByb3RvEhJtZXNobWFydC5vcmRlcnMudjEibAoJT3JkZXJJdGVtEh4KCnByb2R1Y3RfaWQYASABKAlCCrpHB5oCBHV1aWQSEAoIcXVhbnRpdHkYAiABKAUSLQoKdW5pdF9wcmljZRgDIAEoCzIZLm1lc2htYXJ0LmNvbW1vbi52MS5Nb25leSLDAwoFT3JkZXISFgoCaWQYASABKAlCCrpHB5oCBHV1aWQSHwoLY3VzdG9tZXJfaWQYAiABKAlCCrpHB5oCBHV1aWQSLwoGc3RhdHVzGAMgASgOMh8ubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiwKBWl0ZW1zGAQgAygLMh0ubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVySXRlbRIoCgV0b3RhbBgFIAEoCzIZLm1lc2htYXJ0LmNvbW1vbi52MS5Nb25leRI3Cg1jYW5jZWxfcmVhc29uGAYgASgOMiAubWVzaG1hcnQub3JkZXJzLnYxLkNhbmNlbFJlYXNvbhIWCg5jYW5jZWxfbWVzc2FnZRgHIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYCCABKAkSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghkZWFkbGluZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivAIKBFNhZ2ESKgoEc3RlcBgBIAEoDjIcLm1lc2htYXJ0Lm9yZGVycy52MS5TYWdhU3RlcBIWCg5zdG9ja19yZXNlcnZlZBgCIAEoCBIYChBwYXltZW50X2NhcHR1cmVkGAMgASgIEhcKD3N0b2NrX2NvbW1pdHRlZBgEIAEoCBIWCg5zdG9ja19yZWxlYXNlZBgFIAEoCBIYChBwYXltZW50X3JlZnVuZGVkGAYgASgIEiwKCGRlYWRsaW5lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZGVjaWRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkwKDlBsYWNlT3JkZXJJdGVtEhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEhwKCHF1YW50aXR5GAIgASgFQgq6SAcaBRiQTiAAIpUCChFQbGFjZU9yZGVyUmVxdWVzdBIdCgtjdXN0b21lcl9pZBgBIAEoCUIIukgFcgOwAQESpwEKBWl0ZW1zGAIgAygLMiIubWVzaG1hcnQub3JkZXJzLnYxLlBsYWNlT3JkZXJJdGVtQnS6SHG6AWcKHnBsYWNlX29yZGVyLnVuaXF1ZV9wcm9kdWN0X2lkcxIhZWFjaCBwcm9kdWN0IG1heSBhcHBlYXIgb25seSBvbmNlGiJ0aGlzLm1hcChpLCBpLnByb2R1Y3RfaWQpLnVuaXF1ZSgpkgEECAEQZBI3Cg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCHrpIG3IZEAEYgAEyEl5bQS1aYS16MC05Ll86LV0rJCJQChJQbGFjZU9yZGVyUmVzcG9uc2USKAoFb3JkZXIYASABKAsyGS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXISEAoIcmVwbGF5ZWQYAiABKAgiJwoPR2V0T3JkZXJSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI8ChBHZXRPcmRlclJlc3BvbnNlEigKBW9yZGVyGAEgASgLMhkubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVyIq0BChFMaXN0T3JkZXJzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSIAoLY3VzdG9tZXJfaWQYAyABKAlCC7pICNgBAXIDsAEBEjkKBnN0YXR1cxgEIAEoDjIfLm1lc2htYXJ0Lm9yZGVycy52MS5PcmRlclN0YXR1c0IIukgFggECEAEirQEKEkxpc3RPcmRlcnNSZXNwb25zZRIpCgZvcmRlcnMYASADKAsyGS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXISbAoPbmV4dF9wYWdlX3Rva2VuGAIgASgJQlO6R1CKAU1eJHxeWzAtOV17MSwxNn1fWzAtOWEtZl17OH0tWzAtOWEtZl17NH0tWzAtOWEtZl17NH0tWzAtOWEtZl17NH0tWzAtOWEtZl17MTJ9JCIqChJDYW5jZWxPcmRlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIj8KE0NhbmNlbE9yZGVyUmVzcG9uc2USKAoFb3JkZXIYASABKAsyGS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXIiSwoMQXVkaXRSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiACCJeCgpPcmRlckF1ZGl0EigKBW9yZGVyGAEgASgLMhkubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVyEiYKBHNhZ2EYAiABKAsyGC5tZXNobWFydC5vcmRlcnMudjEuU2FnYSJYCg1BdWRpdFJlc3BvbnNlEi4KBm9yZGVycxgBIAMoCzIeLm1lc2htYXJ0Lm9yZGVycy52MS5PcmRlckF1ZGl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIUChJHZXRTYWdhTG9hZFJlcXVlc3QicAoTR2V0U2FnYUxvYWRSZXNwb25zZRIPCgdwZW5kaW5nGAEgASgFEhkKEW9sZGVzdF9wZW5kaW5nX21zGAIgASgDEhoKEmRlY2lkZWRfcGVyX3NlY29uZBgDIAEoARIRCgl3aW5kb3dfbXMYBCABKAMqfQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQARIaChZPUkRFUl9TVEFUVVNfQ09ORklSTUVEEAISGgoWT1JERVJfU1RBVFVTX0NBTkNFTExFRBADKrwBCgxDYW5jZWxSZWFzb24SHQoZQ0FOQ0VMX1JFQVNPTl9VTlNQRUNJRklFRBAAEh4KGkNBTkNFTF9SRUFTT05fT1VUX09GX1NUT0NLEAESIgoeQ0FOQ0VMX1JFQVNPTl9QQVlNRU5UX0RFQ0xJTkVEEAISIwofQ0FOQ0VMX1JFQVNPTl9ERUFETElORV9FWENFRURFRBADEiQKIENBTkNFTF9SRUFTT05fQ1VTVE9NRVJfUkVRVUVTVEVEEAQqrgEKCFNhZ2FTdGVwEhkKFVNBR0FfU1RFUF9VTlNQRUNJRklFRBAAEhwKGFNBR0FfU1RFUF9BV0FJVElOR19TVE9DSxABEh4KGlNBR0FfU1RFUF9BV0FJVElOR19QQVlNRU5UEAISGAoUU0FHQV9TVEVQX0NPTVBMRVRJTkcQAxIaChZTQUdBX1NURVBfQ09NUEVOU0FUSU5HEAQSEwoPU0FHQV9TVEVQX0VOREVEEAUyywQKDE9yZGVyU2VydmljZRJgCgpQbGFjZU9yZGVyEiUubWVzaG1hcnQub3JkZXJzLnYxLlBsYWNlT3JkZXJSZXF1ZXN0GiYubWVzaG1hcnQub3JkZXJzLnYxLlBsYWNlT3JkZXJSZXNwb25zZSIDkAICEloKCEdldE9yZGVyEiMubWVzaG1hcnQub3JkZXJzLnYxLkdldE9yZGVyUmVxdWVzdBokLm1lc2htYXJ0Lm9yZGVycy52MS5HZXRPcmRlclJlc3BvbnNlIgOQAgESYAoKTGlzdE9yZGVycxIlLm1lc2htYXJ0Lm9yZGVycy52MS5MaXN0T3JkZXJzUmVxdWVzdBomLm1lc2htYXJ0Lm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiA5ACARJjCgtDYW5jZWxPcmRlchImLm1lc2htYXJ0Lm9yZGVycy52MS5DYW5jZWxPcmRlclJlcXVlc3QaJy5tZXNobWFydC5vcmRlcnMudjEuQ2FuY2VsT3JkZXJSZXNwb25zZSIDkAICElEKBUF1ZGl0EiAubWVzaG1hcnQub3JkZXJzLnYxLkF1ZGl0UmVxdWVzdBohLm1lc2htYXJ0Lm9yZGVycy52MS5BdWRpdFJlc3BvbnNlIgOQAgESYwoLR2V0U2FnYUxvYWQSJi5tZXNobWFydC5vcmRlcnMudjEuR2V0U2FnYUxvYWRSZXF1ZXN0GicubWVzaG1hcnQub3JkZXJzLnYxLkdldFNhZ2FMb2FkUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_meshmart_common_v1_money, file_openapiv3_annotations]);
+  fileDesc("Ch9tZXNobWFydC9vcmRlcnMvdjEvb3JkZXJzLnByb3RvEhJtZXNobWFydC5vcmRlcnMudjEibAoJT3JkZXJJdGVtEh4KCnByb2R1Y3RfaWQYASABKAlCCrpHB5oCBHV1aWQSEAoIcXVhbnRpdHkYAiABKAUSLQoKdW5pdF9wcmljZRgDIAEoCzIZLm1lc2htYXJ0LmNvbW1vbi52MS5Nb25leSLDAwoFT3JkZXISFgoCaWQYASABKAlCCrpHB5oCBHV1aWQSHwoLY3VzdG9tZXJfaWQYAiABKAlCCrpHB5oCBHV1aWQSLwoGc3RhdHVzGAMgASgOMh8ubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiwKBWl0ZW1zGAQgAygLMh0ubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVySXRlbRIoCgV0b3RhbBgFIAEoCzIZLm1lc2htYXJ0LmNvbW1vbi52MS5Nb25leRI3Cg1jYW5jZWxfcmVhc29uGAYgASgOMiAubWVzaG1hcnQub3JkZXJzLnYxLkNhbmNlbFJlYXNvbhIWCg5jYW5jZWxfbWVzc2FnZRgHIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYCCABKAkSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghkZWFkbGluZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAivAIKBFNhZ2ESKgoEc3RlcBgBIAEoDjIcLm1lc2htYXJ0Lm9yZGVycy52MS5TYWdhU3RlcBIWCg5zdG9ja19yZXNlcnZlZBgCIAEoCBIYChBwYXltZW50X2NhcHR1cmVkGAMgASgIEhcKD3N0b2NrX2NvbW1pdHRlZBgEIAEoCBIWCg5zdG9ja19yZWxlYXNlZBgFIAEoCBIYChBwYXltZW50X3JlZnVuZGVkGAYgASgIEiwKCGRlYWRsaW5lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZGVjaWRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkwKDlBsYWNlT3JkZXJJdGVtEhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEhwKCHF1YW50aXR5GAIgASgFQgq6SAcaBRiQTiAAIpUCChFQbGFjZU9yZGVyUmVxdWVzdBIdCgtjdXN0b21lcl9pZBgBIAEoCUIIukgFcgOwAQESpwEKBWl0ZW1zGAIgAygLMiIubWVzaG1hcnQub3JkZXJzLnYxLlBsYWNlT3JkZXJJdGVtQnS6SHG6AWcKHnBsYWNlX29yZGVyLnVuaXF1ZV9wcm9kdWN0X2lkcxIhZWFjaCBwcm9kdWN0IG1heSBhcHBlYXIgb25seSBvbmNlGiJ0aGlzLm1hcChpLCBpLnByb2R1Y3RfaWQpLnVuaXF1ZSgpkgEECAEQZBI3Cg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCHrpIG3IZEAEYgAEyEl5bQS1aYS16MC05Ll86LV0rJCJQChJQbGFjZU9yZGVyUmVzcG9uc2USKAoFb3JkZXIYASABKAsyGS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXISEAoIcmVwbGF5ZWQYAiABKAgiJwoPR2V0T3JkZXJSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI8ChBHZXRPcmRlclJlc3BvbnNlEigKBW9yZGVyGAEgASgLMhkubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVyIi8KF0dldE9yZGVyVGltZWxpbmVSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASLnAQoNVGltZWxpbmVFbnRyeRIQCghzZXF1ZW5jZRgBIAEoBRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVldmVudBgDIAEoCRIOCgZkZXRhaWwYBCABKAkSDQoFY2F1c2UYBSABKAkSDwoHZW1pdHRlZBgGIAMoCRIvCgZzdGF0dXMYByABKA4yHy5tZXNobWFydC5vcmRlcnMudjEuT3JkZXJTdGF0dXMSKgoEc3RlcBgIIAEoDjIcLm1lc2htYXJ0Lm9yZGVycy52MS5TYWdhU3RlcCJgChhHZXRPcmRlclRpbWVsaW5lUmVzcG9uc2USEAoIb3JkZXJfaWQYASABKAkSMgoHZW50cmllcxgCIAMoCzIhLm1lc2htYXJ0Lm9yZGVycy52MS5UaW1lbGluZUVudHJ5Iq0BChFMaXN0T3JkZXJzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSIAoLY3VzdG9tZXJfaWQYAyABKAlCC7pICNgBAXIDsAEBEjkKBnN0YXR1cxgEIAEoDjIfLm1lc2htYXJ0Lm9yZGVycy52MS5PcmRlclN0YXR1c0IIukgFggECEAEirQEKEkxpc3RPcmRlcnNSZXNwb25zZRIpCgZvcmRlcnMYASADKAsyGS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXISbAoPbmV4dF9wYWdlX3Rva2VuGAIgASgJQlO6R1CKAU1eJHxeWzAtOV17MSwxNn1fWzAtOWEtZl17OH0tWzAtOWEtZl17NH0tWzAtOWEtZl17NH0tWzAtOWEtZl17NH0tWzAtOWEtZl17MTJ9JCIqChJDYW5jZWxPcmRlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIj8KE0NhbmNlbE9yZGVyUmVzcG9uc2USKAoFb3JkZXIYASABKAsyGS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXIiSwoMQXVkaXRSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiACCJeCgpPcmRlckF1ZGl0EigKBW9yZGVyGAEgASgLMhkubWVzaG1hcnQub3JkZXJzLnYxLk9yZGVyEiYKBHNhZ2EYAiABKAsyGC5tZXNobWFydC5vcmRlcnMudjEuU2FnYSJYCg1BdWRpdFJlc3BvbnNlEi4KBm9yZGVycxgBIAMoCzIeLm1lc2htYXJ0Lm9yZGVycy52MS5PcmRlckF1ZGl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIUChJHZXRTYWdhTG9hZFJlcXVlc3QicAoTR2V0U2FnYUxvYWRSZXNwb25zZRIPCgdwZW5kaW5nGAEgASgFEhkKEW9sZGVzdF9wZW5kaW5nX21zGAIgASgDEhoKEmRlY2lkZWRfcGVyX3NlY29uZBgDIAEoARIRCgl3aW5kb3dfbXMYBCABKAMqfQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQARIaChZPUkRFUl9TVEFUVVNfQ09ORklSTUVEEAISGgoWT1JERVJfU1RBVFVTX0NBTkNFTExFRBADKrwBCgxDYW5jZWxSZWFzb24SHQoZQ0FOQ0VMX1JFQVNPTl9VTlNQRUNJRklFRBAAEh4KGkNBTkNFTF9SRUFTT05fT1VUX09GX1NUT0NLEAESIgoeQ0FOQ0VMX1JFQVNPTl9QQVlNRU5UX0RFQ0xJTkVEEAISIwofQ0FOQ0VMX1JFQVNPTl9ERUFETElORV9FWENFRURFRBADEiQKIENBTkNFTF9SRUFTT05fQ1VTVE9NRVJfUkVRVUVTVEVEEAQqrgEKCFNhZ2FTdGVwEhkKFVNBR0FfU1RFUF9VTlNQRUNJRklFRBAAEhwKGFNBR0FfU1RFUF9BV0FJVElOR19TVE9DSxABEh4KGlNBR0FfU1RFUF9BV0FJVElOR19QQVlNRU5UEAISGAoUU0FHQV9TVEVQX0NPTVBMRVRJTkcQAxIaChZTQUdBX1NURVBfQ09NUEVOU0FUSU5HEAQSEwoPU0FHQV9TVEVQX0VOREVEEAUyvwUKDE9yZGVyU2VydmljZRJgCgpQbGFjZU9yZGVyEiUubWVzaG1hcnQub3JkZXJzLnYxLlBsYWNlT3JkZXJSZXF1ZXN0GiYubWVzaG1hcnQub3JkZXJzLnYxLlBsYWNlT3JkZXJSZXNwb25zZSIDkAICEloKCEdldE9yZGVyEiMubWVzaG1hcnQub3JkZXJzLnYxLkdldE9yZGVyUmVxdWVzdBokLm1lc2htYXJ0Lm9yZGVycy52MS5HZXRPcmRlclJlc3BvbnNlIgOQAgESYAoKTGlzdE9yZGVycxIlLm1lc2htYXJ0Lm9yZGVycy52MS5MaXN0T3JkZXJzUmVxdWVzdBomLm1lc2htYXJ0Lm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiA5ACARJyChBHZXRPcmRlclRpbWVsaW5lEisubWVzaG1hcnQub3JkZXJzLnYxLkdldE9yZGVyVGltZWxpbmVSZXF1ZXN0GiwubWVzaG1hcnQub3JkZXJzLnYxLkdldE9yZGVyVGltZWxpbmVSZXNwb25zZSIDkAIBEmMKC0NhbmNlbE9yZGVyEiYubWVzaG1hcnQub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVxdWVzdBonLm1lc2htYXJ0Lm9yZGVycy52MS5DYW5jZWxPcmRlclJlc3BvbnNlIgOQAgISUQoFQXVkaXQSIC5tZXNobWFydC5vcmRlcnMudjEuQXVkaXRSZXF1ZXN0GiEubWVzaG1hcnQub3JkZXJzLnYxLkF1ZGl0UmVzcG9uc2UiA5ACARJjCgtHZXRTYWdhTG9hZBImLm1lc2htYXJ0Lm9yZGVycy52MS5HZXRTYWdhTG9hZFJlcXVlc3QaJy5tZXNobWFydC5vcmRlcnMudjEuR2V0U2FnYUxvYWRSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_meshmart_common_v1_money, file_openapiv3_annotations]);
 
 /**
  * A line of an order, priced when the order was placed.
@@ -315,6 +315,116 @@ export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*
   messageDesc(file_meshmart_orders_v1_orders, 7);
 
 /**
+ * @generated from message meshmart.orders.v1.GetOrderTimelineRequest
+ */
+export type GetOrderTimelineRequest = Message<"meshmart.orders.v1.GetOrderTimelineRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message meshmart.orders.v1.GetOrderTimelineRequest.
+ * Use `create(GetOrderTimelineRequestSchema)` to create a new message.
+ */
+export const GetOrderTimelineRequestSchema: GenMessage<GetOrderTimelineRequest> = /*@__PURE__*/
+  messageDesc(file_meshmart_orders_v1_orders, 8);
+
+/**
+ * One saga event applied to an order.
+ *
+ * @generated from message meshmart.orders.v1.TimelineEntry
+ */
+export type TimelineEntry = Message<"meshmart.orders.v1.TimelineEntry"> & {
+  /**
+   * 1, 2, ... in the order the events were applied.
+   *
+   * @generated from field: int32 sequence = 1;
+   */
+  sequence: number;
+
+  /**
+   * When it was applied (the database clock the saga decided on).
+   *
+   * @generated from field: google.protobuf.Timestamp time = 2;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The saga event: PlaceOrder, StockReserved, StockRejected, PaymentCaptured,
+   * PaymentDeclined, StockCommitted, StockReleased, PaymentRefunded,
+   * DeadlinePassed or CancelOrder.
+   *
+   * @generated from field: string event = 3;
+   */
+  event: string;
+
+  /**
+   * The event's detail, when it has one (why stock was rejected, why payment was declined).
+   *
+   * @generated from field: string detail = 4;
+   */
+  detail: string;
+
+  /**
+   * What delivered it: "<CloudEvent type> <CloudEvent id>", "PlaceOrder RPC",
+   * "CancelOrder RPC" or "the deadline sweeper".
+   *
+   * @generated from field: string cause = 5;
+   */
+  cause: string;
+
+  /**
+   * The events the saga emitted in answer (e.g. PaymentRequested).
+   *
+   * @generated from field: repeated string emitted = 6;
+   */
+  emitted: string[];
+
+  /**
+   * The order's status and saga step after this event.
+   *
+   * @generated from field: meshmart.orders.v1.OrderStatus status = 7;
+   */
+  status: OrderStatus;
+
+  /**
+   * @generated from field: meshmart.orders.v1.SagaStep step = 8;
+   */
+  step: SagaStep;
+};
+
+/**
+ * Describes the message meshmart.orders.v1.TimelineEntry.
+ * Use `create(TimelineEntrySchema)` to create a new message.
+ */
+export const TimelineEntrySchema: GenMessage<TimelineEntry> = /*@__PURE__*/
+  messageDesc(file_meshmart_orders_v1_orders, 9);
+
+/**
+ * @generated from message meshmart.orders.v1.GetOrderTimelineResponse
+ */
+export type GetOrderTimelineResponse = Message<"meshmart.orders.v1.GetOrderTimelineResponse"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: repeated meshmart.orders.v1.TimelineEntry entries = 2;
+   */
+  entries: TimelineEntry[];
+};
+
+/**
+ * Describes the message meshmart.orders.v1.GetOrderTimelineResponse.
+ * Use `create(GetOrderTimelineResponseSchema)` to create a new message.
+ */
+export const GetOrderTimelineResponseSchema: GenMessage<GetOrderTimelineResponse> = /*@__PURE__*/
+  messageDesc(file_meshmart_orders_v1_orders, 10);
+
+/**
  * @generated from message meshmart.orders.v1.ListOrdersRequest
  */
 export type ListOrdersRequest = Message<"meshmart.orders.v1.ListOrdersRequest"> & {
@@ -352,7 +462,7 @@ export type ListOrdersRequest = Message<"meshmart.orders.v1.ListOrdersRequest"> 
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 8);
+  messageDesc(file_meshmart_orders_v1_orders, 11);
 
 /**
  * @generated from message meshmart.orders.v1.ListOrdersResponse
@@ -377,7 +487,7 @@ export type ListOrdersResponse = Message<"meshmart.orders.v1.ListOrdersResponse"
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 9);
+  messageDesc(file_meshmart_orders_v1_orders, 12);
 
 /**
  * @generated from message meshmart.orders.v1.CancelOrderRequest
@@ -394,7 +504,7 @@ export type CancelOrderRequest = Message<"meshmart.orders.v1.CancelOrderRequest"
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 10);
+  messageDesc(file_meshmart_orders_v1_orders, 13);
 
 /**
  * @generated from message meshmart.orders.v1.CancelOrderResponse
@@ -411,7 +521,7 @@ export type CancelOrderResponse = Message<"meshmart.orders.v1.CancelOrderRespons
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 11);
+  messageDesc(file_meshmart_orders_v1_orders, 14);
 
 /**
  * @generated from message meshmart.orders.v1.AuditRequest
@@ -437,7 +547,7 @@ export type AuditRequest = Message<"meshmart.orders.v1.AuditRequest"> & {
  * Use `create(AuditRequestSchema)` to create a new message.
  */
 export const AuditRequestSchema: GenMessage<AuditRequest> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 12);
+  messageDesc(file_meshmart_orders_v1_orders, 15);
 
 /**
  * One order and its saga.
@@ -461,7 +571,7 @@ export type OrderAudit = Message<"meshmart.orders.v1.OrderAudit"> & {
  * Use `create(OrderAuditSchema)` to create a new message.
  */
 export const OrderAuditSchema: GenMessage<OrderAudit> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 13);
+  messageDesc(file_meshmart_orders_v1_orders, 16);
 
 /**
  * @generated from message meshmart.orders.v1.AuditResponse
@@ -485,7 +595,7 @@ export type AuditResponse = Message<"meshmart.orders.v1.AuditResponse"> & {
  * Use `create(AuditResponseSchema)` to create a new message.
  */
 export const AuditResponseSchema: GenMessage<AuditResponse> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 14);
+  messageDesc(file_meshmart_orders_v1_orders, 17);
 
 /**
  * @generated from message meshmart.orders.v1.GetSagaLoadRequest
@@ -498,7 +608,7 @@ export type GetSagaLoadRequest = Message<"meshmart.orders.v1.GetSagaLoadRequest"
  * Use `create(GetSagaLoadRequestSchema)` to create a new message.
  */
 export const GetSagaLoadRequestSchema: GenMessage<GetSagaLoadRequest> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 15);
+  messageDesc(file_meshmart_orders_v1_orders, 18);
 
 /**
  * @generated from message meshmart.orders.v1.GetSagaLoadResponse
@@ -538,7 +648,7 @@ export type GetSagaLoadResponse = Message<"meshmart.orders.v1.GetSagaLoadRespons
  * Use `create(GetSagaLoadResponseSchema)` to create a new message.
  */
 export const GetSagaLoadResponseSchema: GenMessage<GetSagaLoadResponse> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_orders, 16);
+  messageDesc(file_meshmart_orders_v1_orders, 19);
 
 /**
  * @generated from enum meshmart.orders.v1.OrderStatus
@@ -725,6 +835,20 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof ListOrdersRequestSchema;
     output: typeof ListOrdersResponseSchema;
+  },
+  /**
+   * The order's timeline: every saga event applied to it, oldest first, with
+   * what caused it and where the order stood after it (an append-only
+   * record, written with each change). NOT_FOUND if the order does not exist.
+   * Its response is also the body of a REST route (meshmart.gateway.v1.GatewayService).
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   *
+   * @generated from rpc meshmart.orders.v1.OrderService.GetOrderTimeline
+   */
+  getOrderTimeline: {
+    methodKind: "unary";
+    input: typeof GetOrderTimelineRequestSchema;
+    output: typeof GetOrderTimelineResponseSchema;
   },
   /**
    * Cancels a PENDING order (reason CUSTOMER_REQUESTED) and compensates what
