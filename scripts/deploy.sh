@@ -121,6 +121,11 @@ if [[ "$KUBE_CONTEXT" == meshmart-local && -z "$external_postgres$external_kafka
     external_kafka="$(sed -n 's/^EXTERNAL_KAFKA=//p' <<<"$externals")"
   fi
 fi
+if [[ "$KUBE_CONTEXT" == meshmart-local && -z "${MESHMART_JAEGER:-}" ]]; then
+  # Nor for jaegertracing/jaeger: no in-cluster Jaeger there (and no span export) unless MESHMART_JAEGER=true.
+  note "meshmart-local has no registry for the jaegertracing/jaeger image either: the synth leaves the Jaeger out (MESHMART_JAEGER=false)"
+  export MESHMART_JAEGER=false
+fi
 [[ -z "$external_postgres" ]] || note "external PostgreSQL: $external_postgres"
 [[ -z "$external_kafka" ]] || note "external Kafka: $external_kafka"
 

@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { parseArgs } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
 import { kubectlFor, type Kubectl } from "../kubectl.ts";
+import { applyCrds } from "./apply-crds.ts";
 import { userKubeconfigPath } from "../kubeconfig.ts";
 import { ensureTools } from "../tools.ts";
 
@@ -29,10 +30,7 @@ export async function istioCrds(): Promise<object[]> {
 
 /** Applies Istio's CRDs, waits until the API server serves them; returns how many. */
 export async function installIstioCrds(kubectl: Kubectl): Promise<number> {
-  const crds = await istioCrds();
-  await kubectl.ok(["apply", "--server-side", "--field-manager=istioctl-manifests", "-f", "-"], { input: crds.map((c) => stringify(c)).join("---\n") });
-  await kubectl.ok(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"]);
-  return crds.length;
+  return applyCrds(kubectl, await istioCrds(), "istioctl-manifests", ["crd", "--all"]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

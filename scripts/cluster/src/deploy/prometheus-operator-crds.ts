@@ -13,8 +13,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { kubectlFor, type Kubectl } from "../kubectl.ts";
+import { applyCrds } from "./apply-crds.ts";
 import { userKubeconfigPath } from "../kubeconfig.ts";
 import { ensureTools } from "../tools.ts";
 
@@ -45,11 +46,10 @@ export async function prometheusOperatorCrds(): Promise<object[]> {
 
 /** Applies the CRDs and waits until the API server serves them; returns how many. */
 export async function installPrometheusOperatorCrds(kubectl: Kubectl): Promise<number> {
-  const crds = await prometheusOperatorCrds();
-  // Server-side: their schemas are larger than client-side apply's last-applied annotation allows.
-  await kubectl.ok(["apply", "--server-side", "--field-manager=prometheus-operator-crds", "-f", "-"], { input: crds.map((c) => stringify(c)).join("---\n") });
-  await kubectl.ok(["wait", "--for=condition=Established", "crd/prometheusrules.monitoring.coreos.com", "crd/podmonitors.monitoring.coreos.com", "--timeout=60s"]);
-  return crds.length;
+  return applyCrds(kubectl, await prometheusOperatorCrds(), "prometheus-operator-crds", [
+    "crd/prometheusrules.monitoring.coreos.com",
+    "crd/podmonitors.monitoring.coreos.com",
+  ]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
