@@ -1,9 +1,8 @@
 // The pinned cluster tools (scripts/tools/ensure-tool.sh builds and caches
-// them), from TypeScript: their paths, with the build's progress passed
-// through to the caller's stderr.
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { repoRoot } from "@meshmart/infra/paths";
+// them): their names; building and finding them is @meshmart/infra's ensureTools.
+import { ensureTools as ensureAnyTools } from "@meshmart/infra/tools";
+
+export { ensureToolScript } from "@meshmart/infra/tools";
 
 export type ToolName =
   | "etcd"
@@ -20,19 +19,7 @@ export type ToolName =
   | "istioctl"
   | "helm";
 
-export const ensureToolScript = path.join(repoRoot, "scripts", "tools", "ensure-tool.sh");
-
 /** Makes sure every tool is built (once per machine) and returns name -> path. */
-export async function ensureTools<T extends ToolName>(names: readonly T[]): Promise<Record<T, string>> {
-  const child = spawn("bash", [ensureToolScript, ...names], { stdio: ["ignore", "pipe", "inherit"] });
-  let stdout = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", resolve);
-  });
-  if (code !== 0) throw new Error(`could not get ${names.join(", ")}: ${ensureToolScript} exited ${code} (its reason is printed above)`);
-  const paths = stdout.trim().split("\n");
-  if (paths.length !== names.length) throw new Error(`ensure-tool.sh printed ${paths.length} paths for ${names.length} tools`);
-  return Object.fromEntries(names.map((name, i) => [name, paths[i]!])) as Record<T, string>;
+export function ensureTools<T extends ToolName>(names: readonly T[]): Promise<Record<T, string>> {
+  return ensureAnyTools(names);
 }
