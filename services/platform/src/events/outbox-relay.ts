@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Database } from "../database.ts";
+import type { FaultSwitch } from "../fault-switch.ts";
 import type { Logger } from "../logger.ts";
 import { retrying } from "../retry.ts";
 import type { EventBus } from "./event-bus.ts";
@@ -24,6 +25,8 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   /** Published rows older than this are deleted. */
   retentionMs?: number;
+  /** The fault switch: its test-only crash point `relay:after-publish` sits between publishing and marking. */
+  faults?: FaultSwitch;
 }
 
 type OutboxRow = {
@@ -179,6 +182,8 @@ export class OutboxRelay {
         ]);
         return { failed: err instanceof Error ? err : new Error(String(err)) };
       }
+      // Test-only (FAULTS "relay:after-publish=crash"): die here, published and not marked.
+      await this.options.faults?.afterPublish();
       await tx.query(
         "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",
         [ids],
