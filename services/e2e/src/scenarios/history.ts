@@ -10,6 +10,8 @@ import type { AcceptedOrder } from "../invariants.ts";
 export type Phase = "before" | "during" | "after";
 
 export interface Operation {
+  /** What the client called; absent: PlaceOrder (POST /api/v1/orders). */
+  op?: "CancelOrder" | "Refund";
   /** Milliseconds since the history started. */
   at: number;
   durationMs: number;
@@ -29,7 +31,7 @@ export interface Operation {
 
 export interface Mark {
   at: number;
-  event: "fault-injected" | "fault-healed";
+  event: "fault-injected" | "fault-healed" | "load-stopped";
   note?: string;
 }
 
@@ -53,6 +55,7 @@ export class History {
   /** The phase an operation starting now belongs to. */
   phase(): Phase {
     const injected = this.events.some((m) => m.event === "fault-injected");
+    // (a mark "load-stopped" leaves the phase as it was)
     const healed = this.events.some((m) => m.event === "fault-healed");
     return healed ? "after" : injected ? "during" : "before";
   }
@@ -73,10 +76,15 @@ export class History {
     return this.events;
   }
 
+  /** The PlaceOrder attempts (every operation but the cancels and refunds some scenarios make). */
+  placements(): Operation[] {
+    return this.ops.filter((op) => op.op === undefined);
+  }
+
   /** Orders the gateway accepted (201, or 200 for a replayed key), once each. */
   accepted(): AcceptedOrder[] {
     const seen = new Map<string, AcceptedOrder>();
-    for (const op of this.ops) {
+    for (const op of this.placements()) {
       if ((op.status === 201 || op.status === 200) && op.orderId && !seen.has(op.orderId)) {
         seen.set(op.orderId, { orderId: op.orderId, customerId: op.customerId, idempotencyKey: op.idempotencyKey });
       }
@@ -87,7 +95,7 @@ export class History {
   /** Count of answers per status, e.g. { "201": 120, "503": 7 }. */
   statusCounts(phase?: Phase): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const op of this.ops) {
+    for (const op of this.placements()) {
       if (phase && op.phase !== phase) continue;
       const key = op.status === 0 ? "no-answer" : String(op.status);
       counts[key] = (counts[key] ?? 0) + 1;
