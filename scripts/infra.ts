@@ -5,12 +5,13 @@ import { parseArgs } from "node:util";
 import { services } from "@meshmart/topology";
 import { kafkaStatus, kafkaVersion, startKafka, stopKafka } from "@meshmart/infra/kafka";
 import { postgresStatus, startPostgres, stopPostgres } from "@meshmart/infra/postgres";
+import { stopToxiproxy } from "@meshmart/infra/toxiproxy";
 
 const usage = `usage: npm run infra -- <command> [--profile <name>]
 
 commands:
   up      start PostgreSQL and Kafka in the background (reuses running ones)
-  down    stop them
+  down    stop them (and the profile's Toxiproxy, if the scenarios left one running)
   status  show what runs and where
 
 options:
@@ -43,6 +44,8 @@ async function down(profile: string): Promise<void> {
   else console.log((await stopPostgres({ profile, log })) ? "PostgreSQL stopped" : "PostgreSQL was not running");
   if (process.env.KAFKA_BROKERS) console.log("Kafka is external (KAFKA_BROKERS): left alone");
   else console.log((await stopKafka({ profile, log })) ? "Kafka stopped" : "Kafka was not running");
+  // The fault scenarios' Toxiproxy (profile scenarios), when one outlived its run.
+  if (await stopToxiproxy({ profile })) console.log("Toxiproxy stopped");
 }
 
 async function status(profile: string): Promise<void> {

@@ -12,6 +12,8 @@ export interface CliOptions {
   report: boolean;
   /** Only the quick subset (the one `make test` runs). */
   quick: boolean;
+  /** local: the infrastructure profile (PostgreSQL, Kafka, Toxiproxy; data in .local/<profile>). */
+  profile: string;
   /** kind: the gateway's URL (default: the kind ingress on kind-* contexts, else a port-forward). */
   gateway?: string;
   /** kind: the kubeconfig context (default: the current one). */
@@ -33,6 +35,7 @@ export const usage = `usage: make scenarios ARGS="[--target local|kind] [--conte
   --dry-run             print every step (and, for kind, every Kubernetes API call) in order; change nothing
   --report              at the end, print the HTML report's path (and open it with xdg-open/open where there is one)
   --list                list the scenarios and what each does per target
+  --profile NAME        local: the infrastructure profile (default scenarios; data in .local/<profile>)
   --gateway URL         kind: the gateway (default: http://localhost:8000, the kind ingress, on kind-* contexts;
                         elsewhere a port-forward to the gateway service)
   --namespace NAME      kind: namespace (default meshmart)
@@ -51,6 +54,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
       list: { type: "boolean", default: false },
       report: { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
+      profile: { type: "string", default: "scenarios" },
       gateway: { type: "string" },
       context: { type: "string" },
       namespace: { type: "string", default: "meshmart" },
@@ -70,6 +74,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
     help: values.help,
     report: values.report,
     quick: values.quick,
+    profile: values.profile,
     namespace: values.namespace,
     portOffset,
     ...(values.gateway ? { gateway: values.gateway.replace(/\/$/, "") } : {}),

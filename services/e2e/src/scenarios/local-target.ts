@@ -235,7 +235,7 @@ function dryRunSession(scenario: ScenarioDefinition, topology: LocalTopology, lo
       case "redelivery-storm":
         return { inject: `SIGTERM ${fault.services.join(", ")}, admin.resetOffsets(earliest) of their groups, start them`, heal: "GET /readyz of each" };
       case "poison-message":
-        return { inject: `publish ${fault.count} undecodable messages to <prefix>${fault.topic}; PUT ${fault.failing.service}/admin/faults "${fault.failing.rules}"`, heal: `fault switch off, redrive ${fault.failing.service}'s valid letters from <prefix>${fault.topic}.dlq (and again after rest)` };
+        return { inject: `publish ${fault.count} undecodable messages to <prefix>${fault.topic}; PUT ${fault.failing.service}/admin/faults "${fault.failing.rules}"`, heal: `fault switch off, redrive the valid letters ${fault.failing.service} dead-lettered from <prefix>${fault.topic}.dlq (and again after rest)` };
       case "retrying-proxy":
         return { inject: `start the repeating proxy on 127.0.0.1:${topology.retryingProxyPort} (each ${fault.method} sent ${1 + fault.repeats} times); cancel accepted orders and refund them through it`, heal: "stop the proxy" };
       case "rebalance-storm":

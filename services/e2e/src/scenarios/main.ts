@@ -52,7 +52,7 @@ if (options.target === "kind") {
     ...(options.context ? { context: options.context } : {}),
   });
 } else {
-  target = new LocalTarget(options.dryRun);
+  target = new LocalTarget(options.dryRun, options.profile);
 }
 
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
