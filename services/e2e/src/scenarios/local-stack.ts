@@ -2,6 +2,7 @@
 // processes), the run's PostgreSQL, Kafka broker and Toxiproxy, the port
 // layout, and the probes they confirm themselves with. The probes go to the
 // direct addresses, never through a proxy a fault may sit on.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { KafkaHandle } from "@meshmart/infra/kafka";
 import type { PostgresHandle } from "@meshmart/infra/postgres";
 import type { ToxiproxyHandle } from "@meshmart/infra/toxiproxy";
@@ -37,8 +38,17 @@ export async function refusesConnections(url: string): Promise<boolean> {
   }
 }
 
-export async function isReady(url: string): Promise<boolean> {
-  return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) }).then((r) => r.ok, () => false);
+/**
+ * Whether GET /readyz answers 200 within `withinMs` (asked every half second):
+ * on a busy machine one slow answer is not a service that is not ready.
+ */
+export async function isReady(url: string, withinMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) }).then((r) => r.ok, () => false);
+    if (ok || Date.now() >= deadline) return ok;
+    await sleep(500);
+  }
 }
 
 /** Replaces a service's fault-switch rules (PUT /admin/faults) and reads them back. */

@@ -14,7 +14,7 @@ describe("the local scenario stack's layout", () => {
       ...t.proxies(26433).map((p) => p.listenPort),
       ...t.kafkaListeners.map((l) => l.port),
       t.retryingProxyPort,
-      ...[0, 1, 2, 3, 4].map(t.extraPort),
+      ...[0, 1, 2, 3, 4].map((i) => t.extraPort(i)),
     ];
     assert.equal(new Set(ports).size, ports.length);
     for (const port of ports) assert.ok(port >= 27400 && port < 27460, String(port));

@@ -18,14 +18,14 @@ export async function startRetryingProxy(options: { port: number; upstream: stri
   let requests = 0;
   let repeats = 0;
   const statuses: Record<string, number> = {};
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (k === "host" || k === "content-length" || v === undefined ? [] : [[k, String(v)]])));
-    const send = () => fetch(`${options.upstream}${req.url ?? "/"}`, { method: req.method ?? "POST", headers, body: req.method === "GET" ? undefined : body, signal: AbortSignal.timeout(10_000) });
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     requests++;
     try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (k === "host" || k === "content-length" || v === undefined ? [] : [[k, String(v)]])));
+      const send = () => fetch(`${options.upstream}${req.url ?? "/"}`, { method: req.method ?? "POST", headers, body: req.method === "GET" ? undefined : body, signal: AbortSignal.timeout(10_000) });
       let answer = await send();
       if (req.method === "POST" && (req.url ?? "").endsWith(`/${options.method}`)) {
         for (let i = 0; i < options.repeats; i++) {
@@ -40,10 +40,11 @@ export async function startRetryingProxy(options: { port: number; upstream: stri
       res.end(Buffer.from(await answer.arrayBuffer()));
     } catch (err) {
       statuses.error = (statuses.error ?? 0) + 1;
-      res.writeHead(502, { "content-type": "text/plain" });
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
       res.end(`retrying proxy: ${(err as Error).message}`);
     }
-  });
+  };
+  const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, "127.0.0.1", resolve);
