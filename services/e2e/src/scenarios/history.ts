@@ -1,6 +1,6 @@
 // The history of one scenario: every operation the client made (each
 // PlaceOrder attempt through the gateway: idempotency key, status, order id,
-// Retry-After) with its time and the fault phase it started in. The accepted
+// Retry-After) with its time and the fault phase it counts in. The accepted
 // orders it yields are what the invariant checker holds the system to; saved
 // as JSON, it is also a `make verify` history (MESHMART_HISTORY=<file>).
 import { mkdir, writeFile } from "node:fs/promises";
@@ -15,6 +15,7 @@ export interface Operation {
   /** Milliseconds since the history started. */
   at: number;
   durationMs: number;
+  /** The phase it started in; one still in flight when the fault was injected counts as during it (History.settledPhase). */
   phase: Phase;
   customerId: string;
   idempotencyKey: string;
@@ -58,6 +59,16 @@ export class History {
     // (a mark "load-stopped" leaves the phase as it was)
     const healed = this.events.some((m) => m.event === "fault-healed");
     return healed ? "after" : injected ? "during" : "before";
+  }
+
+  /**
+   * The phase of an operation that started in `started` and has just
+   * answered: one that was in flight when the fault was injected met the
+   * fault (a request to a process killed under it), so it counts as during
+   * the fault, not against the baseline.
+   */
+  settledPhase(started: Phase): Phase {
+    return started === "before" && this.phase() !== "before" ? "during" : started;
   }
 
   mark(event: Mark["event"], note?: string): void {

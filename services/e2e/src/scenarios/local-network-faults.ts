@@ -116,9 +116,9 @@ export async function refundsThroughRetryingProxy(local: LocalStack, fault: Faul
           try {
             const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body, signal: AbortSignal.timeout(10_000) });
             await res.arrayBuffer();
-            history.record({ op, at, durationMs: history.now() - at, phase, customerId: order.customerId, idempotencyKey: key, attempt: 1, status: res.status, orderId: order.orderId });
+            history.record({ op, at, durationMs: history.now() - at, phase: history.settledPhase(phase), customerId: order.customerId, idempotencyKey: key, attempt: 1, status: res.status, orderId: order.orderId });
           } catch (err) {
-            history.record({ op, at, durationMs: history.now() - at, phase, customerId: order.customerId, idempotencyKey: key, attempt: 1, status: 0, orderId: order.orderId, detail: (err as Error).message });
+            history.record({ op, at, durationMs: history.now() - at, phase: history.settledPhase(phase), customerId: order.customerId, idempotencyKey: key, attempt: 1, status: 0, orderId: order.orderId, detail: (err as Error).message });
           }
         };
         await call("CancelOrder", `${gateway}/api/v1/orders/${order.orderId}:cancel`, "{}", { authorization: `Bearer ${token}` });

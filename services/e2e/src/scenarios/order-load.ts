@@ -49,7 +49,7 @@ export const startOrderLoad: LoadDriver = ({ gatewayUrl, shoppers, products, his
     const phase = history.phase();
     const at = history.now();
     const answer = await placeOrderOnce(gatewayUrl, shopper, items, key, shape.requestTimeoutMs);
-    history.record({ at, durationMs: history.now() - at, phase, customerId: shopper.customerId, idempotencyKey: key, attempt: n, ...answer });
+    history.record({ at, durationMs: history.now() - at, phase: history.settledPhase(phase), customerId: shopper.customerId, idempotencyKey: key, attempt: n, ...answer });
     return answer;
   };
 
