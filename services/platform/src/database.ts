@@ -46,6 +46,15 @@ export class Database implements Queryable {
     const client = await this.pool.connect();
     const tx = new Transaction(client);
     let broken = false;
+    // A checked-out client has no error listener of the pool's: the server
+    // ending the session while no query runs (a restart while the work awaits
+    // something else, e.g. the relay's publish to Kafka) would be an unhandled
+    // 'error' and take the process down. The next query then fails instead.
+    const onError = (err: Error) => {
+      broken = true;
+      this.logger?.warn({ err: err.message }, "database connection failed during a transaction");
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await work(tx);
@@ -59,6 +68,7 @@ export class Database implements Queryable {
       }
       throw err;
     } finally {
+      client.removeListener("error", onError);
       client.release(broken);
     }
   }
