@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { edgeName, type Fault, type ProxyEdge, type Toxic } from "./fault.ts";
 import { describeProbe, probeHttp, probeKafka, probePostgres, type ProbeResult } from "./edge-probes.ts";
-import { isReady, type LocalStack } from "./local-stack.ts";
+import { isReady, putFaults, urlOf, type LocalStack } from "./local-stack.ts";
 import { startRetryingProxy } from "./retrying-proxy.ts";
 import type { FaultContext, Injected } from "./target.ts";
 import { confirmed, notConfirmed, type Confirmation } from "./verdict.ts";
@@ -91,15 +91,21 @@ export async function cutEdge(local: LocalStack, edge: ProxyEdge): Promise<Injec
 
 /**
  * The repeating proxy in front of payments, and a worker that, for orders the
- * load got accepted, cancels them through the gateway at once and asks
- * payments (through the proxy) to refund them: each Refund arrives three
- * times, racing the saga's own compensation.
+ * load got accepted, cancels them through the gateway at once and, when the
+ * cancel was accepted, asks payments (through the proxy) to refund them: each
+ * Refund arrives three times, racing the saga's own compensation. The
+ * provider's charges are slowed meanwhile so that sagas are still pending
+ * when the cancel comes; an order that confirmed first (409) is not
+ * refunded: a Refund of a confirmed order is no caller's business.
  */
 export async function refundsThroughRetryingProxy(local: LocalStack, fault: Fault & { kind: "retrying-proxy" }, context: FaultContext): Promise<Injected> {
+  const slowCharges = await putFaults(urlOf(local, "payments"), "provider:charge=stall:1500");
+  if (!slowCharges.confirmed) return { applied: slowCharges, heal: async () => putFaults(urlOf(local, "payments"), "") };
   const proxy = await startRetryingProxy({ port: local.topology.retryingProxyPort, upstream: local.stack.processes.urls.payments, method: fault.method, repeats: fault.repeats });
   const gateway = local.topology.gatewayUrl;
   const { history } = context;
   const handled = new Set<string>();
+  let refunded = 0;
   let running = true;
   const worker = (async () => {
     const tokens = new Map<string, string>();
@@ -109,7 +115,7 @@ export async function refundsThroughRetryingProxy(local: LocalStack, fault: Faul
         handled.add(order.orderId);
         const token = tokens.get(order.customerId) ?? (await context.token(order.customerId));
         tokens.set(order.customerId, token);
-        const call = async (op: "CancelOrder" | "Refund", url: string, body: string, headers: Record<string, string>) => {
+        const call = async (op: "CancelOrder" | "Refund", url: string, body: string, headers: Record<string, string>): Promise<number> => {
           const phase = history.phase();
           const at = history.now();
           const key = randomUUID();
@@ -117,11 +123,15 @@ export async function refundsThroughRetryingProxy(local: LocalStack, fault: Faul
             const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body, signal: AbortSignal.timeout(10_000) });
             await res.arrayBuffer();
             history.record({ op, at, durationMs: history.now() - at, phase: history.settledPhase(phase), customerId: order.customerId, idempotencyKey: key, attempt: 1, status: res.status, orderId: order.orderId });
+            return res.status;
           } catch (err) {
             history.record({ op, at, durationMs: history.now() - at, phase: history.settledPhase(phase), customerId: order.customerId, idempotencyKey: key, attempt: 1, status: 0, orderId: order.orderId, detail: (err as Error).message });
+            return 0;
           }
         };
-        await call("CancelOrder", `${gateway}/api/v1/orders/${order.orderId}:cancel`, "{}", { authorization: `Bearer ${token}` });
+        const cancel = await call("CancelOrder", `${gateway}/api/v1/orders/${order.orderId}:cancel`, "{}", { authorization: `Bearer ${token}` });
+        if (cancel < 200 || cancel >= 300) continue;
+        refunded++;
         await call("Refund", `${proxy.url}/meshmart.payments.v1.PaymentService/Refund`, JSON.stringify({ orderId: order.orderId, reason: "scenario retrying-proxy-refunds" }), {});
       }
       await sleep(100);
@@ -142,7 +152,9 @@ export async function refundsThroughRetryingProxy(local: LocalStack, fault: Faul
       running = false;
       await worker;
       await proxy.close();
-      return confirmed(`the repeating proxy stopped after ${proxy.stats().requests} request(s), ${handled.size} order(s) cancelled and refunded through it`);
+      const restored = await putFaults(urlOf(local, "payments"), "");
+      const what = `the repeating proxy stopped after ${proxy.stats().requests} request(s): ${refunded} of ${handled.size} order(s) cancelled (the others confirmed first) and refunded through it`;
+      return restored.confirmed ? confirmed(`${what}; provider charges at full speed again`) : notConfirmed(`${what}; but ${restored.evidence}`);
     },
   };
 }
