@@ -73,7 +73,10 @@ for service in "${selected[@]}"; do
   if is_dry_run; then
     run kubectl --context "$KUBE_CONTEXT" --namespace "$MESHMART_NAMESPACE" port-forward "service/$service" "$port:8080"
   else
-    run kubectl --context "$KUBE_CONTEXT" --namespace "$MESHMART_NAMESPACE" port-forward "service/$service" "$port:8080" &
+    # Started directly, not through run(): a backgrounded function is a
+    # subshell, and killing it would leave its kubectl running on the port.
+    printf '+ %s\n' "$(quote_command kubectl --context "$KUBE_CONTEXT" --namespace "$MESHMART_NAMESPACE" port-forward "service/$service" "$port:8080")"
+    kubectl --context "$KUBE_CONTEXT" --namespace "$MESHMART_NAMESPACE" port-forward "service/$service" "$port:8080" &
     pids+=("$!")
   fi
 done

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "@meshmart/infra/paths";
-import { serviceNames } from "@meshmart/topology";
+import { serviceNames, services } from "@meshmart/topology";
 import { isPortOpen, sleep } from "@meshmart/infra/processes";
 import { kafkaStatus } from "@meshmart/infra/kafka";
 import { postgresStatus } from "@meshmart/infra/postgres";
@@ -53,16 +53,31 @@ const missing = await missingPrerequisites(profile);
 const skipReason = process.platform !== "linux" || process.getuid?.() !== 0 ? missing.join("; ") : undefined;
 if (skipReason) console.warn(`\n*** SKIPPED LOUDLY: the real-pod stage needs root on Linux: ${skipReason}\n`);
 
+/**
+ * The `make port-forward` offset to use: 1000 (gateway 9080, catalog 9081, ...)
+ * unless something on this machine already listens on one of those ports.
+ */
+async function freePortOffset(): Promise<number> {
+  for (const offset of [1000, 21_000, 31_000, 41_000]) {
+    const taken = await Promise.all(Object.values(services).map((s) => isPortOpen(s.localPort + offset)));
+    if (!taken.some(Boolean)) return offset;
+    console.log(`[real-cluster] a port of offset ${offset} is taken on this machine: trying the next offset`);
+  }
+  throw new Error("no free port-forward offset among 1000, 21000, 31000, 41000");
+}
+
 describe("the platform on real pods (make cluster-up, deploy, port-forward, demo, verify, scenarios, cluster-down)", { timeout: 45 * 60_000, skip: skipReason }, () => {
   let footprintBefore: Record<string, string>;
   let ownCluster = false;
   let forward: ChildProcess | undefined;
+  let offset = 1000;
 
   before(async () => {
     const state = await clusterState(profile);
     if (state.state === "partial") await clusterDown(profile);
     ownCluster = (await clusterState(profile)).state === "stopped";
     footprintBefore = hostFootprint();
+    offset = await freePortOffset();
   });
 
   after(async () => {
@@ -105,44 +120,58 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
   });
 
   it("make port-forward, then the README's calls answer: curl (REST, Connect JSON) and buf curl (gRPC)", async () => {
-    forward = spawn("bash", ["scripts/port-forward.sh", "--context", context, "--service", "catalog"], { cwd: repoRoot, stdio: "ignore" });
-    for (let i = 0; i < 60 && !((await isPortOpen(9080)) && (await isPortOpen(9081))); i++) await sleep(500);
-    const ready = await fetch("http://127.0.0.1:9080/readyz");
-    assert.equal(ready.status, 200);
-    const products = (await (await fetch("http://127.0.0.1:9080/api/v1/products?page_size=2")).json()) as { products: Array<{ id: string }> };
+    const gateway = `http://127.0.0.1:${services.gateway.localPort + offset}`;
+    const catalog = `http://127.0.0.1:${services.catalog.localPort + offset}`;
+    let forwardOutput = "";
+    forward = spawn("bash", ["scripts/port-forward.sh", "--context", context, "--service", "catalog"], {
+      cwd: repoRoot,
+      env: { ...npmEnv, PORT_FORWARD_OFFSET: String(offset) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [forward.stdout!, forward.stderr!]) stream.on("data", (chunk: Buffer) => (forwardOutput += chunk.toString()));
+    const forwarding = async () =>
+      (await isPortOpen(services.gateway.localPort + offset)) && (await isPortOpen(services.catalog.localPort + offset)) && (await fetch(`${gateway}/readyz`).then((r) => r.ok, () => false));
+    for (let i = 0; i < 120 && !(await forwarding()); i++) await sleep(500);
+    const ready = await fetch(`${gateway}/readyz`).catch((err: Error) => assert.fail(`${gateway}/readyz: ${err.message}; make port-forward said:\n${forwardOutput}`));
+    assert.equal(ready.status, 200, forwardOutput);
+    const products = (await (await fetch(`${gateway}/api/v1/products?page_size=2`)).json()) as { products: Array<{ id: string }> };
     assert.equal(products.products.length, 2);
     const token = run("make", ["-s", "token", `ARGS=--context ${context}`], 60_000).out.trim().split("\n").at(-1)!;
-    const placed = await fetch("http://127.0.0.1:9080/api/v1/orders", {
+    const placed = await fetch(`${gateway}/api/v1/orders`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "idempotency-key": crypto.randomUUID(), "content-type": "application/json" },
       body: JSON.stringify({ items: [{ productId: products.products[0]!.id, quantity: 1 }] }),
     });
     assert.equal(placed.status, 201, await placed.text());
-    const connect = await fetch("http://127.0.0.1:9081/meshmart.catalog.v1.CatalogService/ListProducts", {
+    const connect = await fetch(`${catalog}/meshmart.catalog.v1.CatalogService/ListProducts`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ pageSize: 3 }),
     });
     assert.equal(((await connect.json()) as { products: unknown[] }).products.length, 3);
-    const grpc = run("npx", ["buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--schema", "services/proto", "-d", '{"pageSize": 1}', "http://127.0.0.1:9081/meshmart.catalog.v1.CatalogService/ListProducts"], 120_000);
+    const grpc = run("npx", ["buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--schema", "services/proto", "-d", '{"pageSize": 1}', `${catalog}/meshmart.catalog.v1.CatalogService/ListProducts`], 120_000);
     assert.equal(grpc.status, 0, grpc.out);
     assert.match(grpc.out, /"products"/);
+    const exited = new Promise((resolve) => forward!.once("exit", resolve));
     forward.kill("SIGTERM");
+    await exited;
     forward = undefined;
+    for (let i = 0; i < 20 && (await isPortOpen(services.gateway.localPort + offset)); i++) await sleep(250);
+    assert.ok(!(await isPortOpen(services.gateway.localPort + offset)), "stopping make port-forward stops its kubectl processes too");
   });
 
   it("make demo and make verify pass against the cluster", () => {
-    const demo = run("make", ["-s", "demo", `ARGS=--context ${context}`], 15 * 60_000);
+    const demo = run("make", ["-s", "demo", `ARGS=--context ${context} --port-offset ${offset}`], 15 * 60_000);
     assert.equal(demo.status, 0, demo.out.slice(-4000));
     assert.match(demo.out, /demo: every invariant holds/);
     assert.match(demo.out, /CONFIRMED/);
-    const verify = run("make", ["-s", "verify", `ARGS=--context ${context}`], 10 * 60_000);
+    const verify = run("make", ["-s", "verify", `ARGS=--context ${context} --port-offset ${offset}`], 10 * 60_000);
     assert.equal(verify.status, 0, verify.out.slice(-4000));
     assert.match(verify.out, /verify: every invariant holds/);
   });
 
   it("the scenarios' Kubernetes target on real pods: pod-kill, scale-to-zero, the env-patch stall and the Kafka outage PASS; the Istio fault is NOT-INJECTED", () => {
-    const result = run("npm", ["exec", "--silent", "--", "tsx", "services/e2e/src/scenarios/main.ts", "--target", "kind", "--context", context], 30 * 60_000);
+    const result = run("npm", ["exec", "--silent", "--", "tsx", "services/e2e/src/scenarios/main.ts", "--target", "kind", "--context", context, "--port-offset", String(offset)], 30 * 60_000);
     const verdict = (name: string) => new RegExp(`^${name}\\s+kind\\s+(\\S+)`, "m").exec(result.out)?.[1];
     for (const name of ["service-kill", "scale-to-zero", "kafka-outage", "payment-stall"]) assert.equal(verdict(name), "PASS", `${name}:\n${result.out.slice(-5000)}`);
     assert.equal(verdict("catalog-errors"), "NOT-INJECTED");

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { serviceNames } from "@meshmart/topology";
 import { CancelReason, OrderStatus } from "@meshmart/proto/orders/v1/orders_pb";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
-import { connectToCluster } from "./cluster/cluster-connection.ts";
+import { connectToCluster, parsePortOffset } from "./cluster/cluster-connection.ts";
 import { GatewayShopper } from "./gateway-shopper.ts";
 import type { AcceptedOrder } from "./invariants.ts";
 import { readSnapshot } from "./snapshot.ts";
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "6" },
     context: { type: "string" },
     namespace: { type: "string", default: "meshmart" },
+    "port-offset": { type: "string" },
   },
 });
 const total = Number(values.orders);
@@ -31,9 +32,17 @@ if (!Number.isInteger(total) || total < 1 || !Number.isInteger(concurrency) || c
   console.error("demo: --orders and --concurrency must be whole numbers >= 1");
   process.exit(2);
 }
+const portOffset = (() => {
+  try {
+    return parsePortOffset(values["port-offset"]);
+  } catch (err) {
+    console.error(`demo: ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
 const historyFile = historyFileFor(values.context);
 const cluster = values.context
-  ? await connectToCluster({ context: values.context, namespace: values.namespace, log: (line) => console.log(`  ${line}`) }).catch((err: Error) => {
+  ? await connectToCluster({ context: values.context, namespace: values.namespace, portOffset, log: (line) => console.log(`  ${line}`) }).catch((err: Error) => {
       console.error(`demo: cannot reach the platform on context ${values.context}: ${err.message}`);
       process.exit(2);
     })

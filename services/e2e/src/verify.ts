@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { connectToCluster } from "./cluster/cluster-connection.ts";
+import { connectToCluster, parsePortOffset } from "./cluster/cluster-connection.ts";
 import { checkInvariants, type AcceptedOrder, type InvariantResult } from "./invariants.ts";
 import { waitForRest, type RestProbeOptions } from "./rest.ts";
 import { readSnapshot } from "./snapshot.ts";
@@ -68,12 +68,13 @@ export function historyFileFor(context: string | undefined, env: NodeJS.ProcessE
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const env = process.env;
-  const { values } = parseArgs({ options: { context: { type: "string" }, namespace: { type: "string", default: "meshmart" } } });
+  const { values } = parseArgs({ options: { context: { type: "string" }, namespace: { type: "string", default: "meshmart" }, "port-offset": { type: "string" } } });
   const history = await readHistory(historyFileFor(values.context));
   const restTimeoutMs = Number(env.VERIFY_TIMEOUT_MS ?? 120_000);
   const log = (line: string) => console.log(line);
   const verdict = values.context
-    ? await connectToCluster({ context: values.context, namespace: values.namespace, log })
+    ? await Promise.resolve()
+        .then(() => connectToCluster({ context: values.context!, namespace: values.namespace, portOffset: parsePortOffset(values["port-offset"]), log }))
         .then(async (cluster) => {
           try {
             return await cluster.verify(history, restTimeoutMs);

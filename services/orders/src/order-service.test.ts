@@ -254,12 +254,31 @@ describe("OrderService", () => {
 
     // A token is the last order's creation time and id: under another filter it continues from there.
     const first = await client.listOrders({ customerId, pageSize: 1 });
-    assert.match(first.nextPageToken, /^\d{13}_[0-9a-f-]{36}$/);
+    assert.match(first.nextPageToken, /^\d{16}_[0-9a-f-]{36}$/);
     const older = await client.listOrders({ customerId, status: OrderStatus.PENDING, pageToken: first.nextPageToken });
     assert.deepEqual(older.orders.map((order) => order.id), newestFirst.slice(1).filter((id) => id !== placed[1]!.id));
-    for (const pageToken of ["garbage", `99999999999999_${customerId}`, `1_${customerId}|x`]) {
+    for (const pageToken of ["garbage", `99999999999999999_${customerId}`, `1_${customerId}|x`]) {
       await assert.rejects(client.listOrders({ customerId, pageToken }), rejectsWith(Code.InvalidArgument), pageToken);
     }
+  });
+
+  it("pages through orders created within the same millisecond without skipping any", async () => {
+    const customerId = randomUUID();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await place(customerId, [{ productId: socks.id, quantity: 1 }])).order!.id);
+    // PostgreSQL keeps microseconds: three orders 100 µs apart, all in one millisecond.
+    for (const [i, id] of ids.entries()) {
+      await query("UPDATE orders SET created_at = $1::timestamptz + $2 * interval '100 microseconds' WHERE id = $3", ["2026-06-01T12:00:00.123Z", i, id]);
+    }
+    const seen: string[] = [];
+    let pageToken = "";
+    for (let pages = 0; pages < 5; pages++) {
+      const page = await client.listOrders({ customerId, pageSize: 1, pageToken });
+      seen.push(...page.orders.map((order) => order.id));
+      pageToken = page.nextPageToken;
+      if (!pageToken) break;
+    }
+    assert.deepEqual(seen, [...ids].reverse());
   });
 
   it("cancels a saga past its deadline (DEADLINE_EXCEEDED) with one OrderCancelled, even with two replicas sweeping", async () => {

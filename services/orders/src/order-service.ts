@@ -79,18 +79,9 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
         customerId: req.customerId || undefined,
         status: req.status === OrderStatus.UNSPECIFIED ? undefined : (OrderStatus[req.status] as StatusName),
       };
-      const token = decodePageToken(req.pageToken, pageTokenPatterns.createdAndId);
-      let after: { createdAt: string; id: string } | undefined;
-      if (token) {
-        const [createdMs, id] = token.split("_") as [string, string];
-        after = { createdAt: new Date(Number(createdMs)).toISOString(), id };
-      }
-      const { rows, more } = await store.listOrders(db, filter, pageSize(req.pageSize), after);
-      const last = rows.at(-1);
-      return {
-        orders: rows.map(store.toOrder),
-        nextPageToken: more && last ? `${last.created_at.getTime()}_${last.id}` : "",
-      };
+      const after = decodePageToken(req.pageToken, pageTokenPatterns.createdAndId);
+      const { rows, next } = await store.listOrders(db, filter, pageSize(req.pageSize), after);
+      return { orders: rows.map(store.toOrder), nextPageToken: next ?? "" };
     },
 
     async cancelOrder({ id }) {

@@ -173,13 +173,18 @@ export interface OrderFilter {
   status?: StatusName;
 }
 
-/** Newest first, keyset-paged on (created_at, id). */
+/**
+ * Newest first, keyset-paged on (created_at, id). `after` and the returned
+ * `next` are the sort key of a page's last order: its creation time in
+ * microseconds since 1970 (the precision PostgreSQL keeps: a coarser key
+ * would skip orders created within the same millisecond), "_", its id.
+ */
 export async function listOrders(
   db: Queryable,
   filter: OrderFilter,
   limit: number,
-  after?: { createdAt: string; id: string },
-): Promise<{ rows: OrderRow[]; more: boolean }> {
+  after?: string,
+): Promise<{ rows: OrderRow[]; next?: string }> {
   const where: string[] = [];
   const values: unknown[] = [];
   const add = (clause: (n: number) => string, ...vals: unknown[]) => {
@@ -188,13 +193,18 @@ export async function listOrders(
   };
   if (filter.customerId) add((n) => `o.customer_id = $${n}`, filter.customerId);
   if (filter.status) add((n) => `o.status = $${n}`, filter.status);
-  if (after) add((n) => `(o.created_at, o.id) < ($${n}::timestamptz, $${n + 1}::uuid)`, after.createdAt, after.id);
+  if (after) {
+    const [micros, id] = after.split("_") as [string, string];
+    add((n) => `(o.created_at, o.id) < (timestamptz 'epoch' + $${n}::bigint * interval '1 microsecond', $${n + 1}::uuid)`, micros, id);
+  }
   values.push(limit + 1);
-  const { rows } = await db.query<OrderRow>(
-    `${selectOrder} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.created_at DESC, o.id DESC LIMIT $${values.length}`,
+  const { rows } = await db.query<OrderRow & { sort_key: string }>(
+    `${selectOrder.replace("SELECT o.*,", "SELECT o.*, (extract(epoch FROM o.created_at) * 1000000)::bigint || '_' || o.id AS sort_key,")}
+     ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.created_at DESC, o.id DESC LIMIT $${values.length}`,
     values,
   );
-  return { rows: rows.slice(0, limit), more: rows.length > limit };
+  const page = rows.slice(0, limit);
+  return { rows: page, next: rows.length > limit ? page.at(-1)?.sort_key : undefined };
 }
 
 /** Every order in id order, for the invariant checker. */

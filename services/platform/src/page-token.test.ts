@@ -25,7 +25,7 @@ describe("page tokens", () => {
 
   it("accepts a token of each documented form as the key to continue after", () => {
     assert.equal(decodePageToken(id, pageTokenPatterns.id), id);
-    assert.equal(decodePageToken(`1764633600000_${id}`, pageTokenPatterns.createdAndId), `1764633600000_${id}`);
+    assert.equal(decodePageToken(`1764633600000000_${id}`, pageTokenPatterns.createdAndId), `1764633600000000_${id}`);
     assert.equal(decodePageToken("42", pageTokenPatterns.sequence), "42");
   });
 
@@ -35,7 +35,7 @@ describe("page tokens", () => {
     assert.match(err.message, /expected/);
     invalid(() => decodePageToken(id.toUpperCase(), pageTokenPatterns.id));
     invalid(() => decodePageToken(`${id}\n`, pageTokenPatterns.id));
-    invalid(() => decodePageToken(`12345678901234_${id}`, pageTokenPatterns.createdAndId)); // 14 digits: past year 2286
+    invalid(() => decodePageToken(`12345678901234567_${id}`, pageTokenPatterns.createdAndId)); // 17 digits of microseconds: past year 2286
     invalid(() => decodePageToken("-1", pageTokenPatterns.sequence));
     invalid(() => decodePageToken("1".repeat(19), pageTokenPatterns.sequence)); // past a bigint
   });

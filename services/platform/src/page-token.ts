@@ -12,8 +12,8 @@ const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 export const pageTokenPatterns = {
   /** Ordered by id: the id of the last item. */
   id: new RegExp(`^${uuid}$`),
-  /** Newest first: the last item's creation time (milliseconds since 1970, at most 13 digits), "_", its id. */
-  createdAndId: new RegExp(`^[0-9]{1,13}_${uuid}$`),
+  /** Newest first: the last item's creation time (microseconds since 1970, at most 16 digits), "_", its id. */
+  createdAndId: new RegExp(`^[0-9]{1,16}_${uuid}$`),
   /** In insertion order: the last item's sequence number. */
   sequence: /^[0-9]{1,18}$/,
 } as const;

@@ -34,6 +34,13 @@ export interface ClusterConnection {
   close(): Promise<void>;
 }
 
+/** A --port-offset flag's value (the `make port-forward` convention: 1000 when absent). */
+export function parsePortOffset(value: string | undefined): number {
+  const offset = Number(value ?? 1000);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 55_000) throw new Error(`--port-offset needs a whole number from 0 to 55000, not "${value}"`);
+  return offset;
+}
+
 /** Brokers named by a cluster-internal Service (kafka:9092) are reachable only from inside. */
 export function brokersOutsideCluster(brokers: string): string[] | undefined {
   const list = brokers.split(",").map((b) => b.trim()).filter(Boolean);
