@@ -25,7 +25,7 @@ const filters = process.argv.slice(2); // optional substrings to pick test files
  * them. They are built in the background first; a test that gets to one still building waits for
  * it (ensure-tool.sh holds a lock per build).
  */
-const serviceTools: string[] = [];
+const serviceTools: string[] = ["toxiproxy-server"];
 /** The tools the Kubernetes tests run: the cluster binaries, istioctl, kube-score and helm (scripts/tools/ensure-tool.sh). */
 const clusterTools = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl", "kwok", "coredns", "crictl", "istioctl", "kube-score", "helm"];
 
