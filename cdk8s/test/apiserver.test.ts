@@ -254,7 +254,7 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
       await ops.patchVirtualService("catalog", [{ op: "replace", path: "/spec/http", value: delay }]);
       assert.deepEqual((await ops.getVirtualService("catalog")).http[0]!.fault, { delay: { percentage: { value: 50 }, fixedDelay: "2s" } });
       await ops.patchVirtualService("catalog", [{ op: "replace", path: "/spec/http", value: again.http.filter((r) => r.name !== faultRouteName) }]);
-      const injected = await session(findScenario("catalog-errors")!).inject(fault, context);
+      const injected = await session(findScenario("catalog-errors")).inject(fault, context);
       assert.equal(injected.applied.confirmed, false);
       assert.match(injected.applied.evidence, /no Istio data plane/);
       assert.ok(!(await ops.getVirtualService("catalog")).http.some((r) => r.name === faultRouteName), "nothing was changed");
