@@ -10,6 +10,7 @@ import { services } from "@meshmart/topology";
 import { ConfigError, loadConfig, type ConfigOf, type ConfigSpec } from "./config.ts";
 import { connectMiddleware } from "./connect-middleware.ts";
 import { Database } from "./database.ts";
+import { databaseErrorsAsUnavailable } from "./database-unavailable.ts";
 import { logHttpErrors, rpcErrorLogging } from "./error-logging.ts";
 import { startEventWorkers } from "./event-workers.ts";
 import { Outbox } from "./events/index.ts";
@@ -85,7 +86,7 @@ export async function startService<S extends ConfigSpec>(
   if (config.FAULT_ADMIN) app.use(faultAdminRoute(faults, logger));
   if (definition.rpc) {
     const register = definition.rpc;
-    const interceptors: Interceptor[] = [metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
+    const interceptors: Interceptor[] = [metrics.serverInterceptor, rpcErrorLogging(log), databaseErrorsAsUnavailable, createValidateInterceptor(), faults.interceptor()];
     app.use(connectMiddleware({ routes: (router) => register(router, runtime), interceptors, readMaxBytes: limits.HTTP_MAX_REQUEST_BYTES, log }));
   }
   definition.http?.(app, runtime);
