@@ -9,7 +9,7 @@ describe("databaseErrorsAsUnavailable", () => {
   it("turns a database that cannot be reached into unavailable, keeping the cause", async () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
     const restarting = Object.assign(new Error("the database system is shutting down"), { code: "57P03" });
-    for (const err of [refused, restarting, new Error("Connection terminated unexpectedly"), new Error("timeout exceeded when trying to connect")]) {
+    for (const err of [refused, restarting, new Error("Connection terminated unexpectedly"), new Error("timeout exceeded when trying to connect"), new Error("Client has encountered a connection error and is not queryable")]) {
       await assert.rejects(call(err), (e: unknown) => e instanceof ConnectError && e.code === Code.Unavailable && e.cause === err && /retry later/.test(e.message));
     }
   });

@@ -109,6 +109,6 @@ export function isConnectionError(err: unknown): boolean {
   return (
     ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "08000", "08003", "08006"].includes(
       code,
-    ) || /Connection terminated|timeout exceeded when trying to connect/i.test((err as Error)?.message ?? "")
+    ) || /Connection terminated|timeout exceeded when trying to connect|not queryable/i.test((err as Error)?.message ?? "")
   );
 }

