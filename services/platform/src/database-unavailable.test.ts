@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { databaseErrorsAsUnavailable } from "./database-unavailable.ts";
 
-const call = (err: unknown) => databaseErrorsAsUnavailable(async () => Promise.reject(err))({} as never);
+const call = (err: Error) => databaseErrorsAsUnavailable(async () => Promise.reject(err))({} as never);
 
 describe("databaseErrorsAsUnavailable", () => {
   it("turns a database that cannot be reached into unavailable, keeping the cause", async () => {
