@@ -140,5 +140,9 @@ undeploy: ## Delete the kind cluster (ARGS=--keep-cluster removes only meshmart 
 	bash scripts/undeploy.sh $(ARGS)
 
 .PHONY: scenarios
-scenarios: install ## Fault scenarios with verdicts: kill, scale-to-zero, Kafka outage, stall, errors (ARGS="--target local|kind --scenario NAME --dry-run --list")
+scenarios: install ## Fault scenarios with verdicts, journal and HTML report (ARGS="--list | --scenario NAME | --quick | --target local|kind | --dry-run | --report")
 	$(NPM) exec -- tsx services/e2e/src/scenarios/main.ts $(ARGS)
+
+.PHONY: dlq
+dlq: install ## Dead letters: list, show, redrive (ARGS="list | show <topic> | redrive <topic> [--id ID] [--consumer G] [--profile scenarios]")
+	@$(NPM) exec -- tsx services/e2e/src/dlq/main.ts $(ARGS)

@@ -7,12 +7,13 @@ import { kafkaStatus, kafkaVersion, startKafka, stopKafka } from "@meshmart/infr
 import { stopJaeger } from "@meshmart/infra/jaeger";
 import { postgresStatus, startPostgres, stopPostgres } from "@meshmart/infra/postgres";
 import { stopPrometheus } from "@meshmart/infra/prometheus";
+import { stopToxiproxy } from "@meshmart/infra/toxiproxy";
 
 const usage = `usage: npm run infra -- <command> [--profile <name>]
 
 commands:
   up      start PostgreSQL and Kafka in the background (reuses running ones)
-  down    stop them (and a Jaeger or Prometheus a killed make dev left running)
+  down    stop them (and a Jaeger, Prometheus or Toxiproxy a killed make dev or scenario run left running)
   status  show what runs and where
 
 options:
@@ -48,6 +49,8 @@ async function down(profile: string): Promise<void> {
   // Left behind by a `make dev` that was killed: stopped by their recorded pids.
   if (await stopJaeger(profile)) console.log("Jaeger stopped");
   if (await stopPrometheus(profile)) console.log("Prometheus stopped");
+  // The fault scenarios' Toxiproxy (profile scenarios), when one outlived its run.
+  if (await stopToxiproxy({ profile })) console.log("Toxiproxy stopped");
 }
 
 async function status(profile: string): Promise<void> {

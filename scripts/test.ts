@@ -31,6 +31,7 @@ const serviceTools: string[] = [
   "grpcurl", // services/platform (grpc-*.test.ts, unimplemented-rpc.test.ts)
   "promtool", // observability/src/prometheus-rules.test.ts (one build with prometheus, for services/e2e/src/observability.test.ts)
   "jaeger", // services/e2e/src/observability.test.ts, services/platform/src/telemetry/server-spans.test.ts
+  "toxiproxy-server", // services/e2e/src/scenarios (quick-suite.test.ts), scripts/infra/src/toxiproxy.test.ts
 ];
 /** The tools the Kubernetes tests run: the cluster binaries, istioctl, kube-score and helm (scripts/tools/ensure-tool.sh). */
 const clusterTools = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl", "kwok", "coredns", "crictl", "istioctl", "kube-score", "helm"];

@@ -20,7 +20,9 @@ import { ensureSecrets, plannedSecrets } from "@meshmart/cluster/deploy/secrets"
 import { chartDir } from "../src/helm-chart.ts";
 import { toYaml, type Manifest } from "../src/synth.ts";
 import { clientNodeOps } from "@meshmart/e2e/cluster/kube-ops";
-import { faultedCatalogRoutes, faultRouteName, KindSession } from "@meshmart/e2e/scenarios/kind-target";
+import { faultedCatalogRoutes, faultedRoutes, faultRoute, faultRouteName, KindSession } from "@meshmart/e2e/scenarios/kind-target";
+import { History } from "@meshmart/e2e/scenarios/history";
+import { findScenario } from "@meshmart/e2e/scenarios/scenario-definitions";
 import { synthOutput } from "./manifests.ts";
 import { testSigningKey } from "./test-settings.ts";
 import { ensureTool, repoRoot, runTool } from "./tools.ts";
@@ -190,16 +192,17 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
 
   describe("the scenarios' Kubernetes calls (client-node, as the kind target makes them)", () => {
     const noConnection = undefined;
-    const session = () => {
+    const session = (scenario = findScenario("service-kill")!) => {
       const config = new k8s.KubeConfig();
       config.loadFromFile(cluster.plane.kubeconfigs.admin);
       const ops = clientNodeOps(namespace, config);
       const forwards = { urls: {} as never, close: async () => {} };
-      return new KindSession(ops, forwards, "http://unused", { dryRun: false, namespace, portOffset: 1000 }, false, () => {}, noConnection);
+      return new KindSession(ops, forwards, "http://unused", { dryRun: false, namespace, portOffset: 1000 }, false, () => {}, noConnection, scenario);
     };
+    const context = { history: new History("apiserver", "kind"), holdMs: 0, token: async () => "" };
 
     it("pod-kill deletes a Ready pod with grace 0, and heals when its replacement is Ready", async () => {
-      const injected = await session().inject({ kind: "pod-kill", service: "inventory" });
+      const injected = await session().inject({ kind: "process-kill", services: ["inventory"], signal: "SIGKILL", downMs: 1_000 }, context);
       assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
       const healed = await injected.heal();
       assert.equal(healed.confirmed, true, healed.evidence);
@@ -208,7 +211,7 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
     it("scale-to-zero takes payments to 0 replicas and back to what it had", async () => {
       const replicas = async () => Number(await cluster.kubectl.ok(["-n", namespace, "get", "deployment", "payments", "-o", "jsonpath={.spec.replicas}"]));
       const had = await replicas();
-      const injected = await session().inject({ kind: "scale-to-zero", service: "payments" });
+      const injected = await session().inject({ kind: "process-kill", services: ["payments"], signal: "SIGTERM", downMs: 10_000 }, context);
       assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
       const healed = await injected.heal();
       assert.equal(healed.confirmed, true, healed.evidence);
@@ -216,14 +219,15 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
     });
 
     it("kafka-outage scales the Kafka StatefulSet to 0 until its pods are gone, then back to ready", async () => {
-      const injected = await session().inject({ kind: "kafka-outage" });
+      const injected = await session().inject({ kind: "kafka-outage" }, context);
       assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
       const healed = await injected.heal();
       assert.equal(healed.confirmed, true, healed.evidence);
     });
 
     it("payment-stall patches the env of orders and payments, rolls them out, and reverts", async () => {
-      const injected = await session().inject({ kind: "payment-stall", stallMs: 5000, sagaTimeoutMs: 3000 });
+      const stall = findScenario("payment-stall")!;
+      const injected = await session(stall).inject(stall.fault, context);
       assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
       const env = await cluster.kubectl.ok(["-n", namespace, "get", "deployment", "payments", "-o", "jsonpath={.spec.template.spec.containers[0].env}"]);
       assert.match(env, /"name":"FAULTS","value":"event:PaymentRequested=stall:5000"/);
@@ -237,7 +241,7 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
       const config = new k8s.KubeConfig();
       config.loadFromFile(cluster.plane.kubeconfigs.admin);
       const ops = clientNodeOps(namespace, config);
-      const fault = { kind: "catalog-errors" as const, methods: ["ListProducts", "BatchGetProducts"], fraction: 0.3 };
+      const fault = { kind: "mesh-abort" as const, methods: ["ListProducts", "BatchGetProducts"], fraction: 0.3 };
       const current = await ops.getVirtualService("catalog");
       await ops.patchVirtualService("catalog", [
         { op: "test", path: "/metadata/resourceVersion", value: current.resourceVersion },
@@ -246,7 +250,13 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
       assert.equal((await ops.getVirtualService("catalog")).http[0]!.name, faultRouteName);
       const restored = await ops.getVirtualService("catalog");
       await ops.patchVirtualService("catalog", [{ op: "replace", path: "/spec/http", value: restored.http.filter((r) => r.name !== faultRouteName) }]);
-      const injected = await session().inject(fault);
+      // The delay route of istio-delay too.
+      const delay = faultedRoutes("catalog", restored.http.filter((r) => r.name !== faultRouteName), faultRoute("catalog", { delay: { ms: 2_000, percent: 50 } }, namespace), namespace);
+      const again = await ops.getVirtualService("catalog");
+      await ops.patchVirtualService("catalog", [{ op: "replace", path: "/spec/http", value: delay }]);
+      assert.deepEqual((await ops.getVirtualService("catalog")).http[0]!.fault, { delay: { percentage: { value: 50 }, fixedDelay: "2s" } });
+      await ops.patchVirtualService("catalog", [{ op: "replace", path: "/spec/http", value: again.http.filter((r) => r.name !== faultRouteName) }]);
+      const injected = await session(findScenario("catalog-errors")).inject(fault, context);
       assert.equal(injected.applied.confirmed, false);
       assert.match(injected.applied.evidence, /no Istio data plane/);
       assert.ok(!(await ops.getVirtualService("catalog")).http.some((r) => r.name === faultRouteName), "nothing was changed");

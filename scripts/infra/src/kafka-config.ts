@@ -3,24 +3,45 @@
 // a fresh broker is usable at once (no rebalance delay, one partition for the
 // internal topics).
 
+/**
+ * One more client listener that advertises another address than its own: a
+ * fault proxy's. A Kafka client bootstraps on any address but then connects to
+ * what the broker advertises for the listener it came in on, so a client sent
+ * through a proxy stays behind that proxy only when its listener advertises the
+ * proxy. One listener per proxied client lets each be cut off on its own.
+ */
+export interface AdvertisedListener {
+  /** Listener name: upper-case letters, digits and "_" (e.g. PROXY_ORDERS). */
+  name: string;
+  /** Port the broker listens on (127.0.0.1) for it. */
+  port: number;
+  /** host:port the broker tells these clients to use: the proxy in front of `port`. */
+  advertised: string;
+}
+
 export interface KafkaConfig {
   /** Client listener's address, also advertised (the controller stays on 127.0.0.1). */
   host?: string;
   port: number;
   controllerPort: number;
   dataDir: string;
+  extraListeners?: AdvertisedListener[];
 }
 
-export function serverProperties({ host = "127.0.0.1", port, controllerPort, dataDir }: KafkaConfig): string {
+export function serverProperties({ host = "127.0.0.1", port, controllerPort, dataDir, extraListeners = [] }: KafkaConfig): string {
+  for (const l of extraListeners) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(l.name) || l.name === "PLAINTEXT" || l.name === "CONTROLLER") throw new Error(`bad Kafka listener name "${l.name}"`);
+  }
+  const extra = (f: (l: AdvertisedListener) => string) => extraListeners.map((l) => `,${f(l)}`).join("");
   const settings: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": 1,
     "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://${host}:${port}`,
+    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://127.0.0.1:${controllerPort}${extra((l) => `${l.name}://127.0.0.1:${l.port}`)}`,
+    "advertised.listeners": `PLAINTEXT://${host}:${port}${extra((l) => `${l.name}://${l.advertised}`)}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "listener.security.protocol.map": `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${extra((l) => `${l.name}:PLAINTEXT`)}`,
     "log.dirs": dataDir,
 
     // One node: every replication factor and ISR is 1.

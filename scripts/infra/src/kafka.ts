@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { infrastructureVersions } from "@meshmart/topology";
 import { withFileLock } from "./file-lock.ts";
 import { kafkaClasspath, log4jConfig, requireJava } from "./kafka-artifacts.ts";
-import { serverProperties } from "./kafka-config.ts";
+import { serverProperties, type AdvertisedListener } from "./kafka-config.ts";
 import { probeKafka, waitForKafka } from "./kafka-probe.ts";
 import { adopt, release } from "./owned-processes.ts";
 import { display, profileDir } from "./paths.ts";
@@ -52,6 +52,12 @@ export interface StartKafkaOptions {
    * local cluster's node address, so that its pods reach the broker too.
    */
   host?: string;
+  /**
+   * More client listeners, each advertising a fault proxy in front of it
+   * (kafka-config.ts): the scenarios' Toxiproxy edges between a service and
+   * Kafka. A running broker of the profile with other listeners is restarted.
+   */
+  extraListeners?: AdvertisedListener[];
 }
 
 export type KafkaStatus =
@@ -77,7 +83,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
   }
 
   const port = opts.port ?? portFromEnv("MESHMART_KAFKA_PORT") ?? defaultPorts(opts.profile).kafka;
-  const broker = new LocalBroker(opts.profile, port, !opts.detached, log, opts.host ?? "127.0.0.1");
+  const broker = new LocalBroker(opts.profile, port, !opts.detached, log, opts.host ?? "127.0.0.1", opts.extraListeners ?? []);
   await broker.ensureRunning();
   return {
     get brokers() {
@@ -150,6 +156,8 @@ interface BrokerState {
   port: number;
   controllerPort: number;
   state: "running" | "stopping";
+  /** The extra listeners it was started with (absent: none). */
+  extraListeners?: AdvertisedListener[];
 }
 
 async function readState(files: KafkaFiles): Promise<BrokerState | undefined> {
@@ -183,6 +191,7 @@ class LocalBroker {
     private owned: boolean,
     readonly log: (line: string) => void,
     public host = "127.0.0.1",
+    readonly extraListeners: AdvertisedListener[] = [],
   ) {
     this.files = kafkaFiles(profile);
   }
@@ -190,7 +199,12 @@ class LocalBroker {
   /** Reuses the profile's running broker, or starts one; resolves once it is ready. */
   async ensureRunning(): Promise<void> {
     await withFileLock(this.files.lock, `Kafka of profile ${this.profile} to start`, async () => {
-      const running = await this.findRunning();
+      let running = await this.findRunning();
+      if (running && this.extraListeners.length > 0 && JSON.stringify(running.extraListeners ?? []) !== JSON.stringify(this.extraListeners)) {
+        this.log(`Kafka of profile ${this.profile} runs with other listeners than asked for: restarting it`);
+        await this.stop("SIGTERM");
+        running = undefined;
+      }
       if (running) {
         const note = running.port === this.port ? "" : ` (it listens on ${running.port}, not ${this.port})`;
         this.log(`Kafka already running for profile ${this.profile}: reusing pid ${running.pid}${note}`);
@@ -252,7 +266,7 @@ class LocalBroker {
   private async launch(): Promise<void> {
     const { files } = this;
     const controllerPort = this.port + 1;
-    for (const p of [this.port, controllerPort]) {
+    for (const p of [this.port, controllerPort, ...this.extraListeners.map((l) => l.port)]) {
       if (await isPortOpen(p, this.host)) {
         throw new Error(
           `port ${p} is already in use by something other than the Kafka of profile ${this.profile}; ` +
@@ -264,7 +278,10 @@ class LocalBroker {
     const classpath = await kafkaClasspath(kafkaVersion, this.log);
     const started = Date.now();
     await mkdir(files.dir, { recursive: true });
-    await writeFile(files.properties, serverProperties({ host: this.host, port: this.port, controllerPort, dataDir: files.dataDir }));
+    await writeFile(
+      files.properties,
+      serverProperties({ host: this.host, port: this.port, controllerPort, dataDir: files.dataDir, extraListeners: this.extraListeners }),
+    );
     const fresh = !existsSync(path.join(files.dataDir, "meta.properties"));
     if (fresh) await this.formatStorage(classpath);
 
@@ -280,7 +297,14 @@ class LocalBroker {
     child.unref();
     const pid = child.pid;
     if (pid === undefined) throw new Error("could not start java");
-    const state: BrokerState = { pid, host: this.host, port: this.port, controllerPort, state: "running" };
+    const state: BrokerState = {
+      pid,
+      host: this.host,
+      port: this.port,
+      controllerPort,
+      state: "running",
+      ...(this.extraListeners.length > 0 ? { extraListeners: this.extraListeners } : {}),
+    };
     await writeFile(files.stateFile, JSON.stringify(state));
     if (this.owned) {
       adopt(pid, () => {

@@ -8,13 +8,18 @@ export interface ProfilePorts {
   kafka: number;
   /** KRaft controller listener; always kafka + 1. */
   kafkaController: number;
+  /**
+   * Toxiproxy's API. The fault scenarios' local stack lays out its proxies,
+   * service ports and extra Kafka listeners on the 60 ports from here on.
+   */
+  toxiproxy: number;
 }
 
-const known: Record<string, { postgres: number; kafka: number }> = {
-  dev: { postgres: 15432, kafka: 9092 },
-  test: { postgres: 15433, kafka: 19092 },
+const known: Record<string, { postgres: number; kafka: number; toxiproxy: number }> = {
+  dev: { postgres: 15432, kafka: 9092, toxiproxy: 8474 },
+  test: { postgres: 15433, kafka: 19092, toxiproxy: 18400 },
   // PostgreSQL and Kafka of the local cluster (outside it, on its node address).
-  "local-cluster": { postgres: 15434, kafka: 19094 },
+  "local-cluster": { postgres: 15434, kafka: 19094, toxiproxy: 18500 },
 };
 
 export function defaultPorts(profile: string): ProfilePorts {
@@ -22,9 +27,10 @@ export function defaultPorts(profile: string): ProfilePorts {
   if (fixed) return { ...fixed, kafkaController: fixed.kafka + 1 };
   // Below Linux's ephemeral range (32768-60999), where a client connection's
   // local end could be holding the port when the server starts.
-  const slot = fnv1a(profile) % 500;
+  const hash = fnv1a(profile);
+  const slot = hash % 500;
   const kafka = 20000 + 2 * slot;
-  return { postgres: 22000 + slot, kafka, kafkaController: kafka + 1 };
+  return { postgres: 22000 + slot, kafka, kafkaController: kafka + 1, toxiproxy: 27600 + (hash % 80) * 60 };
 }
 
 /** A port from the environment, or undefined when the variable is unset. */

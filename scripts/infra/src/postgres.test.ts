@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { startPostgres, type PostgresHandle } from "./postgres.ts";
+import { portFromEnv } from "./ports.ts";
 
 const suffix = `${process.pid}_${Date.now()}`;
 const dbA = `infra_test_a_${suffix}`;
@@ -51,3 +52,30 @@ async function query(url: string, sql: string, params: unknown[] = []): Promise<
     await client.end();
   }
 }
+
+test("halt, kill and start keep the server's data (a private server: the fault scenarios do this)", { timeout: 180_000 }, async () => {
+  // MESHMART_PG_PORT moves every profile's server: keep this one clear of it.
+  const moved = portFromEnv("MESHMART_PG_PORT");
+  const own = await startPostgres({ profile: "test-pg-outage", port: moved ? moved + 10 : undefined, databases: ["outage"] });
+  try {
+    const url = own.urlFor("outage");
+    await query(url, "CREATE TABLE IF NOT EXISTS kept (n int)");
+    await query(url, "INSERT INTO kept VALUES (1)");
+    await own.halt();
+    await assert.rejects(query(url, "SELECT 1"), "the server still answers after halt()");
+    await own.start();
+    await query(url, "INSERT INTO kept VALUES (2)");
+    const held = new pg.Client({ connectionString: url });
+    held.on("error", () => {});
+    await held.connect();
+    await own.kill();
+    await assert.rejects(held.query("SELECT 1"), "a connection survived kill()");
+    await assert.rejects(query(url, "SELECT 1"), "the server still answers after kill()");
+    await own.start(); // crash recovery
+    const rows = await query(url, "SELECT n FROM kept ORDER BY n");
+    assert.deepEqual(rows.slice(-2), [{ n: 1 }, { n: 2 }]);
+    await query(url, "DROP TABLE kept");
+  } finally {
+    await own.stop();
+  }
+});

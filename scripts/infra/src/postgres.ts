@@ -20,6 +20,10 @@ export interface PostgresHandle {
   urlFor(database: string): string; // same server, that database
   ensureDatabases(names: string[]): Promise<void>; // CREATE DATABASE if missing
   stop(): Promise<void>; // stops the server if we started it; no-op for external
+  // For fault scenarios, on the profile's server whoever started it (they throw for an external server):
+  halt(): Promise<void>; // "fast" shutdown: open transactions rolled back, every connection closed
+  kill(): Promise<void>; // SIGKILL to the postmaster and every backend (its process group): crash recovery on the next start
+  start(): Promise<void>; // starts it again after halt/kill (same data, same port), resolves once it accepts connections
 }
 
 export interface StartPostgresOptions {
@@ -53,7 +57,10 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   const log = opts.log ?? defaultLog;
   const external = process.env.DATABASE_URL;
   if (external) {
-    const handle = serverHandle(externalAdminUrl(external), async () => {});
+    const refuse = async () => {
+      throw new Error("PostgreSQL is external (DATABASE_URL): meshmart does not manage it, so it cannot stop or start it");
+    };
+    const handle = serverHandle(externalAdminUrl(external), { stop: async () => {}, halt: refuse, kill: refuse, start: refuse });
     await handle.ensureDatabases(opts.databases ?? []);
     return handle;
   }
@@ -71,13 +78,42 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   });
 
   let stopped = false;
-  const handle = serverHandle(localAdminUrl(server.port), async () => {
-    if (!server.owned || stopped) return;
-    stopped = true;
-    await stopServer(server.pid);
-    release(server.pid);
+  const own = (pid: number) => adopt(pid, () => signal(pid, "SIGINT"));
+  const handle = serverHandle(localAdminUrl(server.port), {
+    stop: async () => {
+      if (!server.owned || stopped) return;
+      stopped = true;
+      await stopServer(server.pid);
+      release(server.pid);
+    },
+    halt: async () => {
+      log(`stopping PostgreSQL (pid ${server.pid}, fast shutdown)`);
+      await stopServer(server.pid);
+      release(server.pid);
+    },
+    kill: async () => {
+      log(`killing PostgreSQL (SIGKILL to process group ${server.pid})`);
+      try {
+        process.kill(-server.pid, "SIGKILL"); // spawned detached: the postmaster leads the group of its backends
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+      }
+      if (!(await waitForExit(server.pid, 10_000))) throw new Error(`PostgreSQL pid ${server.pid} did not die on SIGKILL`);
+      release(server.pid);
+    },
+    start: async () => {
+      await withFileLock(files.lock, `PostgreSQL of profile ${opts.profile} to start`, async () => {
+        const running = await findRunning(files);
+        if (running) {
+          server.pid = running.pid;
+          return;
+        }
+        server.pid = (await launch(files, opts.profile, server.port, log, opts.alsoListen)).pid;
+        if (server.owned) own(server.pid);
+      });
+    },
   });
-  if (server.owned) adopt(server.pid, () => signal(server.pid, "SIGINT"));
+  if (server.owned) own(server.pid);
   await handle.ensureDatabases(opts.databases ?? []);
   return handle;
 }
@@ -121,14 +157,14 @@ function postgresFiles(profile: string): PostgresFiles {
   };
 }
 
-function serverHandle(admin: URL, stop: () => Promise<void>): PostgresHandle {
+function serverHandle(admin: URL, control: Pick<PostgresHandle, "stop" | "halt" | "kill" | "start">): PostgresHandle {
   const urlFor = (database: string) => {
     const url = new URL(admin);
     url.pathname = `/${encodeURIComponent(database)}`;
     return url.toString();
   };
   const adminUrl = urlFor("postgres");
-  return { adminUrl, urlFor, ensureDatabases: (names) => ensureDatabases(adminUrl, names), stop };
+  return { adminUrl, urlFor, ensureDatabases: (names) => ensureDatabases(adminUrl, names), ...control };
 }
 
 function localAdminUrl(port: number): URL {

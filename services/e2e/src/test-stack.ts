@@ -15,8 +15,12 @@ export interface TestStack {
   topicPrefix: string;
   /** The fresh databases the services run on, by name. */
   databaseNames: string[];
-  /** Waits for rest and checks the five invariants; `log` receives the report lines. */
-  verify(accepted: AcceptedOrder[], log?: (line: string) => void): Promise<Verdict>;
+  /** Each service's database URL (direct, not through any proxy). */
+  databases: ReadonlyMap<ServiceName, string>;
+  /** Starts one more instance of a service on `port` (same database, consumer group and settings). */
+  startExtra(name: ServiceName, port: number): Promise<ServiceProcesses>;
+  /** Waits for rest (at most restTimeoutMs, default 90 s) and checks the five invariants; `log` receives the report lines. */
+  verify(accepted: AcceptedOrder[], log?: (line: string) => void, restTimeoutMs?: number): Promise<Verdict>;
   stop(): Promise<void>;
 }
 
@@ -26,17 +30,21 @@ export async function startTestStack(options: {
   env?: Record<string, string>;
   /** Receives every line a service prints (JSON log lines). */
   onLine?: (name: ServiceName, line: string) => void;
-  /** The gateway's port, the others after it in topology order; a random free-ish range when absent. */
+  /** Fixed ports (default: the gateway's on portBase, the others after it in topology order). */
+  ports?: Record<ServiceName, number>;
+  /** The gateway's port when `ports` is absent; a random free-ish range when absent too. */
   portBase?: number;
+  /** More environment per service, computed from its database's URL (the scenarios route it through proxies). */
+  envFor?: (name: ServiceName, databaseUrl: string | undefined) => Record<string, string>;
 }): Promise<TestStack> {
   const topicPrefix = `t${randomBytes(4).toString("hex")}.`;
   const databases = new Map<ServiceName, string>();
   for (const name of serviceNames.filter((n) => services[n].database)) databases.set(name, await createTestDatabase(name));
   const base = options.portBase ?? 23_000 + Math.floor(Math.random() * 400) * 10; // below the ephemeral range
-  const ports = Object.fromEntries(serviceNames.map((name, i) => [name, base + i])) as Record<ServiceName, number>;
+  const ports = options.ports ?? (Object.fromEntries(serviceNames.map((name, i) => [name, base + i])) as Record<ServiceName, number>);
   const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
   for (const name of serviceNames) {
-    serviceEnv[name] = { KAFKA_CONSUMER_GROUP: `${topicPrefix}${name}`, ...options.serviceEnv?.[name] };
+    serviceEnv[name] = { KAFKA_CONSUMER_GROUP: `${topicPrefix}${name}`, ...options.envFor?.(name, databases.get(name)), ...options.serviceEnv?.[name] };
   }
   const env = {
     LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? "warn",
@@ -50,32 +58,28 @@ export async function startTestStack(options: {
     ...devJwt,
     ...options.env,
   };
-  const processes = await startServiceProcesses({
-    names: serviceNames,
-    ports,
-    databaseUrl: (name) => databases.get(name)!,
-    brokers: options.brokers,
-    env,
-    serviceEnv,
-    onLine: (name, line) => {
-      if (process.env.STACK_LOG) console.log(`[${name}] ${line}`);
-      options.onLine?.(name, line);
-    },
-  });
+  const onLine = (name: ServiceName, line: string) => {
+    if (process.env.STACK_LOG) console.log(`[${name}] ${line}`);
+    options.onLine?.(name, line);
+  };
+  const common = { databaseUrl: (name: ServiceName) => databases.get(name)!, brokers: options.brokers, env, serviceEnv, onLine };
+  const processes = await startServiceProcesses({ names: serviceNames, ports, ...common });
   const urlEnv = Object.fromEntries(serviceNames.map((name) => [`${name.toUpperCase()}_URL`, processes.urls[name]]));
   return {
     processes,
     env,
     topicPrefix,
     databaseNames: [...databases.values()].map((url) => new URL(url).pathname.slice(1)),
-    verify: (accepted, log) =>
+    databases,
+    startExtra: (name, port) => startServiceProcesses({ names: [name], ports: { ...ports, [name]: port }, ...common }),
+    verify: (accepted, log, restTimeoutMs = 90_000) =>
       verify({
         env: urlEnv,
         brokers: options.brokers,
         topicPrefix,
         groupPrefix: topicPrefix,
         accepted,
-        restTimeoutMs: 90_000,
+        restTimeoutMs,
         log,
       }),
     stop: () => processes.stop(),

@@ -2,7 +2,7 @@
 import { fraction, int, str, type Runtime, type ServiceDefinition } from "@meshmart/platform";
 import { PaymentService } from "@meshmart/proto/payments/v1/payments_pb";
 import { registerPaymentEvents } from "./payment-events.ts";
-import { createSimulatedProvider, type PaymentProvider } from "./payment-provider.ts";
+import { createSimulatedProvider, withFaultSwitch, type PaymentProvider } from "./payment-provider.ts";
 import { createPaymentService } from "./payment-service.ts";
 
 const config = {
@@ -18,12 +18,15 @@ const config = {
 
 // Stateless, so the RPCs and the event handlers may each build their own.
 const provider = (runtime: Runtime<typeof config>): PaymentProvider =>
-  createSimulatedProvider({
-    declineRate: runtime.config.PAYMENT_DECLINE_RATE,
-    latencyMs: runtime.config.PAYMENT_LATENCY_MS,
-    seed: runtime.config.PAYMENT_DECLINE_SEED,
-    limitMinor: BigInt(runtime.config.PAYMENT_LIMIT_MINOR),
-  });
+  withFaultSwitch(
+    createSimulatedProvider({
+      declineRate: runtime.config.PAYMENT_DECLINE_RATE,
+      latencyMs: runtime.config.PAYMENT_LATENCY_MS,
+      seed: runtime.config.PAYMENT_DECLINE_SEED,
+      limitMinor: BigInt(runtime.config.PAYMENT_LIMIT_MINOR),
+    }),
+    runtime.faults,
+  );
 
 export const paymentsService: ServiceDefinition<typeof config> = {
   name: "payments",

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { DeclineReason } from "@meshmart/proto/payments/v1/payments_pb";
-import { createSimulatedProvider } from "./payment-provider.ts";
+import { FaultSwitch, parseFaults } from "@meshmart/platform";
+import { createSimulatedProvider, withFaultSwitch } from "./payment-provider.ts";
 
 const charge = (orderId = randomUUID(), amountMinor = 1000n) => ({ orderId, currencyCode: "EUR", amountMinor });
 
@@ -71,5 +72,18 @@ describe("simulated payment provider", () => {
     await provider.charge(charge());
     await provider.refund("ch_x", 1000n);
     assert.ok(performance.now() - started >= 75, "two calls of 40 ms");
+  });
+});
+
+describe("the provider behind the fault switch", () => {
+  it("stalls charges on provider:charge and fails refunds on provider:refund, as the rules say", async () => {
+    const faults = new FaultSwitch();
+    const provider = withFaultSwitch(createSimulatedProvider({ declineRate: 0, latencyMs: 0 }), faults);
+    assert.equal((await provider.charge(charge())).approved, true);
+    faults.replace(parseFaults("provider:charge=stall:150, provider:refund=fail:unavailable"));
+    const started = performance.now();
+    assert.equal((await provider.charge(charge())).approved, true);
+    assert.ok(performance.now() - started >= 140, "the charge was stalled");
+    await assert.rejects(provider.refund("ch_1", 1000n), /injected fault on provider:refund/);
   });
 });

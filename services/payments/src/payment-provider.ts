@@ -8,6 +8,7 @@
 // provider keyed by an idempotency key would give.
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { FaultSwitch } from "@meshmart/platform";
 import { DeclineReason } from "@meshmart/proto/payments/v1/payments_pb";
 
 export interface Charge {
@@ -73,6 +74,24 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Paym
     async refund() {
       await stall();
       return `re_${randomUUID()}`;
+    },
+  };
+}
+
+/**
+ * The provider behind the fault switch: rules on `provider:charge` and
+ * `provider:refund` stall or fail its calls, so that a scenario can make the
+ * provider slower (or failing) while the service runs.
+ */
+export function withFaultSwitch(provider: PaymentProvider, faults: Pick<FaultSwitch, "inject">): PaymentProvider {
+  return {
+    async charge(charge) {
+      await faults.inject(["provider:charge"]);
+      return provider.charge(charge);
+    },
+    async refund(chargeReference, amountMinor) {
+      await faults.inject(["provider:refund"]);
+      return provider.refund(chargeReference, amountMinor);
     },
   };
 }

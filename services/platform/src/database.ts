@@ -80,6 +80,15 @@ export class Database implements Queryable {
     const client = await this.pool.connect();
     const tx = new Transaction(client, this.spanAttributes);
     let broken = false;
+    // A checked-out client has no error listener of the pool's: the server
+    // ending the session while no query runs (a restart while the work awaits
+    // something else, e.g. the relay's publish to Kafka) would be an unhandled
+    // 'error' and take the process down. The next query then fails instead.
+    const onError = (err: Error) => {
+      broken = true;
+      this.logger?.warn({ err: err.message }, "database connection failed during a transaction");
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await work(tx);
@@ -94,6 +103,7 @@ export class Database implements Queryable {
       }
       throw err;
     } finally {
+      client.removeListener("error", onError);
       client.release(broken);
     }
   }
@@ -134,6 +144,6 @@ export function isConnectionError(err: unknown): boolean {
   return (
     ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "08000", "08003", "08006"].includes(
       code,
-    ) || /Connection terminated|timeout exceeded when trying to connect/i.test((err as Error)?.message ?? "")
+    ) || /Connection terminated|timeout exceeded when trying to connect|not queryable/i.test((err as Error)?.message ?? "")
   );
 }

@@ -27,6 +27,7 @@ export function startEventWorkers<S extends ConfigSpec>(
     logger: logger.child({ component: "outbox-relay" }),
     registry: runtime.metrics.registry,
     pollIntervalMs: config.OUTBOX_POLL_MS,
+    faults: runtime.faults,
   });
   const consumer = new EventConsumer({
     name: config.KAFKA_CONSUMER_GROUP || prefix + definition.name,

@@ -19,10 +19,33 @@ describe("parseFaults", () => {
   });
 
   it("names the rule that is wrong and why", () => {
-    assert.throws(() => parseFaults("ListProducts"), /fault rule "ListProducts" is not <target>=fail:<code>\|stall:<ms>\[@fraction\]/);
+    assert.throws(() => parseFaults("ListProducts"), /fault rule "ListProducts" is not <target>=fail:<code>\|stall:<ms>\|crash\[@fraction\]/);
+    assert.throws(() => parseFaults("A=crash:now"), /is not <target>/);
     assert.throws(() => parseFaults("A=fail:teapot"), /fault rule "A=fail:teapot": unknown code "teapot"/);
     assert.throws(() => parseFaults("A=fail:internal@1.5"), /fraction must be between 0 and 1/);
     assert.throws(() => parseFaults("A=stall:soon"), /stall needs milliseconds/);
+  });
+});
+
+describe("the test-only crash points", () => {
+  it("parses crash rules for the relay and the consumer's commit", () => {
+    assert.deepEqual(parseFaults("relay:after-publish=crash@0.2, committed:PaymentRequested=crash"), [
+      { target: "relay:after-publish", action: { kind: "crash" }, fraction: 0.2 },
+      { target: "committed:PaymentRequested", action: { kind: "crash" }, fraction: 1 },
+    ]);
+  });
+
+  it("crashes only at the named point, for its fraction, by type or short type", async () => {
+    const crashed: string[] = [];
+    let n = 0;
+    const draws = [0.1, 0.5];
+    const faults = new FaultSwitch(parseFaults("relay:after-publish=crash@0.3, committed:PaymentRequested=crash"), () => draws[n++ % 2]!, (t) => crashed.push(t));
+    await faults.afterPublish(); // draw 0.1 < 0.3: crash
+    await faults.afterPublish(); // draw 0.5: no crash
+    await faults.afterCommit("meshmart.orders.v1.PaymentRequested");
+    await faults.afterCommit("meshmart.orders.v1.OrderPlaced");
+    await faults.beforeEvent("meshmart.orders.v1.PaymentRequested"); // a crash point is not the handler's fault target
+    assert.deepEqual(crashed, ["relay:after-publish", "committed:PaymentRequested"]);
   });
 });
 

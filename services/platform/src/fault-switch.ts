@@ -8,10 +8,24 @@
 //
 // A target is an RPC method name (or Service/Method) or `event:<event type>`;
 // an action is `fail:<connect code>` or `stall:<ms>`; `@fraction` defaults to 1.
+//
+// Test-only crash points, for the fault scenarios (a process that dies at the
+// worst moment of the event backbone, which no signal sent from outside can
+// time): the action `crash` kills the process itself with SIGKILL, and two
+// targets name where it may happen:
+//   relay:after-publish        the relay published a batch to Kafka and has not
+//                              marked its rows published yet (they go out again:
+//                              consumers see duplicates)
+//   committed:<event type>     a consumer's handler and inbox record committed,
+//                              its Kafka offset is not committed yet (the event
+//                              is redelivered after the restart)
+//   FAULTS="relay:after-publish=crash@0.2, committed:PaymentRequested=crash"
+// payments also stalls or fails its provider calls on `provider:charge` and
+// `provider:refund`.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 
-export type FaultAction = { kind: "fail"; code: Code } | { kind: "stall"; ms: number };
+export type FaultAction = { kind: "fail"; code: Code } | { kind: "stall"; ms: number } | { kind: "crash" };
 
 export interface FaultRule {
   target: string;
@@ -32,11 +46,14 @@ export function parseFaults(spec: string): FaultRule[] {
     .map((part) => part.trim())
     .filter(Boolean)
     .map((part) => {
-      const match = /^([\w.:/-]+)=(fail|stall):([\w]+)(?:@([\d.]+))?$/.exec(part);
-      if (!match) throw new Error(`fault rule "${part}" is not <target>=fail:<code>|stall:<ms>[@fraction]`);
-      const [, target, kind, argument, fractionText] = match as unknown as [string, string, string, string, string?];
+      const match = /^([\w.:/-]+)=(?:(fail|stall):([\w]+)|(crash))(?:@([\d.]+))?$/.exec(part);
+      if (!match) throw new Error(`fault rule "${part}" is not <target>=fail:<code>|stall:<ms>|crash[@fraction]`);
+      const [, target, failOrStall, argumentText, crash, fractionText] = match as unknown as [string, string, string?, string?, string?, string?];
       const fraction = fractionText === undefined ? 1 : Number(fractionText);
       if (!(fraction >= 0 && fraction <= 1)) throw new Error(`fault rule "${part}": fraction must be between 0 and 1`);
+      if (crash) return { target, action: { kind: "crash" as const }, fraction };
+      const kind = failOrStall!;
+      const argument = argumentText!;
       if (kind === "fail") {
         const code = codeByName.get(argument.toLowerCase());
         if (code === undefined) throw new Error(`fault rule "${part}": unknown code "${argument}"`);
@@ -54,6 +71,8 @@ export class FaultSwitch {
   constructor(
     rules: FaultRule[] = [],
     private readonly random: () => number = Math.random,
+    /** What `crash` does: SIGKILL to this very process (no exit handler, no flush, no commit). */
+    private readonly crash: (target: string) => void = () => process.kill(process.pid, "SIGKILL"),
   ) {
     this.rules = rules;
   }
@@ -73,6 +92,10 @@ export class FaultSwitch {
     if (rule.action.kind === "fail") {
       throw new ConnectError(`injected fault on ${rule.target}`, rule.action.code);
     }
+    if (rule.action.kind === "crash") {
+      this.crash(rule.target);
+      return;
+    }
     await sleep(rule.action.ms, undefined, { signal }).catch(() => {});
   }
 
@@ -91,5 +114,18 @@ export class FaultSwitch {
     if (this.rules.length === 0) return;
     const short = eventType.split(".").at(-1) ?? eventType;
     await this.inject([`event:${eventType}`, `event:${short}`]);
+  }
+
+  /** Test-only crash point: a consumer's effects committed, its offset not yet (target `committed:<type>`). */
+  async afterCommit(eventType: string): Promise<void> {
+    if (this.rules.length === 0) return;
+    const short = eventType.split(".").at(-1) ?? eventType;
+    await this.inject([`committed:${eventType}`, `committed:${short}`]);
+  }
+
+  /** Test-only crash point: the relay published a batch and has not marked it (target `relay:after-publish`). */
+  async afterPublish(): Promise<void> {
+    if (this.rules.length === 0) return;
+    await this.inject(["relay:after-publish"]);
   }
 }

@@ -11,6 +11,7 @@ import { services } from "@meshmart/topology";
 import { ConfigError, loadConfig, type ConfigOf, type ConfigSpec } from "./config.ts";
 import { connectMiddleware } from "./connect-middleware.ts";
 import { Database } from "./database.ts";
+import { databaseErrorsAsUnavailable } from "./database-unavailable.ts";
 import { logHttpErrors, rpcErrorLogging } from "./error-logging.ts";
 import { startEventWorkers } from "./event-workers.ts";
 import { Outbox } from "./events/index.ts";
@@ -99,7 +100,7 @@ export async function startService<S extends ConfigSpec>(
     serveGrpcHealth(router, { health, draining: drain.signal });
     serveReflection(router);
   };
-  const interceptors: Interceptor[] = [rpcServerSpans, metrics.serverInterceptor, rpcErrorLogging(log), createValidateInterceptor(), faults.interceptor()];
+  const interceptors: Interceptor[] = [rpcServerSpans, metrics.serverInterceptor, rpcErrorLogging(log), databaseErrorsAsUnavailable, createValidateInterceptor(), faults.interceptor()];
   app.use(connectMiddleware({ routes, interceptors, readMaxBytes: limits.HTTP_MAX_REQUEST_BYTES, log }));
   app.use(unimplementedRpcs());
   definition.http?.(app, runtime);

@@ -47,12 +47,12 @@ export function parseConsumerGroupLag(output: string, topicsByGroup: Record<stri
   return lag;
 }
 
-/** Requests the client sidecar answered with an injected fault (Istio's response flag FI), from Envoy's Prometheus stats. */
-export function countFaultAborts(prometheusText: string, destinationService: string): number {
+/** Calls to the service its sidecars answered with an injected fault: response flag FI (abort) or DI (delay). */
+export function countFaultAborts(prometheusText: string, destinationService: string, flag: "FI" | "DI" = "FI"): number {
   let sum = 0;
   for (const line of prometheusText.split("\n")) {
     if (!line.startsWith("istio_requests_total{")) continue;
-    if (!line.includes('response_flags="FI"') || !line.includes(`destination_service_name="${destinationService}"`)) continue;
+    if (!line.includes(`response_flags="${flag}"`) || !line.includes(`destination_service_name="${destinationService}"`)) continue;
     if (line.includes('reporter="destination"')) continue;
     const value = Number(line.slice(line.lastIndexOf(" ") + 1));
     if (Number.isFinite(value)) sum += value;

@@ -8,6 +8,12 @@ export interface CliOptions {
   dryRun: boolean;
   list: boolean;
   help: boolean;
+  /** Print the report's path at the end (and open it where a desktop opener exists). */
+  report: boolean;
+  /** Only the quick subset (the one `make test` runs). */
+  quick: boolean;
+  /** local: the infrastructure profile (PostgreSQL, Kafka, Toxiproxy; data in .local/<profile>). */
+  profile: string;
   /** kind: the gateway's URL (default: the kind ingress on kind-* contexts, else a port-forward). */
   gateway?: string;
   /** kind: the kubeconfig context (default: the current one). */
@@ -18,15 +24,18 @@ export interface CliOptions {
   portOffset: number;
 }
 
-export const usage = `usage: make scenarios ARGS="[--target local|kind] [--context NAME] [--scenario NAME]... [--dry-run] [--list]"
+export const usage = `usage: make scenarios ARGS="[--target local|kind] [--context NAME] [--scenario NAME]... [--quick] [--dry-run] [--report] [--list]"
        npx tsx services/e2e/src/scenarios/main.ts [options]
 
-  --target local|kind   local: every service as a process on PostgreSQL and an own Kafka (default)
+  --target local|kind   local: every service as a process on PostgreSQL, an own Kafka and Toxiproxy (default)
                         kind (also: kubernetes): a cluster that \`make deploy\` deployed to (namespace meshmart)
   --context NAME        kind: the kubeconfig context (default: the current one), e.g. meshmart-local
-  --scenario NAME       run only this scenario (repeatable, or comma-separated); default: all
+  --scenario NAME       run only this scenario (repeatable, or comma-separated); default: every one with a fault on the target
+  --quick               only the quick subset (the fastest few, which \`make test\` runs)
   --dry-run             print every step (and, for kind, every Kubernetes API call) in order; change nothing
+  --report              at the end, print the HTML report's path (and open it with xdg-open/open where there is one)
   --list                list the scenarios and what each does per target
+  --profile NAME        local: the infrastructure profile (default scenarios; data in .local/<profile>)
   --gateway URL         kind: the gateway (default: http://localhost:8000, the kind ingress, on kind-* contexts;
                         elsewhere a port-forward to the gateway service)
   --namespace NAME      kind: namespace (default meshmart)
@@ -43,6 +52,9 @@ export function parseCliOptions(argv: string[]): CliOptions {
       scenario: { type: "string", multiple: true, default: [] },
       "dry-run": { type: "boolean", default: false },
       list: { type: "boolean", default: false },
+      report: { type: "boolean", default: false },
+      quick: { type: "boolean", default: false },
+      profile: { type: "string", default: "scenarios" },
       gateway: { type: "string" },
       context: { type: "string" },
       namespace: { type: "string", default: "meshmart" },
@@ -60,6 +72,9 @@ export function parseCliOptions(argv: string[]): CliOptions {
     dryRun: values["dry-run"],
     list: values.list,
     help: values.help,
+    report: values.report,
+    quick: values.quick,
+    profile: values.profile,
     namespace: values.namespace,
     portOffset,
     ...(values.gateway ? { gateway: values.gateway.replace(/\/$/, "") } : {}),

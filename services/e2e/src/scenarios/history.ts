@@ -1,6 +1,6 @@
 // The history of one scenario: every operation the client made (each
 // PlaceOrder attempt through the gateway: idempotency key, status, order id,
-// Retry-After) with its time and the fault phase it started in. The accepted
+// Retry-After) with its time and the fault phase it counts in. The accepted
 // orders it yields are what the invariant checker holds the system to; saved
 // as JSON, it is also a `make verify` history (MESHMART_HISTORY=<file>).
 import { mkdir, writeFile } from "node:fs/promises";
@@ -10,9 +10,12 @@ import type { AcceptedOrder } from "../invariants.ts";
 export type Phase = "before" | "during" | "after";
 
 export interface Operation {
+  /** What the client called; absent: PlaceOrder (POST /api/v1/orders). */
+  op?: "CancelOrder" | "Refund";
   /** Milliseconds since the history started. */
   at: number;
   durationMs: number;
+  /** The phase it started in; one still in flight when the fault was injected counts as during it (History.settledPhase). */
   phase: Phase;
   customerId: string;
   idempotencyKey: string;
@@ -29,7 +32,7 @@ export interface Operation {
 
 export interface Mark {
   at: number;
-  event: "fault-injected" | "fault-healed";
+  event: "fault-injected" | "fault-healed" | "load-stopped";
   note?: string;
 }
 
@@ -53,8 +56,19 @@ export class History {
   /** The phase an operation starting now belongs to. */
   phase(): Phase {
     const injected = this.events.some((m) => m.event === "fault-injected");
+    // (a mark "load-stopped" leaves the phase as it was)
     const healed = this.events.some((m) => m.event === "fault-healed");
     return healed ? "after" : injected ? "during" : "before";
+  }
+
+  /**
+   * The phase of an operation that started in `started` and has just
+   * answered: one that was in flight when the fault was injected met the
+   * fault (a request to a process killed under it), so it counts as during
+   * the fault, not against the baseline.
+   */
+  settledPhase(started: Phase): Phase {
+    return started === "before" && this.phase() !== "before" ? "during" : started;
   }
 
   mark(event: Mark["event"], note?: string): void {
@@ -73,10 +87,15 @@ export class History {
     return this.events;
   }
 
+  /** The PlaceOrder attempts (every operation but the cancels and refunds some scenarios make). */
+  placements(): Operation[] {
+    return this.ops.filter((op) => op.op === undefined);
+  }
+
   /** Orders the gateway accepted (201, or 200 for a replayed key), once each. */
   accepted(): AcceptedOrder[] {
     const seen = new Map<string, AcceptedOrder>();
-    for (const op of this.ops) {
+    for (const op of this.placements()) {
       if ((op.status === 201 || op.status === 200) && op.orderId && !seen.has(op.orderId)) {
         seen.set(op.orderId, { orderId: op.orderId, customerId: op.customerId, idempotencyKey: op.idempotencyKey });
       }
@@ -87,7 +106,7 @@ export class History {
   /** Count of answers per status, e.g. { "201": 120, "503": 7 }. */
   statusCounts(phase?: Phase): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const op of this.ops) {
+    for (const op of this.placements()) {
       if (phase && op.phase !== phase) continue;
       const key = op.status === 0 ? "no-answer" : String(op.status);
       counts[key] = (counts[key] ?? 0) + 1;

@@ -7,7 +7,7 @@ import { serviceVirtualService } from "@meshmart/mesh/virtual-service";
 // (cdk8s/test/apiserver.test.ts) and real pods (scripts/cluster/real-cluster.test.ts).
 import { catalogFaultRoute, faultedCatalogRoutes, faultRouteName } from "./kind-target.ts";
 
-const fault = { kind: "catalog-errors" as const, methods: ["ListProducts", "BatchGetProducts"], fraction: 0.3 };
+const fault = { kind: "mesh-abort" as const, methods: ["ListProducts", "BatchGetProducts"], fraction: 0.3 };
 const deployedHttp = () =>
   (serviceVirtualService(services.catalog, meshOptions()).toJSON() as { spec: { http: Array<Record<string, unknown>> } }).spec.http;
 

@@ -9,7 +9,7 @@
 // namespace (kube-dry-run.ts) and changes nothing.
 import { setTimeout as sleep } from "node:timers/promises";
 import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import { serviceNames, services, type ServiceName } from "@meshmart/topology";
+import { callersOf, serviceNames, services, type ServiceName } from "@meshmart/topology";
 import { meshOptions } from "@meshmart/mesh/mesh-options";
 import { rpcPath, serviceVirtualService } from "@meshmart/mesh/virtual-service";
 import { createSystemClients } from "../system-clients.ts";
@@ -20,12 +20,15 @@ import { consumerGroupsCommand, countFaultAborts } from "../cluster/cluster-veri
 import { externalsProfile } from "@meshmart/cluster/cluster-externals";
 import { clusterProfiles, nodeAddress } from "@meshmart/cluster/cluster-profiles";
 import { startKafka, type KafkaHandle } from "@meshmart/infra/kafka";
+import { startPostgres, type PostgresHandle } from "@meshmart/infra/postgres";
 import { isPortOpen } from "@meshmart/infra/processes";
 import { dryRunOps } from "./kube-dry-run.ts";
 import { CallLog, loggedOps, type EnvVar, type JsonPatch, type KubeOps, type WorkloadStatus } from "../cluster/kube-ops.ts";
+import { metricValue } from "../rest.ts";
 import { readOrderOutcomes } from "./order-outcomes.ts";
-import type { Fault, ScenarioDefinition } from "./scenario-definitions.ts";
-import type { Injected, Session, StepLog, Target } from "./target.ts";
+import type { Fault } from "./fault.ts";
+import type { ScenarioDefinition } from "./scenario-definitions.ts";
+import type { FaultContext, Injected, Session, StepLog, Target } from "./target.ts";
 import { confirmed, notConfirmed, type Confirmation } from "./verdict.ts";
 
 export interface KindTargetOptions {
@@ -40,36 +43,53 @@ export interface KindTargetOptions {
 
 /** The Kafka StatefulSet of cdk8s/src/kafka.ts. */
 export const kafkaStatefulSet = "kafka";
-export const faultRouteName = "scenario-catalog-errors";
+/** The PostgreSQL StatefulSet of cdk8s/src/postgres.ts. */
+export const postgresStatefulSet = "postgres";
+export const faultRouteName = "scenario-fault";
 const selectorOf = (app: string) => `app.kubernetes.io/name=${app}`;
 
+export type RouteFault = { abort: { fraction: number } } | { delay: { ms: number; percent: number } };
+
 /**
- * The route the catalog-errors scenario puts first on catalog's VirtualService:
- * the faulted methods' exact paths, the service's destination and timeout
- * (from the same builder as the deployed policy), and an abort of `fraction`
- * of the requests with 503. Istio does not retry a route with a fault.
+ * The route a mesh fault puts first on a service's VirtualService: the
+ * faulted methods' exact paths (all of them when none is named), the
+ * service's destination and timeout (from the same builder as the deployed
+ * policy), and an abort with 503 or a fixed delay. Istio does not retry a
+ * route with a fault.
  */
-export function catalogFaultRoute(fault: Fault & { kind: "catalog-errors" }, namespace: string): Record<string, unknown> {
-  const catalog = services.catalog;
-  const deployed = serviceVirtualService(catalog, meshOptions({ namespace }));
+export function faultRoute(service: ServiceName, fault: RouteFault, namespace: string, methods: string[] = []): Record<string, unknown> {
+  const description = services[service];
+  const deployed = serviceVirtualService(description, meshOptions({ namespace }));
   const fallback = deployed.spec!.http!.at(-1)!;
   return {
     name: faultRouteName,
-    match: fault.methods.map((method) => ({ uri: { exact: rpcPath(catalog.rpcService!, method) } })),
+    ...(methods.length > 0 ? { match: methods.map((method) => ({ uri: { exact: rpcPath(description.rpcService!, method) } })) } : {}),
     route: fallback.route,
     timeout: fallback.timeout,
-    fault: { abort: { percentage: { value: Math.round(fault.fraction * 1000) / 10 }, httpStatus: 503 } },
+    fault:
+      "abort" in fault
+        ? { abort: { percentage: { value: Math.round(fault.abort.fraction * 1000) / 10 }, httpStatus: 503 } }
+        : { delay: { percentage: { value: fault.delay.percent }, fixedDelay: `${fault.delay.ms / 1000}s` } },
   };
 }
 
-/** catalog's VirtualService with the fault route first (validated against the Istio schema). */
-export function faultedCatalogRoutes(current: Array<Record<string, unknown>>, fault: Fault & { kind: "catalog-errors" }, namespace: string) {
-  const http = [catalogFaultRoute(fault, namespace), ...current.filter((route) => route.name !== faultRouteName)];
+/** The catalog-errors route: an abort of a fraction of chosen catalog methods. */
+export function catalogFaultRoute(fault: Fault & { kind: "mesh-abort" }, namespace: string): Record<string, unknown> {
+  return faultRoute("catalog", { abort: { fraction: fault.fraction } }, namespace, fault.methods);
+}
+
+/** A service's VirtualService routes with the fault route first (validated against the Istio schema). */
+export function faultedRoutes(service: ServiceName, current: Array<Record<string, unknown>>, route: Record<string, unknown>, namespace: string) {
+  const http = [route, ...current.filter((r) => r.name !== faultRouteName)];
   new VirtualService({
-    metadata: { name: "catalog", namespace },
-    spec: { hosts: [`catalog.${namespace}.svc.cluster.local`], http: http },
+    metadata: { name: service, namespace },
+    spec: { hosts: [`${service}.${namespace}.svc.cluster.local`], http: http },
   }).validate();
   return http;
+}
+
+export function faultedCatalogRoutes(current: Array<Record<string, unknown>>, fault: Fault & { kind: "mesh-abort" }, namespace: string) {
+  return faultedRoutes("catalog", current, catalogFaultRoute(fault, namespace), namespace);
 }
 
 const rolledOut = (s: WorkloadStatus) =>
@@ -121,10 +141,10 @@ export class KindTarget implements Target {
     }
   }
 
-  async session(_scenario: ScenarioDefinition, log: StepLog): Promise<Session> {
+  async session(scenario: ScenarioDefinition, log: StepLog): Promise<Session> {
     if (!this.raw || !this.forwards) throw new Error("the kind target is not open");
     const calls = new CallLog(log);
-    const session = new KindSession(loggedOps(this.raw, calls), this.forwards, this.gatewayUrl, this.options, this.dryRun, (line) => calls.step(line), this.connection);
+    const session = new KindSession(loggedOps(this.raw, calls), this.forwards, this.gatewayUrl, this.options, this.dryRun, (line) => calls.step(line), this.connection, scenario);
     await session.waitHealthy();
     return session;
   }
@@ -153,6 +173,7 @@ export class KindSession implements Session {
     private readonly dryRun: boolean,
     private readonly log: StepLog,
     private readonly connection: ClusterConnection | undefined,
+    private readonly scenario: ScenarioDefinition,
   ) {}
 
   /** Kafka runs outside the cluster (no StatefulSet to wait for or scale). */
@@ -187,19 +208,58 @@ export class KindSession implements Session {
     return this.connection.token(customerId);
   }
 
-  async inject(fault: Fault): Promise<Injected> {
+  async steadyState(): Promise<Confirmation> {
+    if (this.dryRun) {
+      this.log(`would check ${this.gatewayUrl}/healthz and read outbox backlog, consumer lag and pending sagas`);
+      return confirmed("dry run");
+    }
+    const health = await fetch(`${this.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, (err: Error) => err.message);
+    if (health !== 200) return notConfirmed(`the gateway at ${this.gatewayUrl} answers /healthz with ${health}`);
+    const pending = await Promise.all(
+      (["orders", "catalog", "inventory", "payments"] as const).map(async (name) => {
+        const text = await fetch(`${this.forwards.urls[name]}/metrics`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text());
+        return [name, metricValue(text, "outbox_backlog"), name === "orders" ? metricValue(text, "saga_pending") : 0] as const;
+      }),
+    ).catch((err: Error) => err);
+    if (pending instanceof Error) return notConfirmed(`cannot read the services' metrics: ${pending.message}`);
+    const busy = pending.filter(([, backlog, sagas]) => backlog > 0 || sagas > 0);
+    return busy.length === 0
+      ? confirmed("every Deployment available, the gateway healthy, outboxes empty and no saga pending")
+      : notConfirmed(`not at rest: ${busy.map(([name, backlog, sagas]) => `${name} outbox ${backlog}${sagas ? `, ${sagas} sagas pending` : ""}`).join("; ")}`);
+  }
+
+  async inject(fault: Fault, _context: FaultContext): Promise<Injected> {
+    const notHere = (why: string): Injected => ({ applied: notConfirmed(why), heal: async () => confirmed("nothing was changed") });
     switch (fault.kind) {
-      case "pod-kill":
-        return this.killPod(fault.service);
-      case "scale-to-zero":
-        return this.scaleDeploymentToZero(fault.service);
+      case "process-kill":
+        return fault.signal === "SIGKILL" ? this.killPods(fault.services) : this.scaleDeploymentsToZero(fault.services);
       case "kafka-outage":
         return this.kafkaOutside ? this.stopHostKafka() : this.scaleKafkaToZero();
-      case "payment-stall":
-        return this.stallPayments(fault);
-      case "catalog-errors":
-        return this.abortCatalog(fault);
+      case "postgres-outage":
+        return this.postgresOutage(fault);
+      case "fault-switch":
+        return this.envFault(fault.service, fault.rules);
+      case "rebalance-storm":
+        return this.scaleStorm(fault);
+      case "mesh-abort":
+        return this.meshRouteFault("catalog", { abort: { fraction: fault.fraction } }, fault.methods, "FI");
+      case "mesh":
+        if (fault.mesh === "delay") return this.meshRouteFault(fault.service, { delay: { ms: fault.delayMs, percent: fault.percent } }, [], "DI");
+        return this.meshPolicyFault(fault);
+      default:
+        return notHere(`no ${fault.kind} fault on Kubernetes (this scenario runs on the local target)`);
     }
+  }
+
+  private async killPods(names: ServiceName[]): Promise<Injected> {
+    const kills = await Promise.all(names.map((name) => this.killPod(name)));
+    return combine(kills);
+  }
+
+  private async scaleDeploymentsToZero(names: ServiceName[]): Promise<Injected> {
+    const scaled: Injected[] = [];
+    for (const name of names) scaled.push(await this.scaleDeploymentToZero(name));
+    return combine(scaled);
   }
 
   private async killPod(service: ServiceName): Promise<Injected> {
@@ -317,24 +377,29 @@ export class KindSession implements Session {
     return this.poll(`deployment ${deployment} is rolled out`, 300_000, async () => (rolledOut((await this.ops.readDeployment(deployment)).status) ? true : undefined));
   }
 
-  private async stallPayments(fault: Fault & { kind: "payment-stall" }): Promise<Injected> {
+  /**
+   * FAULTS on a Deployment (the cluster has no FAULT_ADMIN), plus the
+   * scenario's other settings, rolled out; reverted and rolled out again on heal.
+   */
+  private async envFault(service: ServiceName, rules: string): Promise<Injected> {
     const changes: Array<[ServiceName, string, string]> = [
-      ["orders", "SAGA_TIMEOUT_MS", String(fault.sagaTimeoutMs)],
-      ["payments", "FAULTS", `event:PaymentRequested=stall:${fault.stallMs}`],
+      ...Object.entries(this.scenario.serviceEnv ?? {}).flatMap(([name, vars]) => Object.entries(vars ?? {}).map(([k, v]) => [name as ServiceName, k, v] as [ServiceName, string, string])),
+      [service, "FAULTS", rules],
     ];
+    const touched = [...new Set(changes.map(([d]) => d))];
     const reverts: Array<[ServiceName, JsonPatch]> = [];
     const heal = async (): Promise<Confirmation> => {
-      this.log("restoring the environment of orders and payments");
+      this.log(`restoring the environment of ${touched.join(" and ")}`);
       for (const [deployment, patch] of reverts.splice(0).reverse()) await this.ops.patchDeployment(deployment, patch);
-      for (const [deployment] of changes) {
+      for (const deployment of touched) {
         if (!(await this.rollout(deployment))) return notConfirmed(`${deployment} did not roll back out within 300 s`);
       }
-      return confirmed("FAULTS and SAGA_TIMEOUT_MS removed again; payments and orders rolled out");
+      return confirmed(`${changes.map(([, n]) => n).join(", ")} removed again; ${touched.join(" and ")} rolled out`);
     };
     try {
-      this.log("patching the environment of orders and payments (a rolling update each)");
+      this.log(`patching the environment of ${touched.join(" and ")} (a rolling update each)`);
       for (const [deployment, name, value] of changes) reverts.push([deployment, await this.setEnv(deployment, name, value)]);
-      for (const [deployment] of changes) {
+      for (const deployment of touched) {
         const done = await this.rollout(deployment);
         if (!done) return { applied: notConfirmed(`${deployment} did not roll out the new environment within 300 s`), heal };
       }
@@ -353,68 +418,152 @@ export class KindSession implements Session {
     }
   }
 
-  private async faultAborts(): Promise<number> {
-    const pods = (await this.ops.listPods(selectorOf("orders"))).filter((p) => p.ready && !p.terminating);
+  /** PostgreSQL down: the StatefulSet at 0 (halt) or its pod deleted (kill); the local cluster's host PostgreSQL stopped or killed. */
+  private async postgresOutage(fault: Fault & { kind: "postgres-outage" }): Promise<Injected> {
+    const host = await localClusterPostgres(this.connection?.context ?? "").catch(() => undefined);
+    if (host) {
+      this.log(`${fault.mode === "halt" ? "stopping" : "killing"} the local cluster's PostgreSQL on the host (the database the pods use)`);
+      if (fault.mode === "halt") await host.halt();
+      else await host.kill();
+      const port = Number(new URL(host.adminUrl).port);
+      const closed = !(await isPortOpen(port));
+      return {
+        applied: closed ? confirmed(`the host PostgreSQL ${fault.mode === "halt" ? "shut down" : "killed"}; port ${port} refuses connections`) : notConfirmed(`port ${port} still accepts connections`),
+        heal: async () => {
+          await host.start();
+          return (await isPortOpen(port)) ? confirmed("the host PostgreSQL is back") : notConfirmed(`PostgreSQL not listening on ${port}`);
+        },
+      };
+    }
+    if (fault.mode === "kill") {
+      const pods = await this.ops.listPods(selectorOf(postgresStatefulSet));
+      const victim = pods.find((p) => p.ready && !p.terminating);
+      if (!victim) return { applied: notConfirmed("no Ready postgres pod to delete"), heal: async () => confirmed("nothing was deleted") };
+      await this.ops.deletePod(victim.name, 0);
+      const gone = await this.poll(`pod ${victim.name} (uid ${victim.uid}) is gone`, 60_000, async () => ((await this.ops.listPods(selectorOf(postgresStatefulSet))).some((p) => p.uid === victim.uid) ? undefined : true));
+      return {
+        applied: gone ? confirmed(`pod ${victim.name} deleted with gracePeriodSeconds 0`) : notConfirmed(`pod ${victim.name} still listed 60 s after the delete`),
+        heal: async () => {
+          const back = await this.poll("postgres is ready again", 300_000, async () => ((await this.ops.readStatefulSet(postgresStatefulSet)).readyReplicas >= 1 ? true : undefined));
+          return back ? confirmed(`postgres ready again after ${back.seconds.toFixed(0)} s`) : notConfirmed("postgres not ready within 300 s");
+        },
+      };
+    }
+    const original = await this.ops.readStatefulSetScale(postgresStatefulSet);
+    await this.ops.patchStatefulSetScale(postgresStatefulSet, 0);
+    const gone = await this.poll("no postgres pod is left", 120_000, async () => ((await this.ops.listPods(selectorOf(postgresStatefulSet))).length === 0 ? true : undefined));
+    return {
+      applied: gone ? confirmed(`postgres scaled from ${original} to 0; its pods gone after ${gone.seconds.toFixed(0)} s`) : notConfirmed("postgres pods still present 120 s after the scale to 0"),
+      heal: async () => {
+        await this.ops.patchStatefulSetScale(postgresStatefulSet, original);
+        const back = await this.poll(`postgres has ${original} ready replicas`, 300_000, async () => ((await this.ops.readStatefulSet(postgresStatefulSet)).readyReplicas >= original ? true : undefined));
+        return back ? confirmed(`postgres back after ${back.seconds.toFixed(0)} s`) : notConfirmed("postgres not ready within 300 s");
+      },
+    };
+  }
+
+  /** Consumers of one group scaled up and down: the Deployment at replicas + extra, then back, cycle after cycle. */
+  private async scaleStorm(fault: Fault & { kind: "rebalance-storm" }): Promise<Injected> {
+    const original = await this.ops.readDeploymentScale(fault.service);
+    const seen: number[] = [];
+    const cycles = (async () => {
+      for (let cycle = 0; cycle < fault.cycles; cycle++) {
+        await this.ops.patchDeploymentScale(fault.service, original + fault.extra);
+        if (!this.dryRun) await sleep(fault.periodMs);
+        seen.push((await this.ops.readDeployment(fault.service)).status.replicas);
+        await this.ops.patchDeploymentScale(fault.service, original);
+        if (!this.dryRun) await sleep(fault.periodMs);
+      }
+    })();
+    const first = await this.poll(`${fault.service} runs ${original + fault.extra} replicas`, 120_000, async () => ((await this.ops.readDeployment(fault.service)).status.replicas >= original + fault.extra || seen.length > 0 ? true : undefined));
+    return {
+      applied: first ? confirmed(`${fault.service} scaled ${original} -> ${original + fault.extra} (cycle 1 of ${fault.cycles})`) : notConfirmed(`${fault.service} never ran ${original + fault.extra} replicas`),
+      heal: async () => {
+        await cycles;
+        await this.ops.patchDeploymentScale(fault.service, original);
+        const back = await this.rollout(fault.service);
+        return back ? confirmed(`${fault.service} back to ${original} replicas after ${fault.cycles} cycles (replicas seen: ${seen.join(", ")})`) : notConfirmed(`${fault.service} not back to ${original} replicas`);
+      },
+    };
+  }
+
+  /** Whether the callers of a service run Envoy sidecars: without them a mesh fault is a stored object that acts on nothing. */
+  private async callerSidecars(service: ServiceName): Promise<{ pods: string[]; why?: string }> {
+    const callers = callersOf(service);
+    const pods = (await Promise.all(callers.map((c) => this.ops.listPods(selectorOf(c))))).flat().filter((p) => p.ready && !p.terminating);
+    const withSidecar = pods.filter((p) => p.containers.includes("istio-proxy")).map((p) => p.name);
+    return withSidecar.length > 0
+      ? { pods: withSidecar }
+      : { pods: [], why: `no Istio data plane: the pods of ${service}'s callers (${callers.join(", ")}) have no istio-proxy sidecar (no Envoy runs on this cluster), so a mesh fault cannot act` };
+  }
+
+  private async faultCount(service: ServiceName, pods: string[], flag: "FI" | "DI"): Promise<number> {
     let sum = 0;
-    for (const pod of pods) sum += countFaultAborts(await this.ops.exec(pod.name, "istio-proxy", ["pilot-agent", "request", "GET", "stats/prometheus"]), "catalog");
+    for (const pod of pods) sum += countFaultAborts(await this.ops.exec(pod, "istio-proxy", ["pilot-agent", "request", "GET", "stats/prometheus"]), service, flag);
     return sum;
   }
 
-  private async abortCatalog(fault: Fault & { kind: "catalog-errors" }): Promise<Injected> {
+  /** An abort or delay route first on the service's VirtualService, confirmed by the callers' sidecars counting it. */
+  private async meshRouteFault(service: ServiceName, fault: RouteFault, methods: string[], flag: "FI" | "DI"): Promise<Injected> {
     const { namespace } = this.options;
-    const clients = (await this.ops.listPods(selectorOf("orders"))).filter((p) => p.ready && !p.terminating);
-    if (!clients.some((p) => p.containers.includes("istio-proxy"))) {
-      // A VirtualService fault is applied by the callers' Envoy sidecars; without them it is a stored object that acts on nothing.
-      return {
-        applied: notConfirmed("no Istio data plane: the orders pods have no istio-proxy sidecar (no Envoy runs on this cluster), so a VirtualService fault cannot act"),
-        heal: async () => confirmed("nothing was changed"),
-      };
-    }
-    this.log("reading the orders sidecars' injected-fault counters (baseline)");
-    const baseline = await this.faultAborts().catch(() => undefined);
-    this.log("adding the fault route to catalog's VirtualService");
-    const current = await this.ops.getVirtualService("catalog");
-    const original = current.http.filter((route) => route.name !== faultRouteName);
-    const http = faultedCatalogRoutes(original, fault, namespace);
-    await this.ops.patchVirtualService("catalog", [
+    const sidecars = await this.callerSidecars(service);
+    if (sidecars.why) return { applied: notConfirmed(sidecars.why), heal: async () => confirmed("nothing was changed") };
+    this.log(`reading the callers' injected-fault counters (baseline)`);
+    const baseline = await this.faultCount(service, sidecars.pods, flag).catch(() => undefined);
+    this.log(`adding the fault route to ${service}'s VirtualService`);
+    const current = await this.ops.getVirtualService(service);
+    const http = faultedRoutes(service, current.http.filter((route) => route.name !== faultRouteName), faultRoute(service, fault, namespace, methods), namespace);
+    await this.ops.patchVirtualService(service, [
       { op: "test", path: "/metadata/resourceVersion", value: current.resourceVersion },
       { op: "replace", path: "/spec/http", value: http },
     ]);
     const heal = async (): Promise<Confirmation> => {
-      this.log("removing the fault route from catalog's VirtualService");
-      const now = await this.ops.getVirtualService("catalog");
-      await this.ops.patchVirtualService("catalog", [
+      this.log(`removing the fault route from ${service}'s VirtualService`);
+      const now = await this.ops.getVirtualService(service);
+      await this.ops.patchVirtualService(service, [
         { op: "test", path: "/metadata/resourceVersion", value: now.resourceVersion },
         { op: "replace", path: "/spec/http", value: now.http.filter((route) => route.name !== faultRouteName) },
       ]);
-      const after = await this.ops.getVirtualService("catalog");
+      const after = await this.ops.getVirtualService(service);
       return after.http.some((route) => route.name === faultRouteName || route.fault)
-        ? notConfirmed("catalog's VirtualService still carries a fault")
-        : confirmed(`catalog's VirtualService restored (${after.http.length} route(s), no fault)`);
+        ? notConfirmed(`${service}'s VirtualService still carries a fault`)
+        : confirmed(`${service}'s VirtualService restored (${after.http.length} route(s), no fault)`);
     };
-    this.log("reading catalog's VirtualService back");
-    const readBack = await this.ops.getVirtualService("catalog");
+    this.log(`reading ${service}'s VirtualService back`);
+    const readBack = await this.ops.getVirtualService(service);
     const first = readBack.http[0];
     const applied =
       first?.name === faultRouteName && first.fault !== undefined
-        ? confirmed(`catalog's VirtualService carries route ${faultRouteName} (abort 503 for ${fault.fraction * 100}% of ${fault.methods.join(", ")}), resourceVersion ${readBack.resourceVersion}`)
-        : notConfirmed("the fault route is not on catalog's VirtualService after the patch");
+        ? confirmed(`${service}'s VirtualService carries route ${faultRouteName} (${JSON.stringify(first.fault)}), resourceVersion ${readBack.resourceVersion}`)
+        : notConfirmed(`the fault route is not on ${service}'s VirtualService after the patch`);
     return {
       applied,
       observe: async () => {
-        this.log("reading the orders sidecars' injected-fault counters");
-        const now = await this.faultAborts().catch((err: Error) => err);
-        if (now instanceof Error) return notConfirmed(`cannot read the orders sidecars' stats: ${now.message}`);
+        this.log("reading the callers' injected-fault counters");
+        const now = await this.faultCount(service, sidecars.pods, flag).catch((err: Error) => err);
+        if (now instanceof Error) return notConfirmed(`cannot read the callers' sidecar stats: ${now.message}`);
         const delta = now - (baseline ?? 0);
         return delta > 0
-          ? confirmed(`the orders sidecars answered ${delta} catalog call(s) with an injected abort (istio_requests_total, response_flags FI)`)
-          : notConfirmed("the orders sidecars count no injected abort on calls to catalog (has Istio pushed the route?)");
+          ? confirmed(`the callers' sidecars answered ${delta} call(s) to ${service} with an injected fault (istio_requests_total, response_flags ${flag})`)
+          : notConfirmed(`the callers' sidecars count no injected fault on calls to ${service} (has Istio pushed the route?)`);
       },
       heal,
     };
   }
 
-  async verify(accepted: Parameters<Session["verify"]>[0], log: StepLog) {
+  /** Outlier ejection and connection-pool overflow act in the callers' Envoy sidecars only. */
+  private async meshPolicyFault(fault: Fault & { kind: "mesh" }): Promise<Injected> {
+    const sidecars = await this.callerSidecars(fault.service);
+    if (sidecars.why) return { applied: notConfirmed(sidecars.why), heal: async () => confirmed("nothing was changed") };
+    // With a data plane, this needs a DestinationRule patch (pool) or a bad replica (outlier) and Envoy's counters: not built yet.
+    return {
+      applied: notConfirmed(`${fault.mesh} with a real data plane is not implemented yet (sidecars found on ${sidecars.pods.join(", ")}): nothing was changed`),
+      heal: async () => confirmed("nothing was changed"),
+    };
+  }
+
+
+  async verify(accepted: Parameters<Session["verify"]>[0], log: StepLog, restWithinMs: number) {
     if (this.dryRun || !this.connection) {
       log(`would poll GET ${this.forwards.urls.orders}/metrics (and catalog, inventory, payments) for outbox_backlog and saga_pending, and:`);
       await this.ops.listPods(selectorOf(kafkaStatefulSet));
@@ -422,7 +571,7 @@ export class KindSession implements Session {
       log("would read the snapshot through the audit RPCs on the forwarded ports and check the five invariants (checkInvariants)");
       return { rest: true, results: [], pass: true };
     }
-    return this.connection.verify(accepted);
+    return this.connection.verify(accepted, restWithinMs);
   }
 
   orderOutcomes() {
@@ -430,4 +579,23 @@ export class KindSession implements Session {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Several faults made together: applied when all are; healed together. */
+function combine(parts: Injected[]): Injected {
+  if (parts.length === 1) return parts[0]!;
+  return {
+    applied: { confirmed: parts.every((p) => p.applied.confirmed), evidence: parts.map((p) => p.applied.evidence).join("; ") },
+    heal: async () => {
+      const healed = await Promise.all(parts.map((p) => p.heal()));
+      return { confirmed: healed.every((h) => h.confirmed), evidence: healed.map((h) => h.evidence).join("; ") };
+    },
+  };
+}
+
+/** The local cluster (make cluster-up) runs PostgreSQL as a host process of our own: its outage is ours to make. */
+async function localClusterPostgres(context: string): Promise<PostgresHandle | undefined> {
+  if (context !== clusterProfiles.local.context) return undefined;
+  const profile = clusterProfiles.local;
+  return startPostgres({ profile: externalsProfile, detached: true, alsoListen: { address: nodeAddress(profile), cidr: profile.podCidr }, log: () => {} });
 }

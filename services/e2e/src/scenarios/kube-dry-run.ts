@@ -55,7 +55,7 @@ export function dryRunOps(namespace: string): KubeOps {
   const pod = (app: string): PodInfo => {
     // (the simulated pods run with an Istio sidecar, as on kind)
     serial++;
-    return { name: app === "kafka" ? "kafka-0" : `${app}-dryrun-${serial}`, uid: `uid-${serial}`, ready: true, terminating: false, containers: ["istio-proxy", app] };
+    return { name: app === "kafka" || app === "postgres" ? `${app}-0` : `${app}-dryrun-${serial}`, uid: `uid-${serial}`, ready: true, terminating: false, containers: ["istio-proxy", app] };
   };
   const pods = new Map<string, PodInfo[]>();
   const deployments = new Map<string, SimDeployment>();
@@ -63,8 +63,10 @@ export function dryRunOps(namespace: string): KubeOps {
     pods.set(name, [pod(name), pod(name)]);
     deployments.set(name, { metadata: { generation: 1 }, spec: { replicas: 2, template: { spec: { containers: [{ name }] } } } });
   }
-  let kafkaReplicas = 1;
+  // The StatefulSets of cdk8s/src/kafka.ts and postgres.ts, one replica each.
+  const statefulSets = new Map([["kafka", 1], ["postgres", 1]]);
   pods.set("kafka", [pod("kafka")]);
+  pods.set("postgres", [pod("postgres")]);
   let virtualService = {
     metadata: { resourceVersion: "1" },
     spec: (serviceVirtualService(services.catalog, meshOptions({ namespace })).toJSON() as { spec: { http: Array<Record<string, unknown>> } }).spec,
@@ -117,11 +119,11 @@ export function dryRunOps(namespace: string): KubeOps {
       deployments.get(name)!.spec.replicas = replicas;
       scalePods(name, replicas);
     },
-    readStatefulSet: async () => rolledOut(kafkaReplicas, 1),
-    readStatefulSetScale: async () => kafkaReplicas,
-    patchStatefulSetScale: async (_name, replicas) => {
-      kafkaReplicas = replicas;
-      scalePods("kafka", replicas);
+    readStatefulSet: async (name) => rolledOut(statefulSets.get(name) ?? 0, 1),
+    readStatefulSetScale: async (name) => statefulSets.get(name) ?? 0,
+    patchStatefulSetScale: async (name, replicas) => {
+      statefulSets.set(name, replicas);
+      scalePods(name, replicas);
     },
     readConfigMap: async () => ({ KAFKA_BROKERS: "kafka:9092" }),
     getVirtualService: async () => ({ resourceVersion: virtualService.metadata.resourceVersion, http: structuredClone(virtualService.spec.http) }),

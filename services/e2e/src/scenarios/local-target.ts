@@ -1,45 +1,38 @@
-// The local target: every service as a real process (startTestStack, the same
-// stack the end-to-end tests run), on a real PostgreSQL and a Kafka broker of
-// the run's own (profile "scenarios"), so that the broker can be stopped. Each
-// scenario gets a fresh stack (fresh databases, topic prefix and consumer
-// groups), so one scenario's damage cannot leak into the next verdict.
-// Faults: SIGKILL / SIGTERM of a process, the broker stopped, and the fault
-// switch through PUT /admin/faults (FAULT_ADMIN is on in the test stack).
+// The local target: every service as a real process (startTestStack, the
+// stack the end-to-end tests run), on a real PostgreSQL, a Kafka broker of the
+// run's own (profile "scenarios", so that it can be stopped) and Toxiproxy in
+// the middle of every edge: service to service, service to PostgreSQL,
+// service to Kafka (local-topology.ts has the layout and why Kafka needs a
+// listener per proxied service). Each scenario gets a fresh stack (fresh
+// databases, topic prefix and consumer groups) and a Toxiproxy without toxics,
+// so one scenario's damage cannot leak into the next verdict.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ServiceName } from "@meshmart/topology";
+import { serviceNames, services } from "@meshmart/topology";
 import { startKafka, type KafkaHandle } from "@meshmart/infra/kafka";
 import { startPostgres, type PostgresHandle } from "@meshmart/infra/postgres";
-import { isPortOpen } from "@meshmart/infra/processes";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
+import { startToxiproxy, type ToxiproxyHandle } from "@meshmart/infra/toxiproxy";
+import { defaultPorts, portFromEnv } from "@meshmart/infra/ports";
+import type { Kafka } from "kafkajs";
+import { kafkaClient } from "../dlq/dead-letters.ts";
+import { readRest } from "../rest.ts";
 import { createSystemClients } from "../system-clients.ts";
-import { startTestStack, type TestStack } from "../test-stack.ts";
+import { startTestStack } from "../test-stack.ts";
+import { KafkaEventBus } from "@meshmart/platform";
+import { describeEdge, edgeName, type Fault } from "./fault.ts";
+import { closeDatabase, stopKafka, stopPostgres } from "./local-data-faults.ts";
+import { poisonAndRedrive, redeliveryStorm } from "./local-event-faults.ts";
+import { addToxic, cutEdge, refundsThroughRetryingProxy } from "./local-network-faults.ts";
+import { crashPoint, killProcesses, rebalanceStorm } from "./local-process-faults.ts";
+import { isReady, putFaults, urlOf, type LocalStack } from "./local-stack.ts";
+import { localTopology, type LocalTopology } from "./local-topology.ts";
+import { readSample } from "./metrics-sampler.ts";
 import { readOrderOutcomes } from "./order-outcomes.ts";
-import type { Fault, ScenarioDefinition } from "./scenario-definitions.ts";
-import type { Injected, Session, StepLog, Target } from "./target.ts";
+import type { ScenarioDefinition } from "./scenario-definitions.ts";
+import type { FaultContext, Injected, Session, StepLog, Target } from "./target.ts";
 import { confirmed, notConfirmed, type Confirmation } from "./verdict.ts";
 
 export const localProfile = "scenarios";
-
-/** Rules for the fault switch of the service a fault-switch fault targets. */
-export function faultSwitchRules(fault: Fault): { service: ServiceName; rules: string } | undefined {
-  switch (fault.kind) {
-    case "payment-stall":
-      return { service: "payments", rules: `event:PaymentRequested=stall:${fault.stallMs}` };
-    case "catalog-errors":
-      return { service: "catalog", rules: fault.methods.map((m) => `${m}=fail:unavailable@${fault.fraction}`).join(",") };
-    default:
-      return undefined;
-  }
-}
-
-async function refusesConnections(url: string): Promise<boolean> {
-  try {
-    await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /** The sum of `rpc_client_requests_total{service=<rpcService>,code="unavailable"}` a service reports. */
 async function unavailableCallsTo(url: string, rpcService: string): Promise<number> {
@@ -54,182 +47,248 @@ async function unavailableCallsTo(url: string, rpcService: string): Promise<numb
   return sum;
 }
 
-async function putFaults(url: string, rules: string): Promise<Confirmation> {
-  const put = await fetch(`${url}/admin/faults`, { method: "PUT", body: rules, signal: AbortSignal.timeout(5_000) });
-  if (put.status !== 200) return notConfirmed(`PUT ${url}/admin/faults answered ${put.status}: ${await put.text()}`);
-  const active = ((await (await fetch(`${url}/admin/faults`)).json()) as { faults?: unknown[] }).faults ?? [];
-  const expected = rules.split(",").filter((r) => r.trim()).length;
-  return active.length === expected
-    ? confirmed(rules ? `fault switch reads back ${active.length} rule(s): ${rules}` : "fault switch reads back no rule")
-    : notConfirmed(`fault switch reads back ${active.length} rule(s), expected ${expected}`);
-}
-
 export class LocalTarget implements Target {
   readonly name = "local" as const;
   private postgres: PostgresHandle | undefined;
   private kafka: KafkaHandle | undefined;
+  private toxiproxy: ToxiproxyHandle | undefined;
+  private admin: Kafka | undefined;
+  readonly topology: LocalTopology;
 
-  constructor(readonly dryRun: boolean) {}
+  constructor(
+    readonly dryRun: boolean,
+    readonly profile = localProfile,
+  ) {
+    this.topology = localTopology(portFromEnv("MESHMART_TOXIPROXY_PORT") ?? defaultPorts(profile).toxiproxy);
+  }
 
   async open(log: StepLog): Promise<void> {
+    const t = this.topology;
     if (this.dryRun) {
-      log(`would start PostgreSQL (startPostgres profile ${localProfile}) and a Kafka broker of our own (startKafka profile ${localProfile}, own: true)`);
+      log(`would start PostgreSQL (startPostgres profile ${this.profile}) and a Kafka broker of our own (startKafka profile ${this.profile}, own: true) with ${t.kafkaListeners.length} listeners advertising Toxiproxy (ports ${t.kafkaListeners[0]!.port}..)`);
+      log(`would start Toxiproxy (API 127.0.0.1:${t.base}) with ${t.proxies(0).length} proxies: svc-* ${t.proxyPort({ to: "service", service: "gateway" })}.., pg-* ${t.proxyPort({ to: "postgres", service: "gateway" })}.., kafka-* ${t.proxyPort({ to: "kafka", service: "gateway" })}..`);
       return;
     }
-    log(`starting PostgreSQL and an own Kafka broker (profile ${localProfile}, data in .local/${localProfile})`);
+    log(`starting PostgreSQL, an own Kafka broker and Toxiproxy (profile ${this.profile}, data in .local/${this.profile}; ports from ${t.base})`);
     const infraLog = (line: string) => log(`  [infra] ${line}`);
-    const [postgres, kafka] = await Promise.all([
-      startPostgres({ profile: localProfile, log: infraLog }),
-      startKafka({ profile: localProfile, own: true, log: infraLog }),
+    const [postgres, kafka, toxiproxy] = await Promise.all([
+      startPostgres({ profile: this.profile, log: infraLog }),
+      startKafka({ profile: this.profile, own: true, log: infraLog, extraListeners: t.kafkaListeners }),
+      startToxiproxy({ profile: this.profile, port: t.base, log: infraLog }),
     ]);
     this.postgres = postgres;
     this.kafka = kafka;
+    this.toxiproxy = toxiproxy;
+    this.admin = kafkaClient(kafka.brokers);
+    const pgPort = Number(new URL(postgres.adminUrl).port);
+    await toxiproxy.ensureProxies(t.proxies(pgPort));
     process.env.MESHMART_TEST_PG_URL = postgres.adminUrl; // createTestDatabase (startTestStack) reads it
-    log(`infrastructure ready: ${postgres.adminUrl.replace(/\/\/[^@]*@/, "//")}, Kafka ${kafka.brokers.join(",")}`);
+    log(`infrastructure ready: ${postgres.adminUrl.replace(/\/\/[^@]*@/, "//")}, Kafka ${kafka.brokers.join(",")}, Toxiproxy ${toxiproxy.apiUrl} (${t.proxies(pgPort).length} proxies)`);
   }
 
   async close(log: StepLog): Promise<void> {
     if (this.dryRun) return;
-    log("stopping Kafka and PostgreSQL");
-    await Promise.allSettled([this.kafka?.stop(), this.postgres?.stop()]);
+    log("stopping Toxiproxy, Kafka and PostgreSQL");
+    await Promise.allSettled([this.toxiproxy?.stop(), this.kafka?.stop(), this.postgres?.stop()]);
   }
 
   async session(scenario: ScenarioDefinition, log: StepLog): Promise<Session> {
-    if (this.dryRun) return dryRunSession(scenario, log);
-    const kafka = this.kafka;
-    if (!kafka) throw new Error("the local target is not open");
-    const env = Object.entries(scenario.localServiceEnv ?? {}).map(([name, vars]) => `${name}: ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
-    log(`starting the stack: 6 services as processes, fresh databases and topic prefix${env.length ? ` (${env.join("; ")})` : ""}`);
+    if (this.dryRun) return dryRunSession(scenario, this.topology, log);
+    const { kafka, postgres, toxiproxy, admin } = this;
+    if (!kafka || !postgres || !toxiproxy || !admin) throw new Error("the local target is not open");
+    await toxiproxy.reset(); // every proxy enabled, no toxic
+    const env = Object.entries(scenario.serviceEnv ?? {}).map(([name, vars]) => `${name}: ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    log(`starting the stack: 6 services as processes, fresh databases and topic prefix, every edge through Toxiproxy${env.length ? ` (${env.join("; ")})` : ""}`);
+    const topology = this.topology;
     const stack = await startTestStack({
       brokers: kafka.brokers,
-      env: { KAFKA_BROKERS: kafka.brokers.join(",") },
-      serviceEnv: scenario.localServiceEnv,
+      ports: topology.servicePort,
+      envFor: (name, databaseUrl) => topology.serviceEnv(name, databaseUrl),
+      serviceEnv: scenario.serviceEnv,
     });
-    log(`stack ready: gateway ${stack.processes.urls.gateway}, topic prefix ${stack.topicPrefix}`);
-    return new LocalSession(stack, kafka, log);
+    log(`stack ready: gateway ${topology.gatewayUrl} (through svc-gateway), topic prefix ${stack.topicPrefix}`);
+    return new LocalSession({ stack, postgres, kafka, admin, toxiproxy, topology, log });
   }
 }
 
 class LocalSession implements Session {
   readonly gatewayUrl: string;
 
-  constructor(
-    private readonly stack: TestStack,
-    private readonly kafka: KafkaHandle,
-    private readonly log: StepLog,
-  ) {
-    this.gatewayUrl = stack.processes.urls.gateway;
+  constructor(private readonly local: LocalStack) {
+    this.gatewayUrl = local.topology.gatewayUrl;
   }
 
   token(customerId: string): Promise<string> {
     return devTokenFor(customerId);
   }
 
-  async inject(fault: Fault): Promise<Injected> {
-    const { processes } = this.stack;
-    switch (fault.kind) {
-      case "pod-kill":
-      case "scale-to-zero": {
-        const signal = fault.kind === "pod-kill" ? "SIGKILL" : "SIGTERM";
-        const url = processes.urls[fault.service];
-        this.log(`${signal} ${fault.service} (${url})`);
-        const code = await processes.kill(fault.service, signal);
-        const down = await refusesConnections(url);
-        return {
-          applied: down
-            ? confirmed(`${fault.service} exited on ${signal} (${code === null ? "killed by the signal" : `exit code ${code}`}); ${url}/healthz refuses connections`)
-            : notConfirmed(`${fault.service} still answers ${url}/healthz after ${signal}`),
-          heal: async () => {
-            this.log(`starting ${fault.service} again`);
-            await processes.start(fault.service);
-            const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-            return ready ? confirmed(`${fault.service} restarted and ready`) : notConfirmed(`${fault.service} is not ready after the restart`);
-          },
-        };
-      }
-      case "kafka-outage": {
-        const port = Number(this.kafka.brokers[0]!.split(":").at(-1));
-        this.log(`stopping the Kafka broker ${this.kafka.brokers.join(",")}`);
-        await this.kafka.stop();
-        const down = !(await isPortOpen(port));
-        return {
-          applied: down ? confirmed(`broker stopped: port ${port} refuses connections`) : notConfirmed(`port ${port} still accepts connections after the stop`),
-          heal: async () => {
-            this.log("starting the Kafka broker again (same data directory)");
-            await this.kafka.start();
-            return (await isPortOpen(port)) ? confirmed(`broker back on port ${port} and ready`) : notConfirmed(`broker not listening on ${port}`);
-          },
-        };
-      }
-      case "payment-stall":
-      case "catalog-errors": {
-        const { service, rules } = faultSwitchRules(fault)!;
-        const url = processes.urls[service];
-        // Outside the mesh orders' catalog client retries an unavailable catalog itself
-        // (client-policy.ts), so the gateway's client may see no 503: the tries it
-        // counted are the evidence, as the sidecars' counters are on kind.
-        const catalogUnavailable = () => unavailableCallsTo(processes.urls.orders, "meshmart.catalog.v1.CatalogService");
-        const baseline = fault.kind === "catalog-errors" ? await catalogUnavailable().catch(() => 0) : 0;
-        this.log(`PUT ${url}/admin/faults "${rules}"`);
-        const applied = await putFaults(url, rules);
-        return {
-          applied,
-          ...(fault.kind === "catalog-errors"
-            ? {
-                observe: async () => {
-                  this.log(`reading GET ${processes.urls.orders}/metrics (orders' calls to catalog answered unavailable)`);
-                  const now = await catalogUnavailable().catch((err: Error) => err);
-                  if (now instanceof Error) return notConfirmed(`cannot read orders' metrics: ${now.message}`);
-                  return now > baseline
-                    ? confirmed(`orders' client counted ${now - baseline} catalog call(s) answered unavailable (rpc_client_requests_total), retried by its client policy`)
-                    : notConfirmed("orders' client counts no catalog call answered unavailable");
-                },
-              }
-            : {}),
-          heal: async () => {
-            this.log(`PUT ${url}/admin/faults "" (fault switch off)`);
-            return putFaults(url, "");
-          },
-        };
-      }
+  async steadyState(): Promise<Confirmation> {
+    const { stack, kafka } = this.local;
+    const ready = await Promise.all(serviceNames.map((name) => isReady(urlOf(this.local, name))));
+    if (!ready.every(Boolean)) return notConfirmed(`not ready: ${serviceNames.filter((_, i) => !ready[i]).join(", ")}`);
+    const throughProxy = await isReady(this.gatewayUrl);
+    if (!throughProxy) return notConfirmed(`the gateway does not answer through its proxy (${this.gatewayUrl})`);
+    const bus = new KafkaEventBus({ brokers: kafka.brokers, clientId: "scenario-steady-state" });
+    try {
+      const urls = stack.processes.urls;
+      const reading = await readRest({ urls, brokers: kafka.brokers, topicPrefix: stack.topicPrefix, groupPrefix: stack.topicPrefix }, bus);
+      const busy = [
+        ...Object.entries(reading.outboxBacklog).filter(([, n]) => n > 0).map(([s, n]) => `${s} outbox ${n}`),
+        ...Object.entries(reading.consumerLag).filter(([, n]) => n > 0).map(([s, n]) => `${s} lag ${n}`),
+        ...(reading.sagasPending > 0 ? [`${reading.sagasPending} sagas pending`] : []),
+      ];
+      return busy.length === 0 ? confirmed("every service ready (directly and through its proxy), outboxes empty, consumer lag 0, no saga pending") : notConfirmed(`not at rest: ${busy.join(", ")}`);
+    } finally {
+      await bus.close();
     }
   }
 
-  verify(accepted: Parameters<TestStack["verify"]>[0], log: StepLog) {
-    return this.stack.verify(accepted, log);
+  async inject(fault: Fault, context: FaultContext): Promise<Injected> {
+    const local = this.local;
+    switch (fault.kind) {
+      case "process-kill":
+        return killProcesses(local, fault);
+      case "crash-point":
+        return crashPoint(local, fault, context.holdMs);
+      case "rebalance-storm":
+        return rebalanceStorm(local, fault);
+      case "kafka-outage":
+        return stopKafka(local);
+      case "postgres-outage":
+        return stopPostgres(local, fault);
+      case "database-outage":
+        return closeDatabase(local, fault);
+      case "redelivery-storm":
+        return redeliveryStorm(local, fault);
+      case "poison-message":
+        return poisonAndRedrive(local, fault);
+      case "toxic":
+      case "client-retry-storm":
+        return addToxic(local, fault.edge, fault.toxic);
+      case "edge-cut":
+        return cutEdge(local, fault.edge);
+      case "retrying-proxy":
+        return refundsThroughRetryingProxy(local, fault, context);
+      case "fault-switch":
+        return this.faultSwitch(fault, context);
+      case "mesh":
+      case "mesh-abort":
+        return {
+          applied: notConfirmed("no mesh data plane on the local target: Istio faults act in Envoy sidecars, and none runs here"),
+          heal: async () => confirmed("nothing was changed"),
+        };
+    }
+  }
+
+  private async faultSwitch(fault: Fault & { kind: "fault-switch" }, context: FaultContext): Promise<Injected> {
+    const url = urlOf(this.local, fault.service);
+    // Outside the mesh the callers' Connect clients retry an unavailable callee themselves
+    // (services/platform/src/client-policy.ts), so the load client may see no 503: the tries
+    // the callers' clients counted as unavailable are the evidence, as the sidecars' counters are on kind.
+    const callers = serviceNames.filter((name) => (services[name].calls as readonly string[]).includes(fault.service));
+    const rpcService = services[fault.service].rpcService;
+    const countUnavailable = async () => {
+      let sum = 0;
+      for (const caller of callers) sum += rpcService ? await unavailableCallsTo(urlOf(this.local, caller), rpcService) : 0;
+      return sum;
+    };
+    const failsUnavailable = /fail:unavailable/.test(fault.rules) && callers.length > 0;
+    const baseline = failsUnavailable ? await countUnavailable().catch(() => 0) : 0;
+    this.local.log(`PUT ${url}/admin/faults "${fault.rules}"`);
+    const applied = await putFaults(url, fault.rules);
+    const timers = (fault.steps ?? []).map((step) =>
+      setTimeout(() => {
+        if (step.afterMs > context.holdMs) return;
+        this.local.log(`PUT ${url}/admin/faults "${step.rules}" (+${step.afterMs / 1000} s)`);
+        void putFaults(url, step.rules).then((c) => this.local.log(`  ${c.confirmed ? "" : "NOT "}applied: ${c.evidence}`), () => {});
+      }, step.afterMs),
+    );
+    return {
+      applied,
+      ...(failsUnavailable
+        ? {
+            observe: async () => {
+              this.local.log(`reading /metrics of ${callers.join(", ")} (their calls to ${fault.service} answered unavailable)`);
+              const now = await countUnavailable().catch((err: Error) => err);
+              if (now instanceof Error) return notConfirmed(`cannot read the callers' metrics: ${now.message}`);
+              return now > baseline
+                ? confirmed(`${callers.join(", ")} counted ${now - baseline} call(s) to ${fault.service} answered unavailable (rpc_client_requests_total), retried by their client policy`)
+                : notConfirmed(`${callers.join(", ")} counted no call to ${fault.service} answered unavailable`);
+            },
+          }
+        : {}),
+      heal: async () => {
+        for (const timer of timers) clearTimeout(timer);
+        this.local.log(`PUT ${url}/admin/faults "" (fault switch off)`);
+        return putFaults(url, "");
+      },
+    };
+  }
+
+  verify(accepted: Parameters<Session["verify"]>[0], log: StepLog, restWithinMs: number) {
+    return this.local.stack.verify(accepted, log, restWithinMs);
+  }
+
+  sample() {
+    return readSample(this.local.stack.processes.urls, 0);
   }
 
   orderOutcomes() {
-    return readOrderOutcomes(createSystemClients({ ORDERS_URL: this.stack.processes.urls.orders }));
+    return readOrderOutcomes(createSystemClients({ ORDERS_URL: this.local.stack.processes.urls.orders }));
   }
 
   async close(): Promise<void> {
-    this.log("stopping the stack");
-    await this.stack.stop();
-    await sleep(200); // let the ports go before the next stack binds new ones
+    this.local.log("stopping the stack");
+    await this.local.stack.stop();
+    await sleep(200); // let the ports go before the next stack binds them
   }
 }
 
 /** What a local scenario would do, printed; nothing runs. */
-function dryRunSession(scenario: ScenarioDefinition, log: StepLog): Session {
+function dryRunSession(scenario: ScenarioDefinition, topology: LocalTopology, log: StepLog): Session {
   const describe = (fault: Fault): { inject: string; heal: string } => {
     switch (fault.kind) {
-      case "pod-kill":
-        return { inject: `ServiceProcesses.kill("${fault.service}", "SIGKILL"), then GET /healthz must be refused`, heal: `ServiceProcesses.start("${fault.service}"), then GET /readyz` };
-      case "scale-to-zero":
-        return { inject: `ServiceProcesses.kill("${fault.service}", "SIGTERM"), then GET /healthz must be refused`, heal: `ServiceProcesses.start("${fault.service}"), then GET /readyz` };
+      case "process-kill":
+        return {
+          inject: `${fault.services.map((s) => `ServiceProcesses.kill("${s}", "${fault.signal}")`).join(" and ")}, then GET /healthz must be refused${fault.sagasPending ? " (after orders' saga_pending > 0)" : ""}`,
+          heal: `${fault.services.map((s) => `ServiceProcesses.start("${s}")`).join(" and ")} after ${fault.downMs / 1000} s, then GET /readyz`,
+        };
       case "kafka-outage":
         return { inject: "KafkaHandle.stop(), then the broker port must be closed", heal: "KafkaHandle.start(), then the broker port must be open" };
-      default: {
-        const { service, rules } = faultSwitchRules(fault)!;
-        return { inject: `PUT ${service}/admin/faults "${rules}", then GET must read the rules back`, heal: `PUT ${service}/admin/faults "", then GET must read no rule` };
-      }
+      case "postgres-outage":
+        return { inject: `PostgresHandle.${fault.mode}(), then a new connection must fail`, heal: "PostgresHandle.start(), then SELECT 1 must answer" };
+      case "database-outage":
+        return { inject: `ALTER DATABASE <${fault.service} db> WITH ALLOW_CONNECTIONS false, pg_terminate_backend of its sessions`, heal: "ALTER DATABASE ... ALLOW_CONNECTIONS true" };
+      case "crash-point":
+        return { inject: `PUT ${fault.service}/admin/faults "${fault.rules}", then ${fault.service}'s pid must be gone`, heal: `ServiceProcesses.start("${fault.service}")` };
+      case "toxic":
+      case "client-retry-storm":
+        return {
+          inject: `POST ${`http://127.0.0.1:${topology.base}`}/proxies/${edgeName(fault.edge)}/toxics ${JSON.stringify({ type: fault.toxic.type, stream: fault.toxic.stream ?? "downstream", attributes: fault.toxic.attributes })} (${describeEdge(fault.edge)}), read it back, probe through 127.0.0.1:${topology.proxyPort(fault.edge)}`,
+          heal: `DELETE /proxies/${edgeName(fault.edge)}/toxics/scenario-${fault.toxic.type}`,
+        };
+      case "edge-cut":
+        return { inject: `POST /proxies/${edgeName(fault.edge)} {"enabled": false}, a probe through it must be refused`, heal: `POST /proxies/${edgeName(fault.edge)} {"enabled": true}` };
+      case "redelivery-storm":
+        return { inject: `SIGTERM ${fault.services.join(", ")}, admin.resetOffsets(earliest) of their groups, start them`, heal: "GET /readyz of each" };
+      case "poison-message":
+        return { inject: `publish ${fault.count} undecodable messages to <prefix>${fault.topic}; PUT ${fault.failing.service}/admin/faults "${fault.failing.rules}"`, heal: `fault switch off, redrive the valid letters ${fault.failing.service} dead-lettered from <prefix>${fault.topic}.dlq (and again after rest)` };
+      case "retrying-proxy":
+        return { inject: `PUT payments/admin/faults "provider:charge=stall:1500"; start the repeating proxy on 127.0.0.1:${topology.retryingProxyPort} (each ${fault.method} sent ${1 + fault.repeats} times); cancel accepted orders and refund the cancelled ones through it`, heal: "stop the proxy; fault switch off" };
+      case "rebalance-storm":
+        return { inject: `${fault.cycles} cycles: start ${fault.extra} more ${fault.service} processes on ${topology.extraPort(0)}.., stop them ${fault.periodMs / 1000} s later`, heal: "wait for the cycles to end, the group back at 1 member" };
+      case "fault-switch":
+        return { inject: `PUT ${fault.service}/admin/faults "${fault.rules}"${(fault.steps ?? []).map((s) => `, +${s.afterMs / 1000} s "${s.rules}"`).join("")}, then GET must read the rules back`, heal: `PUT ${fault.service}/admin/faults "", then GET must read no rule` };
+      case "mesh":
+      case "mesh-abort":
+        return { inject: "nothing: no mesh data plane on the local target (NOT-INJECTED)", heal: "nothing" };
     }
   };
-  log(`would start the stack (startTestStack: 6 service processes, fresh databases, topic prefix)${scenario.localServiceEnv ? ` with ${JSON.stringify(scenario.localServiceEnv)}` : ""}`);
+  log(`would start the stack (startTestStack: 6 service processes on ${topology.servicePort.gateway}.., fresh databases, topic prefix)${scenario.serviceEnv ? ` with ${JSON.stringify(scenario.serviceEnv)}` : ""}`);
   return {
-    gatewayUrl: "http://127.0.0.1:<gateway port>",
+    gatewayUrl: topology.gatewayUrl,
     token: async () => "<dev token>",
+    steadyState: async () => confirmed("dry run"),
     inject: async (fault) => {
       const plan = describe(fault);
       log(`would ${plan.inject}`);

@@ -35,10 +35,13 @@ function assertInOrder(output: string, patterns: RegExp[]): string[] {
 }
 
 describe("scenarios CLI", () => {
-  it("--list lists the five scenarios", () => {
+  it("--list lists twenty and more scenarios, what each does per target, and the quick subset", () => {
     const { code, out } = cli("--list");
     assert.equal(code, 0);
-    assertInOrder(out, [/^service-kill$/, /^scale-to-zero$/, /^kafka-outage$/, /^payment-stall$/, /^catalog-errors$/]);
+    assertInOrder(out, [/^service-kill$/, /^orders-kill$/, /^scale-to-zero$/, /^kafka-outage$/, /^postgres-kill$/, /^relay-crash-before-mark$/, /^poison-message$/, /^net-latency$/, /^kafka-cutoff$/, /^payment-stall$/, /^catalog-errors$/, /^retrying-proxy-refunds$/, /^istio-pool-overflow$/]);
+    const summary = /^(\d+) scenarios \((\d+) on local, (\d+) on kind\); quick subset \(make test\): (.+)$/m.exec(out);
+    assert.ok(summary, out.slice(-500));
+    assert.ok(Number(summary[2]) >= 20, `${summary[2]} local scenarios`);
   });
 
   it("refuses an unknown scenario or target with exit 2 and the usage", () => {
@@ -50,7 +53,7 @@ describe("scenarios CLI", () => {
   });
 
   it("--target kind --dry-run prints every step and Kubernetes API call in order, without a cluster", () => {
-    const { code, out, err } = cli("--target", "kind", "--dry-run");
+    const { code, out, err } = cli("--target", "kind", "--dry-run", "--scenario", "service-kill,scale-to-zero,kafka-outage,postgres-restart,payment-stall,catalog-errors,rebalance-storm,istio-delay,net-latency");
     assert.equal(code, 0, err);
     assertInOrder(out, [
       /would listen on 127\.0\.0\.1:9083 .*PortForward\.portForward\(meshmart, <a Ready orders pod>, \[8080\]\)/,
@@ -70,6 +73,10 @@ describe("scenarios CLI", () => {
       /AppsV1Api\.patchNamespacedStatefulSetScale .*"name":"kafka".*"value":0/,
       /until no kafka pod is left/,
       /AppsV1Api\.patchNamespacedStatefulSetScale .*"name":"kafka".*"value":1/,
+      // postgres-restart
+      /AppsV1Api\.patchNamespacedStatefulSetScale .*"name":"postgres".*"value":0/,
+      /until no postgres pod is left/,
+      /AppsV1Api\.patchNamespacedStatefulSetScale .*"name":"postgres".*"value":1/,
       // payment-stall
       /AppsV1Api\.patchNamespacedDeployment .*"name":"orders".*SAGA_TIMEOUT_MS.*"3000"/,
       /AppsV1Api\.patchNamespacedDeployment .*"name":"payments".*"FAULTS","value":"event:PaymentRequested=stall:5000"/,
@@ -77,20 +84,30 @@ describe("scenarios CLI", () => {
       /AppsV1Api\.patchNamespacedDeployment .*"name":"payments".*"op":"remove"/,
       // catalog-errors
       /CustomObjectsApi\.getNamespacedCustomObject .*"plural":"virtualservices".*"name":"catalog"/,
-      /CustomObjectsApi\.patchNamespacedCustomObject .*"name":"scenario-catalog-errors".*"fault":\{"abort":\{"percentage":\{"value":30\},"httpStatus":503\}\}/,
+      /CustomObjectsApi\.patchNamespacedCustomObject .*"name":"scenario-fault".*"fault":\{"abort":\{"percentage":\{"value":30\},"httpStatus":503\}\}/,
       /Exec\.exec .*"container":"istio-proxy".*stats\/prometheus/,
       /CustomObjectsApi\.patchNamespacedCustomObject .*"op":"replace","path":"\/spec\/http"/,
+      // rebalance-storm
+      /AppsV1Api\.patchNamespacedDeploymentScale .*"name":"inventory".*"value":4/,
+      /AppsV1Api\.patchNamespacedDeploymentScale .*"name":"inventory".*"value":2/,
+      // istio-delay
+      /CustomObjectsApi\.patchNamespacedCustomObject .*"name":"scenario-fault".*"fault":\{"delay":\{"percentage":\{"value":50\},"fixedDelay":"2s"\}\}/,
       /^catalog-errors\s+kind\s+DRY-RUN/,
+      /^net-latency\s+kind\s+DRY-RUN/,
     ]);
-    // The heal of catalog-errors takes the fault route out again.
+    // The heal of each mesh fault takes the fault route out again.
     const heal = out.split("\n").filter((line) => line.includes("patchNamespacedCustomObject")).at(-1)!;
-    assert.doesNotMatch(heal, /scenario-catalog-errors/);
+    assert.doesNotMatch(heal, /scenario-fault/);
+    assert.match(out, /\[net-latency .*this scenario has no fault on kind: Toxiproxy runs only in front of the local stack/);
     assert.doesNotMatch(out, /CONFIRMED/, "a dry run claims no confirmation");
   });
 
   it("--target local --dry-run prints the plan without starting anything", () => {
     const { code, out, err } = cli("--dry-run", "--scenario", "kafka-outage");
     assert.equal(code, 0, err);
-    assertInOrder(out, [/would start PostgreSQL .*startKafka profile scenarios, own: true/, /would KafkaHandle\.stop\(\)/, /would KafkaHandle\.start\(\)/, /^kafka-outage\s+local\s+DRY-RUN/]);
+    assertInOrder(out, [/would start PostgreSQL .*startKafka profile scenarios, own: true/, /would start Toxiproxy/, /would KafkaHandle\.stop\(\)/, /would KafkaHandle\.start\(\)/, /^kafka-outage\s+local\s+DRY-RUN/]);
+    const net = cli("--dry-run", "--scenario", "net-slicer,poison-message");
+    assert.equal(net.code, 0, net.err);
+    assertInOrder(net.out, [/would POST .*\/proxies\/svc-orders\/toxics \{"type":"slicer"/, /would DELETE \/proxies\/svc-orders\/toxics\/scenario-slicer/, /would publish 5 undecodable messages/, /redrive the valid letters notifications dead-lettered/]);
   });
 });

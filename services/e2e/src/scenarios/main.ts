@@ -1,12 +1,16 @@
-// `make scenarios`: the fault-injection scenarios, each with an
-// honest verdict (PASS, FAIL with the failing invariants and ids, or
-// NOT-INJECTED with why), against the local processes or a kind cluster.
-//   npx tsx services/e2e/src/scenarios/main.ts [--target local|kind] [--scenario NAME]... [--dry-run] [--list]
+// `make scenarios`: the fault-injection scenarios, each with an honest verdict
+// (PASS, FAIL with the failing checks and ids, or NOT-INJECTED with why),
+// against the local processes or a Kubernetes cluster; a journal and an HTML
+// report per run in .local/scenarios/<run>/.
+//   npx tsx services/e2e/src/scenarios/main.ts [--target local|kind] [--scenario NAME]... [--quick] [--dry-run] [--report] [--list]
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "@meshmart/infra/paths";
 import { parseCliOptions, usage, type CliOptions } from "./cli-options.ts";
+import { Journal, resilienceScore } from "./journal.ts";
 import { LocalTarget } from "./local-target.ts";
-import { findScenario, listScenarios, scenarios } from "./scenario-definitions.ts";
+import { writeReport } from "./report-html.ts";
+import { findScenario, listScenarios, quickScenarios, scenariosFor } from "./scenario-definitions.ts";
 import { runScenario, type ScenarioResult } from "./scenario-runner.ts";
 import type { Target } from "./target.ts";
 import { exitCode, formatTable } from "./verdict.ts";
@@ -28,7 +32,12 @@ if (options.list) {
 }
 if (process.env.DRY_RUN === "1") options.dryRun = true;
 
-const selected = options.scenarios.length > 0 ? options.scenarios.map((name) => findScenario(name)!) : [...scenarios];
+const selected =
+  options.scenarios.length > 0
+    ? options.scenarios.map((name) => findScenario(name)!)
+    : options.quick
+      ? quickScenarios().filter((s) => s.how[options.target])
+      : scenariosFor(options.target);
 const log = (line: string) => console.log(line);
 const started = Date.now();
 
@@ -43,11 +52,12 @@ if (options.target === "kind") {
     ...(options.context ? { context: options.context } : {}),
   });
 } else {
-  target = new LocalTarget(options.dryRun);
+  target = new LocalTarget(options.dryRun, options.profile);
 }
 
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-const historyDir = path.join(repoRoot, ".local", "scenarios", "histories", `${options.target}-${stamp}`);
+const run = `${options.target}-${stamp}`;
+const journal = new Journal(run, options.target, path.join(repoRoot, ".local", "scenarios", run));
 const results: ScenarioResult[] = [];
 let interrupted = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -57,17 +67,30 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+const save = async () => {
+  if (options.dryRun) return;
+  await journal.save();
+  await writeReport(journal);
+};
+
 log(`scenarios: ${selected.map((s) => s.name).join(", ")} on ${options.target}${options.dryRun ? " (dry run: nothing is changed)" : ""}`);
 let openError: Error | undefined;
 try {
-  await target.open(log);
+  await target.open((line) => {
+    log(line);
+    journal.entry("step", line);
+  });
   for (const scenario of selected) {
     if (interrupted) break;
-    results.push(await runScenario(scenario, target, { historyDir, print: log }));
+    const result = await runScenario(scenario, target, { journal, print: log });
+    results.push(result);
+    if (result.record) journal.add(result.record);
+    await save();
   }
 } catch (err) {
   openError = err as Error;
   log(`scenarios: ${openError.message}`);
+  journal.entry("error", openError.message);
 } finally {
   await target.close(log).catch((err: Error) => log(`scenarios: closing the ${options.target} target failed: ${err.message}`));
 }
@@ -81,15 +104,29 @@ const rows = selected.map((scenario) => {
   }
   if (!result.verdict) return { scenario: result.scenario, target: result.target, verdict: "DRY-RUN" as const, seconds: result.seconds, accepted: 0, detail: "plan printed, nothing changed" };
   const { verdict } = result;
-  const detail = verdict.kind === "FAIL" && verdict.failures.length > 0
-    ? verdict.failures.map((f) => `${f.name}: ${f.offenders.slice(0, 3).join("; ")}${f.offenders.length > 3 ? ` (+${f.offenders.length - 3})` : ""}`).join(" | ")
-    : verdict.reasons.join("; ");
+  const detail =
+    verdict.kind === "FAIL" && verdict.failures.length > 0
+      ? verdict.failures.map((f) => `${f.name}: ${f.offenders.slice(0, 3).join("; ")}${f.offenders.length > 3 ? ` (+${f.offenders.length - 3})` : ""}`).join(" | ")
+      : verdict.reasons.join("; ");
   return { scenario: result.scenario, target: result.target, verdict: verdict.kind, seconds: result.seconds, accepted: result.accepted, detail };
 });
+await save();
 
 log("");
 log(formatTable(rows));
 log("");
-log(`scenarios: ${rows.length} scenario(s) in ${seconds.toFixed(0)}s${options.dryRun ? " (dry run)" : `; histories in ${path.relative(process.cwd(), historyDir)}`}`);
+const score = resilienceScore(rows.map((r) => r.verdict));
+if (!options.dryRun) {
+  log(
+    `scenarios: resilience score ${score.score === undefined ? "n/a" : `${(score.score * 100).toFixed(0)}%`} (${score.passed} passed of ${score.run} run; ${score.notInjected} NOT-INJECTED, counted apart)`,
+  );
+}
+log(`scenarios: ${rows.length} scenario(s) in ${seconds.toFixed(0)}s${options.dryRun ? " (dry run)" : `; journal and report in ${path.relative(process.cwd(), journal.dir)}`}`);
+if (options.report && !options.dryRun) {
+  const report = path.join(journal.dir, "report.html");
+  log(`scenarios: report ${report}`);
+  const opener = process.platform === "darwin" ? "open" : "xdg-open";
+  if (process.env.DISPLAY || process.platform === "darwin") spawn(opener, [report], { stdio: "ignore", detached: true }).on("error", () => {}).unref();
+}
 const code = openError ? 1 : exitCode(rows.map((r) => r.verdict));
 process.exit(code);

@@ -1,35 +1,18 @@
-// Load through the gateway while a fault is in place: a few shoppers, each its
-// own customer, place orders in a loop (POST /api/v1/orders with an
-// Idempotency-Key) and record every attempt in the history. An answer that
-// asks to be retried (503 or 429, or no answer at all) is retried with the
-// same key after its Retry-After, as a well-behaved client would; that is what
-// makes "accepted" well defined when a request's outcome was unknown.
+// The scenarios' load driver (scenario-load.ts): an open loop of orders through
+// the gateway at a fixed rate, each with its own idempotency key, started on
+// schedule whatever the system does (a slow system does not slow the arrivals).
+// Every attempt is recorded in the history. polite: an answer that asks to be
+// retried (503 or 429, 504, or no answer) is retried with the same key after
+// its Retry-After, as a well-behaved client would; that is what makes
+// "accepted" well defined when a request's outcome was unknown. hedged: the
+// same request is also sent again, in parallel, whenever an attempt has not
+// answered within hedgeAfterMs (up to three copies): a client retrying on its
+// own.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GatewayShopper } from "../gateway-shopper.ts";
-import type { History, Operation } from "./history.ts";
-
-export interface Shopper {
-  customerId: string;
-  token: string;
-}
-
-export interface OrderLoadOptions {
-  gatewayUrl: string;
-  shoppers: Shopper[];
-  products: Array<{ id: string }>;
-  history: History;
-  /** Pause between two orders of one shopper. */
-  pauseMs?: number;
-  /** Tries per idempotency key (first try included). */
-  maxAttempts?: number;
-  requestTimeoutMs?: number;
-}
-
-export interface OrderLoad {
-  /** Stops placing new orders; resolves once every request in flight has answered. */
-  stop(): Promise<void>;
-}
+import type { Operation } from "./history.ts";
+import type { LoadDriver, Shopper } from "./scenario-load.ts";
 
 export async function placeOrderOnce(
   gatewayUrl: string,
@@ -49,41 +32,68 @@ export async function placeOrderOnce(
   }
 }
 
-const retryable = (status: number) => status === 0 || status === 503 || status === 429;
+const retryable = (status: number) => status === 0 || status === 503 || status === 429 || status === 504;
+const maxAttempts = 3;
 
-export function startOrderLoad(options: OrderLoadOptions): OrderLoad {
-  const { history, products } = options;
+export const startOrderLoad: LoadDriver = ({ gatewayUrl, shoppers, products, history, shape }) => {
   if (products.length === 0) throw new Error("the catalog listed no products: nothing to order");
-  const pauseMs = options.pauseMs ?? 200;
-  const maxAttempts = options.maxAttempts ?? 3;
-  const timeoutMs = options.requestTimeoutMs ?? 15_000;
+  if (shoppers.length === 0) throw new Error("no shoppers");
   let running = true;
-  let n = 0;
+  const inFlight = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
 
-  const shop = async (shopper: Shopper) => {
-    while (running) {
-      const i = n++;
-      const picks = [...products].sort(() => Math.random() - 0.5).slice(0, 1 + (i % 3));
-      const items = picks.map((p) => ({ productId: p.id, quantity: 1 + (i % 2) }));
-      const key = randomUUID();
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const phase = history.phase();
-        const at = history.now();
-        const answer = await placeOrderOnce(options.gatewayUrl, shopper, items, key, timeoutMs);
-        history.record({ at, durationMs: history.now() - at, phase, customerId: shopper.customerId, idempotencyKey: key, attempt, ...answer });
-        if (!retryable(answer.status) || attempt === maxAttempts || !running) break;
-        const seconds = Number(answer.retryAfter);
-        await sleep(Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 5) * 1000 : 500);
+  const attempt = async (shopper: Shopper, items: Array<{ productId: string; quantity: number }>, key: string, n: number) => {
+    const phase = history.phase();
+    const at = history.now();
+    const answer = await placeOrderOnce(gatewayUrl, shopper, items, key, shape.requestTimeoutMs);
+    history.record({ at, durationMs: history.now() - at, phase: history.settledPhase(phase), customerId: shopper.customerId, idempotencyKey: key, attempt: n, ...answer });
+    return answer;
+  };
+
+  const order = async (i: number) => {
+    const shopper = shoppers[i % shoppers.length]!;
+    const picks = [...products].sort(() => Math.random() - 0.5).slice(0, 1 + (i % 3));
+    const items = picks.map((p) => ({ productId: p.id, quantity: 1 + (i % 2) }));
+    const key = randomUUID();
+    let n = 0;
+    if (shape.mode === "hedged") {
+      // Copies of the same request, each started when the ones before have not answered within hedgeAfterMs.
+      const copies: Array<Promise<unknown>> = [];
+      let answered = false;
+      for (let copy = 0; copy < maxAttempts && !answered; copy++) {
+        copies.push(attempt(shopper, items, key, ++n).then((a) => (answered ||= a.status === 200 || a.status === 201)));
+        await Promise.race([sleep(shape.hedgeAfterMs ?? 500), Promise.all(copies)]);
       }
-      if (running) await sleep(pauseMs);
+      await Promise.all(copies);
+      return;
+    }
+    for (;;) {
+      const answer = await attempt(shopper, items, key, ++n);
+      if (!retryable(answer.status) || n >= maxAttempts || !running) return;
+      const seconds = Number(answer.retryAfter);
+      await sleep(Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 5) * 1000 : 500);
     }
   };
 
-  const loops = options.shoppers.map((shopper) => shop(shopper));
+  const started = Date.now();
+  const intervalMs = 1000 / shape.ratePerSecond;
+  const arrivals = (async () => {
+    for (let i = 0; running; i++) {
+      track(order(i));
+      // On schedule: the i-th arrival at started + i * interval, however long the others take.
+      const next = started + (i + 1) * intervalMs;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+  })();
+
   return {
     async stop() {
       running = false;
-      await Promise.all(loops);
+      await arrivals;
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
-}
+};

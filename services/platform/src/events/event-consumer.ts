@@ -344,6 +344,8 @@ export class EventConsumer {
             );
             this.outcomes.inc({ consumer, type: event.type, outcome: result });
             this.paused.set({ consumer }, 0);
+            // Test-only (FAULTS "committed:<type>=crash"): die here, effects committed, offset not.
+            if (result === "handled") await this.options.faults?.afterCommit(event.type);
             return { handled: true as const };
           } catch (err) {
             span.attemptFailed(err as Error, isDependencyDown(err));

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Database } from "../database.ts";
+import type { FaultSwitch } from "../fault-switch.ts";
 import type { Logger } from "../logger.ts";
 import { retrying } from "../retry.ts";
 import { publishSpans } from "../telemetry/relay-spans.ts";
@@ -34,6 +35,8 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   /** Published rows older than this are deleted. */
   retentionMs?: number;
+  /** The fault switch: its test-only crash point `relay:after-publish` sits between publishing and marking. */
+  faults?: FaultSwitch;
 }
 
 type OutboxRow = {
@@ -242,6 +245,8 @@ export class OutboxRelay {
       } finally {
         stopTimer();
       }
+      // Test-only (FAULTS "relay:after-publish=crash"): die here, published and not marked.
+      await this.options.faults?.afterPublish();
       await tx.query(
         "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",
         [ids],

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { hypothesis, hypothesisChecks, percentile } from "./hypothesis.ts";
+import { historyWith } from "./scenario-definitions.test.ts";
+
+const byName = (results: ReturnType<typeof hypothesisChecks>, part: string) => results.find((r) => r.name.includes(part))!;
+
+describe("the steady-state hypothesis over a history", () => {
+  it("holds for successes and 503/429 with Retry-After in every phase, a replayed key counting once", () => {
+    const history = historyWith([
+      { phase: "before", status: 201, orderId: "o-1" },
+      { phase: "during", status: 503, retryAfter: "1", key: "k-r" },
+      { phase: "during", status: 201, orderId: "o-2", key: "k-r" },
+      { phase: "after", status: 200, orderId: "o-2", key: "k-r" },
+      { phase: "after", status: 201, orderId: "o-3" },
+    ]);
+    for (const check of hypothesisChecks(history, hypothesis({}))) assert.ok(check.pass, `${check.name}: ${check.offenders.join(", ")}`);
+    assert.deepEqual(history.accepted().map((o) => o.orderId), ["o-1", "o-2", "o-3"]);
+  });
+
+  it("names every refusal without Retry-After, and each answer a phase does not allow", () => {
+    const history = historyWith([
+      { phase: "before", status: 201, orderId: "o-1" },
+      { phase: "during", status: 503, key: "k-no-retry-after" },
+      { phase: "during", status: 500, key: "k-500" },
+      { phase: "during", status: 0, key: "k-timeout" },
+      { phase: "after", status: 201, orderId: "o-2" },
+    ]);
+    const results = hypothesisChecks(history, hypothesis({}));
+    assert.deepEqual(byName(results, "carries Retry-After").offenders.map((o) => o.split(" ")[0]), ["k-no-retry-after"]);
+    const during = byName(results, "client during the fault: every answer");
+    assert.equal(during.pass, false);
+    assert.deepEqual(during.offenders.map((o) => o.split(" ")[0]), ["k-500", "k-timeout"]);
+    assert.equal(byName(results, "client during the fault: at least").pass, false, "0 of 3 keys accepted");
+  });
+
+  it("allows what the scenario allows in a phase, and only there", () => {
+    const history = historyWith([
+      { phase: "before", status: 504, key: "k-1" },
+      { phase: "during", status: 504, key: "k-2" },
+    ]);
+    const results = hypothesisChecks(history, hypothesis({ during: { minAccepted: 0, allowed: [{ status: 504, why: "deadline" }] } }));
+    assert.equal(byName(results, "client during the fault: every answer").pass, true);
+    assert.match(byName(results, "client during the fault: every answer").name, /also allowed: 504: deadline/);
+    assert.equal(byName(results, "client before the fault: every answer").pass, false);
+  });
+
+  it("bounds the p99 of each phase and names the slowest attempts", () => {
+    const ops = Array.from({ length: 100 }, (_, i) => ({ phase: "during" as const, status: 201, orderId: `o-${i}`, durationMs: i < 98 ? 100 : 9_000 }));
+    const results = hypothesisChecks(historyWith([{ phase: "before", status: 201, orderId: "b" }, ...ops]), hypothesis({ during: { maxP99Ms: 1_000 } }));
+    const p99 = byName(results, "client during the fault: p99");
+    assert.equal(p99.pass, false);
+    assert.match(p99.offenders[0]!, /p99 9000 ms/);
+    assert.equal(percentile([5, 1, 3], 50), 3);
+  });
+
+  it("fails a history with no order at all", () => {
+    const results = hypothesisChecks(historyWith([]), hypothesis({}));
+    assert.equal(results.length, 1);
+    assert.equal(results[0]!.pass, false);
+  });
+});

@@ -1,0 +1,119 @@
+// The steady-state hypothesis of a scenario, in the client's terms, checked
+// over the recorded history: before the fault (warm-up: the system serves
+// normally), during it (the bounds the fault may push the client to, and no
+// further), and after the heal (service is back). The checks of the system's
+// own state (healthy and at rest before, the five invariants after, within a
+// time bound) are the target's; these are what the customer saw.
+import type { InvariantResult } from "../invariants.ts";
+import type { History, Operation, Phase } from "./history.ts";
+
+export interface PhaseBounds {
+  /** Share of idempotency keys first tried in the phase that were accepted in the end (retries with the key included). */
+  minAccepted: number;
+  /** p99 of the PlaceOrder attempts that started in the phase, in ms. */
+  maxP99Ms: number;
+  /**
+   * Answers allowed besides a success or a 503/429 with Retry-After (which are
+   * always allowed): 504 when the fault is a deadline, 0 (no answer) when the
+   * fault is the edge itself. Each with why.
+   */
+  allowed?: Array<{ status: number; why: string }>;
+}
+
+export interface SteadyStateHypothesis {
+  before: PhaseBounds;
+  during: PhaseBounds;
+  after: PhaseBounds;
+  /** After the heal and the load: at rest (outboxes empty, lag 0, no saga pending) within this, then the invariants. */
+  restWithinMs: number;
+}
+
+export const defaultHypothesis: SteadyStateHypothesis = {
+  before: { minAccepted: 0.95, maxP99Ms: 3_000 },
+  during: { minAccepted: 0.5, maxP99Ms: 15_000 },
+  after: { minAccepted: 0.9, maxP99Ms: 10_000 },
+  restWithinMs: 90_000,
+};
+
+/** A hypothesis with some bounds changed. */
+export function hypothesis(changes: { before?: Partial<PhaseBounds>; during?: Partial<PhaseBounds>; after?: Partial<PhaseBounds>; restWithinMs?: number }): SteadyStateHypothesis {
+  return {
+    before: { ...defaultHypothesis.before, ...changes.before },
+    during: { ...defaultHypothesis.during, ...changes.during },
+    after: { ...defaultHypothesis.after, ...changes.after },
+    restWithinMs: changes.restWithinMs ?? defaultHypothesis.restWithinMs,
+  };
+}
+
+const phases: Phase[] = ["before", "during", "after"];
+const success = (op: Operation) => op.status === 200 || op.status === 201;
+const refusal = (op: Operation) => (op.status === 503 || op.status === 429) && op.retryAfter !== undefined;
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Keys by the phase of their first attempt, with whether any attempt was accepted. */
+function keysOf(history: History, phase: Phase): { keys: number; accepted: number } {
+  const first = new Map<string, Phase>();
+  const ok = new Set<string>();
+  for (const op of history.placements()) {
+    if (!first.has(op.idempotencyKey)) first.set(op.idempotencyKey, op.phase);
+    if (success(op)) ok.add(op.idempotencyKey);
+  }
+  const keys = [...first].filter(([, p]) => p === phase).map(([k]) => k);
+  return { keys: keys.length, accepted: keys.filter((k) => ok.has(k)).length };
+}
+
+const describeOp = (op: Operation) =>
+  `${op.idempotencyKey} attempt ${op.attempt}: ${op.status === 0 ? "no answer" : op.status} after ${op.durationMs} ms during ${op.phase}${op.detail ? ` (${op.detail})` : ""}`;
+
+/** The client-visible checks of the hypothesis over a history; one result per phase and rule. */
+export function hypothesisChecks(history: History, h: SteadyStateHypothesis): InvariantResult[] {
+  const results: InvariantResult[] = [];
+  const placements = history.placements();
+  if (placements.length === 0) {
+    return [{ name: "client: orders were placed", pass: false, offenders: ["no order was placed"], summary: "no operations" }];
+  }
+  // Every refusal the client is asked to retry says when.
+  const bare = placements.filter((op) => (op.status === 503 || op.status === 429) && op.retryAfter === undefined);
+  results.push({
+    name: "client: every refusal (503/429) carries Retry-After",
+    pass: bare.length === 0,
+    offenders: bare.map(describeOp),
+    summary: `${placements.filter((op) => op.status === 503 || op.status === 429).length} refusals`,
+  });
+  for (const phase of phases) {
+    const bounds = h[phase];
+    const ops = placements.filter((op) => op.phase === phase);
+    if (ops.length === 0) continue;
+    const allowed = new Set((bounds.allowed ?? []).map((a) => a.status));
+    const bad = ops.filter((op) => !success(op) && !refusal(op) && !allowed.has(op.status) && !((op.status === 503 || op.status === 429) && op.retryAfter === undefined));
+    const allowedNote = bounds.allowed?.length ? ` (also allowed: ${bounds.allowed.map((a) => `${a.status === 0 ? "no answer" : a.status}: ${a.why}`).join("; ")})` : "";
+    results.push({
+      name: `client ${phase} the fault: every answer is a success or a refusal with Retry-After${allowedNote}`,
+      pass: bad.length === 0,
+      offenders: bad.map(describeOp),
+      summary: `${ops.length} attempts: ${history.summary(phase)}`,
+    });
+    const { keys, accepted } = keysOf(history, phase);
+    const ratio = keys === 0 ? 1 : accepted / keys;
+    results.push({
+      name: `client ${phase} the fault: at least ${Math.round(bounds.minAccepted * 100)}% of orders accepted`,
+      pass: ratio >= bounds.minAccepted,
+      offenders: ratio >= bounds.minAccepted ? [] : [`${accepted} of ${keys} idempotency keys accepted (${(ratio * 100).toFixed(0)}%)`],
+      summary: `${accepted}/${keys} keys accepted (${(ratio * 100).toFixed(0)}%)`,
+    });
+    const p99 = percentile(ops.map((op) => op.durationMs), 99);
+    const slow = ops.filter((op) => op.durationMs > bounds.maxP99Ms).sort((a, b) => b.durationMs - a.durationMs);
+    results.push({
+      name: `client ${phase} the fault: p99 latency at most ${bounds.maxP99Ms} ms`,
+      pass: p99 <= bounds.maxP99Ms,
+      offenders: p99 <= bounds.maxP99Ms ? [] : [`p99 ${p99} ms`, ...slow.slice(0, 20).map(describeOp)],
+      summary: `p50 ${percentile(ops.map((op) => op.durationMs), 50)} ms, p99 ${p99} ms`,
+    });
+  }
+  return results;
+}

@@ -1,0 +1,89 @@
+// Processes die: kill -9 of each service (the saga orchestrator with sagas and
+// deadlines pending), of two at once, and a graceful stop that keeps a service
+// away for a while (scale to zero on Kubernetes).
+import { services, type ServiceName } from "@meshmart/topology";
+import { cancelledByDeadline } from "./effects.ts";
+import { hypothesis } from "./hypothesis.ts";
+import type { ScenarioDefinition } from "./scenario-definitions.ts";
+
+const podDelete = (service: string) => `CoreV1Api.deleteNamespacedPod on one Ready ${service} pod (gracePeriodSeconds 0); a new pod must become Ready`;
+
+/** What a caller sees while `service` is gone: who answers for it. */
+const noAnswerFromEdge = { status: 0, why: "the gateway itself is down: no one answers, the client retries with the same key" };
+
+function kill(service: ServiceName, proves: string, downMs = 1_000, quick = false): ScenarioDefinition {
+  return {
+    name: service === "inventory" ? "service-kill" : `${service}-kill`,
+    group: "processes",
+    summary: `SIGKILL ${service} mid-load, back ${downMs / 1000} s later; every saga still ends`,
+    proves,
+    how: { local: `SIGKILL the ${service} process (its /healthz must refuse), start it ${downMs / 1000} s later`, kind: podDelete(service) },
+    fault: { kind: "process-kill", services: [service], signal: "SIGKILL", downMs },
+    warmupMs: 3_000,
+    holdMs: downMs,
+    cooldownMs: 4_000,
+    // With the only entry point dead (and its restart taking seconds), no share of the orders first
+    // tried meanwhile can be promised; the retries with the same key must not double one.
+    hypothesis: hypothesis(service === "gateway" ? { during: { minAccepted: 0, allowed: [noAnswerFromEdge] }, after: { allowed: [noAnswerFromEdge] } } : {}),
+    ...(quick ? { quick } : {}),
+  };
+}
+
+const sagaTimeoutMs = 3_000;
+
+export const processScenarios: ScenarioDefinition[] = [
+  kill("inventory", "a consumer killed mid-batch loses nothing: uncommitted offsets are redelivered and the inbox skips what was done", 1_000, true),
+  {
+    name: "orders-kill",
+    group: "processes",
+    summary: `SIGKILL orders (the saga orchestrator) with sagas pending and their ${sagaTimeoutMs / 1000} s deadlines running out while it is down`,
+    proves:
+      "the saga's state lives in orders' database, not its memory: after a kill -9 every pending saga resumes, the deadline sweeper cancels those past their deadline and compensates captures that landed meanwhile",
+    how: {
+      local: `orders with SAGA_TIMEOUT_MS=${sagaTimeoutMs} and payments with PAYMENT_LATENCY_MS=1500 (sagas stay pending); SIGKILL orders once sagas are pending, start it 5 s later`,
+      kind: podDelete("orders"),
+    },
+    fault: { kind: "process-kill", services: ["orders"], signal: "SIGKILL", downMs: 5_000, sagasPending: true },
+    warmupMs: 3_000,
+    holdMs: 5_000,
+    cooldownMs: 4_000,
+    serviceEnv: { orders: { SAGA_TIMEOUT_MS: String(sagaTimeoutMs) }, payments: { PAYMENT_LATENCY_MS: "1500" } },
+    hypothesis: hypothesis({ during: { minAccepted: 0.3 } }),
+    effect: cancelledByDeadline,
+  },
+  kill("catalog", "PlaceOrder refuses with 503 + Retry-After while prices cannot be had, and accepts again once catalog is back"),
+  kill("payments", "payment requests wait in Kafka while payments is dead; captures happen exactly once after the restart"),
+  kill("notifications", "a dead consumer at the end of the saga delays notifications, never duplicates or loses one"),
+  kill("gateway", "the edge dies: the client's retries with the same idempotency key after the restart never create a second order"),
+  {
+    name: "two-services-kill",
+    group: "processes",
+    summary: "SIGKILL orders and payments at the same moment, both back 3 s later",
+    proves: "two dead participants of one saga (orchestrator and payer) recover independently: no payment lost or doubled",
+    how: { local: "SIGKILL the orders and payments processes together, start both 3 s later", kind: `${podDelete("orders")}, and the same for payments at once` },
+    fault: { kind: "process-kill", services: ["orders", "payments"], signal: "SIGKILL", downMs: 3_000 },
+    warmupMs: 3_000,
+    holdMs: 3_000,
+    cooldownMs: 4_000,
+    hypothesis: hypothesis({ during: { minAccepted: 0.3 } }),
+  },
+  {
+    name: "scale-to-zero",
+    group: "processes",
+    summary: "payments gone for 10 s mid-load; payment requests wait in Kafka",
+    proves: "a consumer with no instance at all only delays its part of the saga; PlaceOrder is unaffected",
+    how: {
+      local: "stop the payments process (SIGTERM), start it again 10 s later",
+      kind: "AppsV1Api.patchNamespacedDeploymentScale payments to 0 (status.replicas must reach 0), 10 s, then back",
+    },
+    fault: { kind: "process-kill", services: ["payments"], signal: "SIGTERM", downMs: 10_000 },
+    warmupMs: 3_000,
+    holdMs: 10_000,
+    cooldownMs: 4_000,
+    hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+  },
+];
+
+// Every service is killed by one scenario of this group.
+const killed = new Set(processScenarios.flatMap((s) => (s.fault.kind === "process-kill" ? s.fault.services : [])));
+for (const name of Object.keys(services) as ServiceName[]) if (!killed.has(name)) throw new Error(`no kill scenario for ${name}`);
