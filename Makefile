@@ -104,7 +104,7 @@ synth: install ## Synthesize the Kubernetes + Istio manifests (cdk8s) into cdk8s
 	$(NPM) run synth
 
 .PHONY: observability
-observability: install ## Regenerate observability/ (the Prometheus rules file, the Grafana dashboards to import) from its code
+observability: install ## Regenerate services/observability/ (the Prometheus rules file, the Grafana dashboards to import) from its code
 	$(NPM) run generate -w @meshmart/observability
 
 .PHONY: chart

@@ -17,7 +17,7 @@ import { repoRoot } from "@meshmart/infra/paths";
 import { startKafka } from "@meshmart/infra/kafka";
 import { startPostgres } from "@meshmart/infra/postgres";
 
-const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts", "observability/**/*.test.ts"];
+const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts"];
 const filters = process.argv.slice(2); // optional substrings to pick test files
 
 /**
@@ -29,7 +29,7 @@ const serviceTools: string[] = [
   "connectconformance", // services/conformance
   "grpc-health-probe", // services/platform (grpc-*.test.ts)
   "grpcurl", // services/platform (grpc-*.test.ts, unimplemented-rpc.test.ts)
-  "promtool", // observability/src/prometheus-rules.test.ts (one build with prometheus, for services/e2e/src/observability.test.ts)
+  "promtool", // services/observability/src/prometheus-rules.test.ts (one build with prometheus, for services/e2e/src/observability.test.ts)
   "jaeger", // services/e2e/src/observability.test.ts, services/platform/src/telemetry/server-spans.test.ts
   "toxiproxy-server", // services/e2e/src/scenarios (quick-suite.test.ts), scripts/infra/src/toxiproxy.test.ts
 ];

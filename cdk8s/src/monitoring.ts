@@ -5,7 +5,7 @@
 // prometheus-operator that does not read annotations, and the Grafana
 // dashboards as ConfigMaps labelled for Grafana's dashboard sidecar
 // (grafana_dashboard=1). The rules and dashboards are the ones in
-// observability/ (generated from the topology table).
+// services/observability/ (generated from the topology table).
 import { ApiObject } from "cdk8s";
 import { Construct } from "constructs";
 import { dashboards } from "@meshmart/observability/dashboards";

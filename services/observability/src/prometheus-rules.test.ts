@@ -1,7 +1,7 @@
 // The rules as Prometheus sees them: the committed rules file is what the
 // code generates, promtool accepts it (check rules), and the unit tests of
 // the alerts pass (test rules: synthetic series in
-// observability/prometheus/meshmart.rules.test.yaml). And the rules follow
+// services/observability/prometheus/meshmart.rules.test.yaml). And the rules follow
 // the topology table: every service has its 5xx alert, every publisher its
 // outbox alert, every consumer its lag and dead-letter alerts.
 import assert from "node:assert/strict";

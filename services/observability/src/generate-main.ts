@@ -1,6 +1,6 @@
 // `npm run generate -w @meshmart/observability`: writes the rules file for
 // Prometheus and the dashboards users can import into Grafana
-// (observability/prometheus/, observability/dashboards/). `--check` exits 1
+// (services/observability/prometheus/, services/observability/dashboards/). `--check` exits 1
 // when a committed file differs from what the code generates.
 import { readFileSync } from "node:fs";
 import { generatedFiles, writeGenerated } from "./generated-files.ts";
