@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { History } from "./history.ts";
 import { hypothesis, hypothesisChecks, percentile } from "./hypothesis.ts";
 import { historyWith } from "./scenario-definitions.test.ts";
 
@@ -43,6 +44,26 @@ describe("the steady-state hypothesis over a history", () => {
     assert.equal(byName(results, "client during the fault: every answer").pass, true);
     assert.match(byName(results, "client during the fault: every answer").name, /also allowed: 504: deadline/);
     assert.equal(byName(results, "client before the fault: every answer").pass, false);
+  });
+
+  it("does not count against a phase a key only refused with a Retry-After past the end of the load (it had no chance to retry)", () => {
+    let now = 0;
+    const history = new History("test", "local", () => now);
+    const place = (key: string, status: number, retryAfter?: string) =>
+      history.record({ at: history.now(), durationMs: 10, phase: history.phase(), customerId: "c-1", idempotencyKey: key, attempt: 1, status, ...(retryAfter ? { retryAfter } : {}), ...(status === 201 ? { orderId: `o-${key}` } : {}) });
+    place("k-before", 201);
+    history.mark("fault-injected");
+    history.mark("fault-healed");
+    now = 1_000;
+    place("k-after", 201);
+    place("k-early", 503, "1"); // could have retried at 2.01 s, before the load stopped: it counts
+    now = 4_500;
+    place("k-late", 503, "1"); // its retry would have been at 5.51 s: cut off
+    now = 5_000;
+    history.mark("load-stopped");
+    const after = byName(hypothesisChecks(history, hypothesis({ after: { minAccepted: 0.5 } })), "client after the fault: at least");
+    assert.equal(after.pass, true);
+    assert.match(after.summary, /^1\/2 keys accepted \(50%\); 1 more only refused with a Retry-After past the end of the load/);
   });
 
   it("bounds the p99 of each phase and names the slowest attempts", () => {

@@ -72,18 +72,24 @@ export class KafkaEventBus implements EventBus {
   }
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    let running = true;
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
       maxWaitTimeInMs: 1_000,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
+      // Bounded retries (about 35 s): a consumer whose requests keep failing crashes and kafkajs
+      // restarts it (restartOnFailure), which rejoins the group and finds the coordinator again.
+      // Endless retries could keep one stuck on a coordinator that moved (a broker restart) for good.
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => running },
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.options.logger?.warn({ err: payload.error.message, groupId: payload.groupId, restart: payload.restart }, "Kafka consumer crashed; kafkajs restarts it");
     });
     this.consumers.add(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
-    let running = true;
     const stopping = new AbortController();
     // Offsets are committed behind the consumer's back, in order, not awaited before the next
     // fetch: a commit lost in a crash only redelivers messages the inbox already holds.
