@@ -17,7 +17,10 @@ export const dataScenarios: ScenarioDefinition[] = [
     warmupMs: 3_000,
     holdMs: 10_000,
     cooldownMs: 4_000,
-    hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+    // No saga is decided while the broker is down, so the gateway's admission control refuses new
+    // orders (503 + Retry-After) once the backlog passes ADMISSION_MIN_PENDING, until it drains after
+    // the heal: what must hold is that every answer is a success or such a refusal, and the invariants.
+    hypothesis: hypothesis({ during: { minAccepted: 0.2 }, after: { minAccepted: 0 } }),
   },
   {
     name: "postgres-restart",
@@ -32,7 +35,8 @@ export const dataScenarios: ScenarioDefinition[] = [
     warmupMs: 3_000,
     holdMs: 5_000,
     cooldownMs: 5_000,
-    hypothesis: hypothesis({ during: { minAccepted: 0.2 } }),
+    // After the restart the backlog of sagas the outage held back drains while admission control refuses some new orders.
+    hypothesis: hypothesis({ during: { minAccepted: 0.2 }, after: { minAccepted: 0.5 } }),
   },
   {
     name: "postgres-kill",

@@ -71,7 +71,7 @@ export const processScenarios: ScenarioDefinition[] = [
     name: "scale-to-zero",
     group: "processes",
     summary: "payments gone for 10 s mid-load; payment requests wait in Kafka",
-    proves: "a consumer with no instance at all only delays its part of the saga; PlaceOrder is unaffected",
+    proves: "a consumer with no instance at all only delays its part of the saga; PlaceOrder answers a success or a refusal with Retry-After",
     how: {
       local: "stop the payments process (SIGTERM), start it again 10 s later",
       kind: "AppsV1Api.patchNamespacedDeploymentScale payments to 0 (status.replicas must reach 0), 10 s, then back",
@@ -80,7 +80,9 @@ export const processScenarios: ScenarioDefinition[] = [
     warmupMs: 3_000,
     holdMs: 10_000,
     cooldownMs: 4_000,
-    hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+    // Sagas wait for payments meanwhile: past ADMISSION_MIN_PENDING pending ones the gateway's admission
+    // control refuses new orders with 503 + Retry-After, so fewer than all are accepted during the fault.
+    hypothesis: hypothesis({ during: { minAccepted: 0.5 } }),
   },
 ];
 
