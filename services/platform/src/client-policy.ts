@@ -13,8 +13,11 @@
 // - a circuit breaker in place of outlier detection: when more than half of
 //   the tries in the last callPolicy.outlierIntervalMs failed 5xx-class (at
 //   least callPolicy.consecutive5xxErrors of them) the circuit opens and calls
-//   fail at once with `unavailable`, for callPolicy.baseEjectionTimeMs; then
-//   one trial call closes it again or keeps it open.
+//   fail at once with `unavailable`, for 2 s (breakerOpenMs); then one trial
+//   call closes it again or keeps it open. Not Envoy's 30 s ejection: that
+//   takes one replica out while the others serve, whereas this breaker stands
+//   for every replica of the callee at once (locally: its one process), so 30 s open after a
+//   restart of a second or two would be 30 s of refusals for everyone.
 //
 // Why a failure rate where Envoy counts consecutive 5xx: Envoy ejects one
 // replica and never more than half of them (maxEjectionPercent 50), so a
@@ -67,6 +70,9 @@ interface PolicyInternals extends ClientPolicy {
   readonly breaker: CircuitBreakerPolicy;
 }
 
+/** How long an open breaker refuses before its trial call (see above). */
+export const breakerOpenMs = 2_000;
+
 /**
  * The policy for calls to `target` when nothing else applies it, or
  * undefined in the mesh. `overrides` are for tests (a breaker that reopens in
@@ -78,7 +84,7 @@ export function clientPolicy(target: ServiceName, serviceMesh: ServiceMesh, over
     retryAttempts: callPolicy.retryAttempts,
     breakerMinimumFailures: callPolicy.consecutive5xxErrors,
     breakerWindowMs: callPolicy.outlierIntervalMs,
-    breakerOpenMs: callPolicy.baseEjectionTimeMs,
+    breakerOpenMs: breakerOpenMs,
     initialBackoffMs: 25,
     maxBackoffMs: 250,
     ...overrides,
