@@ -53,8 +53,14 @@ export async function crashPoint(local: LocalStack, fault: Fault & { kind: "cras
   const pid = local.stack.processes.pid(fault.service);
   const before = await duplicatesSkipped(local, consumersOfEvents);
   local.log(`PUT ${url}/admin/faults "${fault.rules}"`);
-  const rules = await putFaults(url, fault.rules);
-  if (!rules.confirmed) return { applied: rules, heal: () => putFaults(url, "") };
+  // The crash point can fire before the PUT (or its read-back) is answered: the relay is woken at once.
+  // A cut-off answer from a process that then is gone is the crash point reached, not a failed injection.
+  let rules = await putFaults(url, fault.rules).catch((err: Error) => notConfirmed(`PUT ${url}/admin/faults: ${err.message}`));
+  if (!rules.confirmed) {
+    for (let i = 0; i < 20 && pid !== undefined && isProcessAlive(pid); i++) await sleep(100);
+    if (pid === undefined || isProcessAlive(pid)) return { applied: rules, heal: () => putFaults(url, "") };
+    rules = confirmed(`${rules.evidence} (cut off: ${fault.service} died at once)`);
+  }
   const deadline = Date.now() + Math.max(holdMs, 10_000);
   while (pid !== undefined && isProcessAlive(pid) && Date.now() < deadline) await sleep(100);
   const died = pid !== undefined && !isProcessAlive(pid);
