@@ -197,7 +197,7 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
       config.loadFromFile(cluster.plane.kubeconfigs.admin);
       const ops = clientNodeOps(namespace, config);
       const forwards = { urls: {} as never, close: async () => {} };
-      return new KindSession(ops, forwards, "http://unused", { dryRun: false, namespace, portOffset: 1000 }, false, () => {}, noConnection, scenario);
+      return new KindSession(ops, forwards, "http://unused", { dryRun: false, namespace, portOffset: 1000 }, false, (line) => console.log(`[apiserver] ${line}`), noConnection, scenario);
     };
     const context = { history: new History("apiserver", "kind"), holdMs: 0, token: async () => "" };
 
@@ -210,6 +210,12 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
 
     it("scale-to-zero takes payments to 0 replicas and back to what it had", async () => {
       const replicas = async () => Number(await cluster.kubectl.ok(["-n", namespace, "get", "deployment", "payments", "-o", "jsonpath={.spec.replicas}"]));
+      // The Deployment is created with 1 replica and its HPA raises it to minReplicas at its first sync
+      // (every 15 s, metrics or not): read what it had only once the HPA has done so, or the HPA's raise
+      // during the test looks like a heal that restored the wrong count.
+      const minReplicas = await cluster.kubectl.ok(["-n", namespace, "get", "hpa", "payments", "-o", "jsonpath={.spec.minReplicas}"]);
+      await cluster.kubectl.ok(["-n", namespace, "wait", `--for=jsonpath={.spec.replicas}=${minReplicas}`, "deployment/payments", "--timeout=90s"], { timeoutMs: 100_000 });
+      await cluster.kubectl.ok(["-n", namespace, "wait", "--for=condition=Available", "deployment/payments", "--timeout=90s"], { timeoutMs: 100_000 });
       const had = await replicas();
       const injected = await session().inject({ kind: "process-kill", services: ["payments"], signal: "SIGTERM", downMs: 10_000 }, context);
       assert.equal(injected.applied.confirmed, true, injected.applied.evidence);
