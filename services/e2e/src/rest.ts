@@ -21,11 +21,18 @@ export interface RestReading extends RestState {
 const producers = serviceNames.filter((name) => services[name].database && services[name].produces.length > 0);
 const consumers = serviceNames.filter((name) => services[name].consumes.length > 0);
 
-/** The value of an unlabelled gauge, or the sum of a labelled one, from Prometheus text. */
-export function metricValue(text: string, name: string): number {
+/**
+ * The value of an unlabelled metric, or the sum of a labelled one over its
+ * series, from Prometheus text; with `labels`, only the series that carry every
+ * one of them.
+ */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
   let sum = 0;
   for (const line of text.split("\n")) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (!(line.startsWith(`${name} `) || line.startsWith(`${name}{`))) continue;
+    if (wanted.some((pair) => !line.includes(pair))) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return sum;
 }

@@ -8,8 +8,8 @@ import { services, type ServiceName } from "@meshmart/topology";
 import { readDeadLetters, redrive, selectLetters } from "../dlq/dead-letters.ts";
 import type { Fault } from "./fault.ts";
 import { publishPoison, rewindGroup } from "./kafka-tools.ts";
+import { metricValue } from "../rest.ts";
 import { duplicatesSkipped, isReady, metricsText, putFaults, urlOf, type LocalStack } from "./local-stack.ts";
-import { labelledValue } from "./metrics-sampler.ts";
 import type { Injected } from "./target.ts";
 import { confirmed, notConfirmed } from "./verdict.ts";
 
@@ -37,7 +37,7 @@ export async function redeliveryStorm(local: LocalStack, fault: Fault & { kind: 
     afterRest: async () => {
       const skipped = await duplicatesSkipped(local, fault.services);
       const ignored: Record<string, number> = {};
-      for (const name of fault.services) ignored[name] = labelledValue(await metricsText(urlOf(local, name)), "consumer_events_total", "outcome", "ignored");
+      for (const name of fault.services) ignored[name] = metricValue(await metricsText(urlOf(local, name)), "consumer_events_total", { outcome: "ignored" });
       const seen = fault.services.reduce((sum, name) => sum + (skipped[name] ?? 0) + (ignored[name] ?? 0), 0);
       // Every redelivered event is either skipped by the inbox or not the consumer's type at all.
       return seen >= total

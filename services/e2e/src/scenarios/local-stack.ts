@@ -11,7 +11,6 @@ import type { Kafka } from "kafkajs";
 import { metricValue } from "../rest.ts";
 import type { TestStack } from "../test-stack.ts";
 import type { LocalTopology } from "./local-topology.ts";
-import { labelledValue } from "./metrics-sampler.ts";
 import type { StepLog } from "./target.ts";
 import { confirmed, notConfirmed, type Confirmation } from "./verdict.ts";
 
@@ -71,7 +70,7 @@ export async function metricsText(url: string): Promise<string> {
 /** Events the consumers of these services skipped as duplicates (inbox), since each started. */
 export async function duplicatesSkipped(local: LocalStack, names: ServiceName[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const name of names) counts[name] = labelledValue(await metricsText(urlOf(local, name)), "consumer_events_total", "outcome", "duplicate");
+  for (const name of names) counts[name] = metricValue(await metricsText(urlOf(local, name)), "consumer_events_total", { outcome: "duplicate" });
   return counts;
 }
 

@@ -15,7 +15,7 @@ import { startToxiproxy, type ToxiproxyHandle } from "@meshmart/infra/toxiproxy"
 import { defaultPorts, portFromEnv } from "@meshmart/infra/ports";
 import type { Kafka } from "kafkajs";
 import { kafkaClient } from "../dlq/dead-letters.ts";
-import { readRest } from "../rest.ts";
+import { metricValue, readRest } from "../rest.ts";
 import { createSystemClients } from "../system-clients.ts";
 import { startTestStack } from "../test-stack.ts";
 import { KafkaEventBus } from "@meshmart/platform";
@@ -24,7 +24,7 @@ import { closeDatabase, stopKafka, stopPostgres } from "./local-data-faults.ts";
 import { poisonAndRedrive, redeliveryStorm } from "./local-event-faults.ts";
 import { addToxic, cutEdge, refundsThroughRetryingProxy } from "./local-network-faults.ts";
 import { crashPoint, killProcesses, rebalanceStorm } from "./local-process-faults.ts";
-import { isReady, putFaults, urlOf, type LocalStack } from "./local-stack.ts";
+import { isReady, metricsText, putFaults, urlOf, type LocalStack } from "./local-stack.ts";
 import { localTopology, type LocalTopology } from "./local-topology.ts";
 import { readSample } from "./metrics-sampler.ts";
 import { readOrderOutcomes } from "./order-outcomes.ts";
@@ -36,15 +36,7 @@ export const localProfile = "scenarios";
 
 /** The sum of `rpc_client_requests_total{service=<rpcService>,code="unavailable"}` a service reports. */
 async function unavailableCallsTo(url: string, rpcService: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
-  if (res.status !== 200) throw new Error(`GET ${url}/metrics answered ${res.status}`);
-  let sum = 0;
-  for (const line of (await res.text()).split("\n")) {
-    if (line.startsWith("rpc_client_requests_total{") && line.includes(`service="${rpcService}"`) && line.includes('code="unavailable"')) {
-      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return sum;
+  return metricValue(await metricsText(url), "rpc_client_requests_total", { service: rpcService, code: "unavailable" });
 }
 
 export class LocalTarget implements Target {

@@ -20,17 +20,6 @@ export interface MetricSample {
 const producers = serviceNames.filter((name) => services[name].database && services[name].produces.length > 0);
 const consumers = serviceNames.filter((name) => services[name].consumes.length > 0);
 
-/** The value of a counter with one label set to `value`, summed over the other labels. */
-export function labelledValue(text: string, name: string, label: string, value: string): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (!line.includes(`${label}="${value}"`)) continue;
-    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return sum;
-}
-
 export async function readSample(urls: Record<ServiceName, string>, at: number): Promise<MetricSample> {
   const text = async (name: ServiceName) => {
     try {
@@ -54,8 +43,8 @@ export async function readSample(urls: Record<ServiceName, string>, at: number):
   const orders = texts.get("orders");
   if (orders !== undefined) {
     sample.sagasPending = metricValue(orders, "saga_pending");
-    sample.sagasConfirmed = labelledValue(orders, "saga_outcomes_total", "outcome", "confirmed");
-    sample.sagasCancelled = labelledValue(orders, "saga_outcomes_total", "outcome", "cancelled");
+    sample.sagasConfirmed = metricValue(orders, "saga_outcomes_total", { outcome: "confirmed" });
+    sample.sagasCancelled = metricValue(orders, "saga_outcomes_total", { outcome: "cancelled" });
   }
   return sample;
 }
