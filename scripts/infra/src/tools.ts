@@ -5,31 +5,37 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "./paths.ts";
 
-/** Every tool ensure-tool.sh provides (`bash scripts/tools/ensure-tool.sh --list`). */
-export type EnsuredTool =
-  | "etcd"
-  | "kube-apiserver"
-  | "kube-controller-manager"
-  | "kube-scheduler"
-  | "kubelet"
-  | "kube-proxy"
-  | "kubectl"
-  | "kwok"
-  | "coredns"
-  | "crictl"
-  | "kube-score"
-  | "istioctl"
-  | "helm"
-  | "kind"
-  | "grpcurl"
-  | "grpc-health-probe"
-  | "toxiproxy-server"
-  | "toxiproxy-cli"
-  | "prometheus"
-  | "promtool"
-  | "jaeger"
-  | "connectconformance"
-  | "protoc-gen-connect-openapi";
+/**
+ * Every tool ensure-tool.sh provides; tools.test.ts holds this list to
+ * `bash scripts/tools/ensure-tool.sh --list`, where the versions live.
+ */
+export const ensuredTools = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+  "kubectl",
+  "kwok",
+  "coredns",
+  "crictl",
+  "kube-score",
+  "istioctl",
+  "helm",
+  "kind",
+  "grpcurl",
+  "grpc-health-probe",
+  "toxiproxy-server",
+  "toxiproxy-cli",
+  "prometheus",
+  "promtool",
+  "jaeger",
+  "connectconformance",
+  "protoc-gen-connect-openapi",
+] as const;
+
+export type EnsuredTool = (typeof ensuredTools)[number];
 
 export const ensureToolScript = path.join(repoRoot, "scripts", "tools", "ensure-tool.sh");
 
