@@ -73,9 +73,10 @@ trace-saga: install ## Place one order and print its saga hop by hop from the da
 	$(NPM) exec -- tsx scripts/bench/saga-trace.ts $(ARGS)
 
 .PHONY: bench
-bench: install ## Every benchmark (RPC, events, sagas, overload, memory) -> .local/bench/results.json, report.md, report.html (ARGS="--sections rpc,events --quick"); then bench-hostile
+bench: install ## Every benchmark (RPC, events, sagas, overload, memory) -> .local/bench/results.json, report.md, report.html (ARGS="--sections rpc,events --quick"); then bench-hostile and bench-tracing
 	$(NPM) exec -- tsx scripts/bench/main.ts $(ARGS)
 	$(MAKE) --no-print-directory bench-hostile ARGS=
+	$(MAKE) --no-print-directory bench-tracing ARGS=
 
 .PHONY: bench-events
 bench-events: install ## Events/s and latency through outbox -> relay -> Kafka -> consumer, beside raw Kafka and Postgres
