@@ -137,6 +137,21 @@ describe("charts/meshmart", () => {
       assertSameManifests(comparable(rendered), comparable(offline), "helm template vs offline render (custom values)");
     });
 
+    it("helm template leaves out the PrometheusRule and the Grafana dashboards when observability says so, and nothing else", () => {
+      assert.ok(helm.path, `helm could not be built: ${helm.reason}`);
+      const result = template("--set", "observability.prometheusRules=false", "--set", "observability.grafanaDashboards=false");
+      assert.equal(result.status, 0, result.stderr);
+      const rendered = parse(result.stdout).filter((m) => m.kind !== "Secret");
+      const monitoring = (m: Manifest) => m.kind === "PrometheusRule" || (m.kind === "ConfigMap" && m.metadata.labels?.["grafana_dashboard"] !== undefined);
+      assert.ok(!rendered.some(monitoring), "no monitoring object rendered");
+      assertSameManifests(comparable(rendered), comparable(synthOutput().filter((m) => !monitoring(m))), "helm template (observability off) vs synth without monitoring");
+      const offline = renderTemplatesOffline(readChartDir(), { ...values, observability: { prometheusRules: false, grafanaDashboards: false } });
+      assertSameManifests(comparable(rendered), comparable(offline), "helm template vs offline render (observability off)");
+      const rulesOnly = parse(template("--set", "observability.grafanaDashboards=false").stdout);
+      assert.equal(rulesOnly.filter((m) => m.kind === "PrometheusRule").length, 1);
+      assert.ok(!rulesOnly.some((m) => m.metadata.labels?.["grafana_dashboard"] !== undefined));
+    });
+
     it("refuses to render without the token issuer's public keys, saying what to set", () => {
       assert.ok(helm.path, `helm could not be built: ${helm.reason}`);
       const result = runTool(helm.path, ["template", "x", chartDir]);
