@@ -6,8 +6,11 @@
 // listener per proxied service). Each scenario gets a fresh stack (fresh
 // databases, topic prefix and consumer groups) and a Toxiproxy without toxics,
 // so one scenario's damage cannot leak into the next verdict.
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { serviceNames, services } from "@meshmart/topology";
+import { serviceNames, services, type ServiceName } from "@meshmart/topology";
 import { startKafka, type KafkaHandle } from "@meshmart/infra/kafka";
 import { startPostgres, type PostgresHandle } from "@meshmart/infra/postgres";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
@@ -84,7 +87,7 @@ export class LocalTarget implements Target {
     await Promise.allSettled([this.toxiproxy?.stop(), this.kafka?.stop(), this.postgres?.stop()]);
   }
 
-  async session(scenario: ScenarioDefinition, log: StepLog): Promise<Session> {
+  async session(scenario: ScenarioDefinition, log: StepLog, outputDir?: string): Promise<Session> {
     if (this.dryRun) return dryRunSession(scenario, this.topology, log);
     const { kafka, postgres, toxiproxy, admin } = this;
     if (!kafka || !postgres || !toxiproxy || !admin) throw new Error("the local target is not open");
@@ -92,21 +95,42 @@ export class LocalTarget implements Target {
     const env = Object.entries(scenario.serviceEnv ?? {}).map(([name, vars]) => `${name}: ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
     log(`starting the stack: 6 services as processes, fresh databases and topic prefix, every edge through Toxiproxy${env.length ? ` (${env.join("; ")})` : ""}`);
     const topology = this.topology;
+    // What the services print (their warnings, errors and crash traces) is kept beside the journal:
+    // the verdict says what broke, this says why.
+    const output = outputDir ? await openServiceOutput(path.join(outputDir, `${scenario.name}.services.log`)) : undefined;
     const stack = await startTestStack({
       brokers: kafka.brokers,
       ports: topology.servicePort,
       envFor: (name, databaseUrl) => topology.serviceEnv(name, databaseUrl),
       serviceEnv: scenario.serviceEnv,
+      onLine: output?.write,
+    }).catch(async (err: unknown) => {
+      await output?.close();
+      throw err;
     });
-    log(`stack ready: gateway ${topology.gatewayUrl} (through svc-gateway), topic prefix ${stack.topicPrefix}`);
-    return new LocalSession({ stack, postgres, kafka, admin, toxiproxy, topology, log });
+    log(`stack ready: gateway ${topology.gatewayUrl} (through svc-gateway), topic prefix ${stack.topicPrefix}${output ? `; service output in ${path.relative(process.cwd(), output.file)}` : ""}`);
+    return new LocalSession({ stack, postgres, kafka, admin, toxiproxy, topology, log }, output);
   }
+}
+
+/** An append-only file of every line the services print, each prefixed with its service. */
+async function openServiceOutput(file: string): Promise<{ file: string; write: (name: ServiceName, line: string) => void; close: () => Promise<void> }> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const stream = createWriteStream(file, { flags: "a" });
+  return {
+    file,
+    write: (name, line) => void stream.write(`${new Date().toISOString()} [${name}] ${line}\n`),
+    close: () => new Promise<void>((resolve) => stream.end(resolve)),
+  };
 }
 
 class LocalSession implements Session {
   readonly gatewayUrl: string;
 
-  constructor(private readonly local: LocalStack) {
+  constructor(
+    private readonly local: LocalStack,
+    private readonly output?: { close: () => Promise<void> },
+  ) {
     this.gatewayUrl = local.topology.gatewayUrl;
   }
 
@@ -232,6 +256,7 @@ class LocalSession implements Session {
   async close(): Promise<void> {
     this.local.log("stopping the stack");
     await this.local.stack.stop();
+    await this.output?.close();
     await sleep(200); // let the ports go before the next stack binds them
   }
 }

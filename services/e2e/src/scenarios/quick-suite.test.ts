@@ -10,7 +10,7 @@
 // the platform. `make scenarios ARGS=--quick` holds them to the bound.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { portFromEnv } from "@meshmart/infra/ports";
@@ -52,6 +52,7 @@ describe("the quick scenarios on the local target", { timeout: 15 * 60_000 }, ()
       assert.deepEqual(broken, [], `${s.scenario}: a check other than the load-sensitive client bounds failed:\n${out.slice(-6000)}`);
       assert.ok(s.operations.length > 20, `${s.scenario}: ${s.operations.length} operations in the journal`);
       assert.ok(s.samples.length > 5, `${s.scenario}: ${s.samples.length} gauge samples`);
+      assert.ok(existsSync(path.resolve(repoRoot, dir, `${s.scenario}.services.log`)), `${s.scenario}: the services' output is kept beside the journal`);
       if (s.verdict === "PASS") console.log(`[quick-suite] ${s.scenario}: PASS in ${s.seconds} s`);
       else console.warn(`[quick-suite] ${s.scenario}: ${s.verdict} on load-sensitive client bounds only: ${s.reasons.join("; ")}`);
     }

@@ -87,7 +87,7 @@ export async function runScenario(scenario: ScenarioDefinition, target: Target, 
   step(`scenario ${scenario.name} on ${target.name}${target.dryRun ? " (dry run)" : ""}: ${scenario.summary}`);
   try {
     if (!scenario.how[target.name]) step(`this scenario has no fault on ${target.name}: ${scenario.notOn?.[target.name] ?? "not made here"}`);
-    session = await target.session(scenario, step);
+    session = await target.session(scenario, step, journal.dir);
     const before = await session.steadyState();
     report("probe", "steady state before the fault (healthy, at rest)", before);
     const steady: InvariantResult = {

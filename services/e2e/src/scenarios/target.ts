@@ -53,6 +53,7 @@ export interface Target {
   /** Prints what it would do instead of doing it; sessions of a dry run place no orders. */
   readonly dryRun: boolean;
   open(log: StepLog): Promise<void>;
-  session(scenario: ScenarioDefinition, log: StepLog): Promise<Session>;
+  /** `outputDir`: the run's directory, where a target that can keeps the services' own output per scenario. */
+  session(scenario: ScenarioDefinition, log: StepLog, outputDir?: string): Promise<Session>;
   close(log: StepLog): Promise<void>;
 }
