@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { generateSigningKey } from "@meshmart/dev-identity";
-import { eventually } from "@meshmart/platform/test-support";
+import { eventually, freePort } from "@meshmart/platform/test-support";
 
 const main = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -40,7 +40,7 @@ describe("gateway process", () => {
   });
 
   it("serves without a database or Kafka, and exits 0 on SIGTERM", async () => {
-    const port = String(20_000 + Math.floor(Math.random() * 10_000));
+    const port = String(await freePort());
     const { child, output } = startMain({ PORT: port, JWT_JWKS: generateSigningKey().jwks });
     after(() => child.kill("SIGKILL"));
     const url = `http://127.0.0.1:${port}`;

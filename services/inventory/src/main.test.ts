@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createTestDatabase, eventually, exitOf, testKafkaBrokers } from "@meshmart/platform/test-support";
+import { createTestDatabase, eventually, exitOf, freePort, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 
 const main = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -34,7 +34,7 @@ function startMain(env: Record<string, string>): { child: ChildProcess; output: 
 
 describe("inventory process", () => {
   it("ends an open WatchStock stream on SIGTERM and exits 0, well within the shutdown timeout", async () => {
-    const port = String(20_000 + Math.floor(Math.random() * 10_000));
+    const port = String(await freePort());
     const { child, output } = startMain({ PORT: port, DATABASE_URL: await createTestDatabase("inventory_main"), SHUTDOWN_TIMEOUT_MS: "30000" });
     after(() => child.kill("SIGKILL"));
     const url = `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
-import { eventually, exitOf } from "./test-support.ts";
+import { eventually, exitOf, freePort as kernelFreePort } from "./test-support.ts";
 
 const main = fileURLToPath(new URL("./test-service-main.ts", import.meta.url));
 
@@ -22,11 +22,11 @@ function startMain(env: Record<string, string>): { child: ChildProcess; output: 
   return { child, output: () => output };
 }
 
-const freePort = () => String(28_000 + Math.floor(Math.random() * 2_000)); // below the ephemeral range
+const freePort = async () => String(await kernelFreePort());
 
 describe("a service process (runService)", () => {
   it("finishes a slow request in flight on SIGTERM, ends a long-lived stream at once, then exits 0", async () => {
-    const port = freePort();
+    const port = await freePort();
     const { child, output } = startMain({ PORT: port, TEST_SLOW_MS: "1500", SHUTDOWN_TIMEOUT_MS: "30000" });
     after(() => child.kill("SIGKILL"));
     const url = `http://127.0.0.1:${port}`;

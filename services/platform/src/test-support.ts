@@ -4,6 +4,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import pg from "pg";
 
 function adminUrl(): string {
@@ -17,6 +18,21 @@ function adminUrl(): string {
 }
 
 /** Creates an empty database with a unique name and returns its URL. */
+/**
+ * A TCP port that was free a moment ago, chosen by the kernel (for a child
+ * process that must be told its port): no guessed range that can meet a broker
+ * or a stack another test left listening.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
 export async function createTestDatabase(prefix: string): Promise<string> {
   const name = `${prefix}_${randomBytes(4).toString("hex")}`;
   const client = new pg.Client({ connectionString: adminUrl() });
