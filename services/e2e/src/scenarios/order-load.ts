@@ -1,6 +1,8 @@
 // The scenarios' load driver (scenario-load.ts): an open loop of orders through
 // the gateway at a fixed rate, each with its own idempotency key, started on
 // schedule whatever the system does (a slow system does not slow the arrivals).
+// The arrivals are the project's open-loop generator's (load/open-loop.ts:
+// runOpenLoop, as `make load` and the benchmarks use it), run until stopped.
 // Every attempt is recorded in the history. polite: an answer that asks to be
 // retried (503 or 429, 504, or no answer) is retried with the same key after
 // its Retry-After, as a well-behaved client would; that is what makes
@@ -11,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GatewayShopper } from "../gateway-shopper.ts";
+import { runOpenLoop, type OperationResult } from "../load/open-loop.ts";
 import type { Operation } from "./history.ts";
 import type { LoadDriver, Shopper } from "./scenario-load.ts";
 
@@ -39,11 +42,6 @@ export const startOrderLoad: LoadDriver = ({ gatewayUrl, shoppers, products, his
   if (products.length === 0) throw new Error("the catalog listed no products: nothing to order");
   if (shoppers.length === 0) throw new Error("no shoppers");
   let running = true;
-  const inFlight = new Set<Promise<void>>();
-  const track = (p: Promise<void>) => {
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-  };
 
   const attempt = async (shopper: Shopper, items: Array<{ productId: string; quantity: number }>, key: string, n: number) => {
     const phase = history.phase();
@@ -53,7 +51,7 @@ export const startOrderLoad: LoadDriver = ({ gatewayUrl, shoppers, products, his
     return answer;
   };
 
-  const order = async (i: number) => {
+  const order = async (i: number): Promise<OperationResult> => {
     const shopper = shoppers[i % shoppers.length]!;
     const picks = [...products].sort(() => Math.random() - 0.5).slice(0, 1 + (i % 3));
     const items = picks.map((p) => ({ productId: p.id, quantity: 1 + (i % 2) }));
@@ -61,39 +59,40 @@ export const startOrderLoad: LoadDriver = ({ gatewayUrl, shoppers, products, his
     let n = 0;
     if (shape.mode === "hedged") {
       // Copies of the same request, each started when the ones before have not answered within hedgeAfterMs.
-      const copies: Array<Promise<unknown>> = [];
+      const copies: Array<Promise<{ status: number }>> = [];
       let answered = false;
       for (let copy = 0; copy < maxAttempts && !answered; copy++) {
-        copies.push(attempt(shopper, items, key, ++n).then((a) => (answered ||= a.status === 200 || a.status === 201)));
+        copies.push(attempt(shopper, items, key, ++n).then((a) => ((answered ||= a.status === 200 || a.status === 201), a)));
         await Promise.race([sleep(shape.hedgeAfterMs ?? 500), Promise.all(copies)]);
       }
-      await Promise.all(copies);
-      return;
+      const answers = await Promise.all(copies);
+      return resultOf(answers.find((a) => a.status === 200 || a.status === 201)?.status ?? answers.at(-1)!.status);
     }
     for (;;) {
       const answer = await attempt(shopper, items, key, ++n);
-      if (!retryable(answer.status) || n >= maxAttempts || !running) return;
+      if (!retryable(answer.status) || n >= maxAttempts || !running) return resultOf(answer.status);
       const seconds = Number(answer.retryAfter);
       await sleep(Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 5) * 1000 : 500);
     }
   };
 
-  const started = Date.now();
-  const intervalMs = 1000 / shape.ratePerSecond;
-  const arrivals = (async () => {
-    for (let i = 0; running; i++) {
-      track(order(i));
-      // On schedule: the i-th arrival at started + i * interval, however long the others take.
-      const next = started + (i + 1) * intervalMs;
-      await sleep(Math.max(0, next - Date.now()));
-    }
-  })();
+  // On schedule whatever the system does; the scenario's history, not the generator's summary, is the record.
+  const stopped = new AbortController();
+  const run = runOpenLoop({ rate: shape.ratePerSecond, durationMs: untilStopped, operation: order, signal: stopped.signal });
 
   return {
     async stop() {
       running = false;
-      await arrivals;
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      stopped.abort();
+      await run; // resolves once every order in flight has answered
     },
   };
 };
+
+/** The generator's horizon: the scenario stops the load long before. */
+const untilStopped = 24 * 3600_000;
+
+const resultOf = (status: number): OperationResult => ({
+  status,
+  outcome: status === 200 || status === 201 ? "ok" : status === 503 || status === 429 ? "refused" : "error",
+});
