@@ -1,8 +1,7 @@
 // The load a scenario runs, as the runner sees it: started at a rate, stopped,
 // and everything it did recorded in the scenario's history (the operations,
 // the accepted orders; timeline.ts makes the per-second series from it). The
-// driver behind it is order-load.ts today; the project's open-loop load
-// generator replaces it without the runner noticing.
+// driver behind it is order-load.ts, on the project's open-loop generator.
 import type { LoadShape } from "./scenario-definitions.ts";
 import type { History } from "./history.ts";
 
