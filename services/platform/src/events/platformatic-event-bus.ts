@@ -222,8 +222,18 @@ class PlatformaticSubscription {
       heartbeatInterval: 3_000,
     });
     this.consumer = consumer;
+    // Events of a consumer this subscription has already replaced are ignored.
+    const current = () => this.consumer === consumer;
+    // A rejoin that failed is emitted as "error" (unhandled, it would end the process): join again from scratch.
+    consumer.on("error", (err: Error) => {
+      if (current()) this.failed(err);
+    });
+    consumer.on("consumer:heartbeat:stalled", ({ lastError, stalledFor }) => {
+      if (current()) this.failed(lastError ?? new Error(`no heartbeat for ${stalledFor} ms`));
+    });
     // Partitions taken away in a rebalance: their handlers end and their queued messages go (the new owner fetches them).
     consumer.on("consumer:group:join", ({ assignments }) => {
+      if (!current()) return;
       const kept = new Set((assignments ?? []).flatMap((a) => a.partitions.map((p) => `${a.topic}:${p}`)));
       for (const [key, queue] of this.queues) {
         if (kept.has(key)) continue;
@@ -232,23 +242,36 @@ class PlatformaticSubscription {
         this.queues.delete(key);
       }
     });
-    const stream = await consumer.consume({
-      topics: this.options.topics,
-      autocommit: false,
-      mode: "committed",
-      fallbackMode: (this.options.fromBeginning ?? true) ? "earliest" : "latest",
-      // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
-      maxWaitTime: 1_000,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-    });
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    try {
+      stream = await consumer.consume({
+        topics: this.options.topics,
+        autocommit: false,
+        mode: "committed",
+        fallbackMode: (this.options.fromBeginning ?? true) ? "earliest" : "latest",
+        // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
+        maxWaitTime: 1_000,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+      });
+    } catch (err) {
+      this.consumer = undefined;
+      await consumer.close(true).catch(() => {});
+      throw err;
+    }
     this.stream = stream;
-    stream.on("data", (message: Raw) => this.enqueue(message));
-    stream.on("error", (err: Error) => this.failed(err));
+    stream.on("data", (message: Raw) => {
+      if (current()) this.enqueue(message);
+    });
+    stream.on("error", (err: Error) => {
+      if (current()) this.failed(err);
+    });
     if (this.options.onLag) {
       consumer.on("consumer:lag", (lag) => {
         for (const [topic, partitions] of lag) partitions.forEach((value, partition) => this.options.onLag?.(topic, partition, Number(value)));
       });
+      // Swallowed: a lag reading that failed is only a metric not updated this time.
+      consumer.on("consumer:lag:error", () => {});
       consumer.startLagMonitoring({ topics: this.options.topics }, 5_000);
     }
   }
