@@ -272,6 +272,7 @@ class PlatformaticSubscription {
       });
       // Swallowed: a lag reading that failed is only a metric not updated this time.
       consumer.on("consumer:lag:error", () => {});
+      // Read from the broker every 5 s rather than after each batch (as the kafkajs bus does): messages carry no high watermark here.
       consumer.startLagMonitoring({ topics: this.options.topics }, 5_000);
     }
   }
