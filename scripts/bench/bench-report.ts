@@ -82,6 +82,16 @@ function sections(r: BenchResults): { tables: Table[]; bars: Bars[]; lines: Line
     bars.push({ title: "Events/s", unit: "/s", groups: [{ label: "throughput", bars: [{ label: "pipeline", value: e.endToEndPerSecond }, { label: "raw PostgreSQL commits", value: e.rawPostgresCommitsPerSecond }, { label: "raw kafkajs", value: e.rawKafkaProducerPerSecond }] }] });
   }
 
+  if (r.kafkaClients && r.kafkaClients.length > 0) {
+    const k = r.kafkaClients;
+    tables.push({
+      title: `Kafka clients: the same event pipeline through each (KAFKA_CLIENT), same broker; latency at ${k[0]!.latencyRate}/s offered`,
+      head: ["client", "end to end events/s", "outbox writes events/s", "commit -> consumed p50 ms", "p99 ms", "max ms"],
+      rows: k.map((c) => [c.client, `${c.endToEndPerSecond}`, `${c.outboxWritesPerSecond}`, `${c.latency.p50}`, `${c.latency.p99}`, `${c.latency.max}`]),
+    });
+    bars.push({ title: "Events/s by Kafka client", unit: "/s", groups: [{ label: "end to end", bars: k.map((c) => ({ label: c.client, value: c.endToEndPerSecond })) }] });
+  }
+
   if (r.sagas) {
     const s = r.sagas;
     tables.push({

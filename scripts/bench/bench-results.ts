@@ -1,6 +1,7 @@
 // What `make bench` writes to .local/bench/results.json, and the goals of
 // issue 11 judged from it (a benchmark never fails on them: it reports).
 import type { EventsResults } from "./events-bench.ts";
+import type { KafkaClientResults } from "./kafka-clients-bench.ts";
 import type { RpcResults } from "./rpc-bench.ts";
 import type { SagaResults } from "./saga-bench.ts";
 
@@ -29,6 +30,8 @@ export interface BenchResults {
   meta: BenchMeta;
   rpc?: RpcResults;
   events?: EventsResults;
+  /** The event pipeline through each Kafka client, side by side (no goal: a comparison). */
+  kafkaClients?: KafkaClientResults[];
   sagas?: SagaResults;
   goals: Goal[];
 }

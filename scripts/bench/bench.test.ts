@@ -1,4 +1,4 @@
-// Smoke test of the `make bench` harness: its RPC and events sections at their
+// Smoke test of the `make bench` harness: its RPC, events and Kafka-clients sections at their
 // quick settings (a second or two each) on the test PostgreSQL and Kafka, and
 // the files it writes: results.json well-formed and complete, report.md and
 // report.html with every section. Timing is not checked: numbers are the
@@ -16,7 +16,7 @@ import type { BenchResults } from "./bench-results.ts";
 test("make bench --quick writes a well-formed results file and both reports", { timeout: 300_000 }, async () => {
   const out = await mkdtemp(path.join(os.tmpdir(), "meshmart-bench-"));
   try {
-    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", path.join(repoRoot, "scripts/bench/main.ts"), "--quick", "--sections", "rpc,events", "--out", out], {
+    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", path.join(repoRoot, "scripts/bench/main.ts"), "--quick", "--sections", "rpc,events,kafka-clients", "--out", out], {
       cwd: repoRoot,
       // The test PostgreSQL and Kafka (scripts/test.ts), used as external servers.
       env: { ...process.env, DATABASE_URL: process.env.MESHMART_TEST_PG_URL },
@@ -44,12 +44,18 @@ test("make bench --quick writes a well-formed results file and both reports", { 
       assert.ok(results.events[key] > 0, key);
     }
     assert.ok(results.events.latency.count > 0);
+    // The pipeline through each Kafka client, both measured.
+    assert.deepEqual(results.kafkaClients?.map((c) => c.client), ["kafkajs", "platformatic"]);
+    for (const c of results.kafkaClients ?? []) {
+      assert.ok(c.endToEndPerSecond > 0 && c.outboxWritesPerSecond > 0, c.client);
+      assert.ok(c.latency.count > 0, `${c.client} latency measured`);
+    }
     // The goals judged from them: the events and RPC ones, each with a verdict.
     assert.ok(results.goals.length >= 5);
     for (const goal of results.goals) assert.equal(typeof goal.met, "boolean", goal.name);
 
     const markdown = await readFile(path.join(out, "report.md"), "utf8");
-    for (const heading of ["## Goals", "## RPC", "## Events"]) assert.ok(markdown.includes(heading), heading);
+    for (const heading of ["## Goals", "## RPC", "## Events", "## Kafka clients"]) assert.ok(markdown.includes(heading), heading);
     const html = await readFile(path.join(out, "report.html"), "utf8");
     assert.match(html, /<svg /);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, "the page loads nothing from anywhere");

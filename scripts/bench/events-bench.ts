@@ -9,6 +9,7 @@ import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { LatencyHistogram, type LatencySummary } from "@meshmart/e2e/load/latency-histogram";
 import { createEventWorld, emitPrice } from "@meshmart/platform/events/event-test-kit";
+import type { KafkaClient } from "@meshmart/platform/events/kafka-client";
 
 export interface EventsOptions {
   adminUrl: string;
@@ -80,7 +81,7 @@ export async function runEventsBench(options: EventsOptions): Promise<EventsResu
   const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const value = Buffer.alloc(120, 1);
-  let start = performance.now();
+  const start = performance.now();
   for (let i = 0; i < total; i += 200) {
     await producer.send({ topic: rawTopic, acks: -1, messages: Array.from({ length: Math.min(200, total - i) }, (_, j) => ({ key: String(i + j), value })) });
   }
@@ -94,22 +95,54 @@ export async function runEventsBench(options: EventsOptions): Promise<EventsResu
   const rawPg = await rawPostgresCommitRate(options.adminUrl, total, concurrency);
   log(`  raw PostgreSQL (1 row per transaction, ${concurrency} writers):      ${rawPg.toFixed(0)} commits/s`);
 
-  // 3. The pipeline at full speed: N events emitted, time until the consumer applied all N.
+  // 3 and 4. The pipeline at full speed, then its latency at a fixed offered rate.
+  const pipeline = await measurePipeline({ ...options, client: "kafkajs" });
+  const { endToEnd, emitRate, latencyRate, latency: summary } = pipeline;
+  return {
+    events: total,
+    concurrency,
+    rawKafkaProducerPerSecond: Math.round(rawKafka),
+    rawPostgresCommitsPerSecond: Math.round(rawPg),
+    outboxWritesPerSecond: Math.round(emitRate),
+    endToEndPerSecond: Math.round(endToEnd),
+    latencyRate,
+    latency: summary,
+    ratioToRawKafka: Math.round((endToEnd / rawKafka) * 1000) / 1000,
+    ratioToRawPostgres: Math.round((endToEnd / rawPg) * 1000) / 1000,
+  };
+}
+
+export interface PipelineResults {
+  /** Events/s applied by the consumer, from the first emit to the last effect. */
+  endToEnd: number;
+  /** Events/s written to the outbox (event + row). */
+  emitRate: number;
+  latencyRate: number;
+  latency: LatencySummary;
+}
+
+/** The pipeline through `client`: N events emitted, time until the consumer applied all N; then latency at a fixed offered rate. */
+export async function measurePipeline(options: EventsOptions & { client: KafkaClient }): Promise<PipelineResults> {
+  const { events: total, concurrency, log } = options;
   process.env.MESHMART_TEST_PG_URL ??= options.adminUrl;
-  const world = await createEventWorld({ brokers: options.brokers });
+  const world = await createEventWorld({ brokers: options.brokers, client: options.client });
   try {
     world.relay.start();
     await world.consumer.start();
     await emitPrice(world, randomUUID(), 0n); // warm-up: group joined, connections open
     const applied = async () => Number((await world.db.query<{ n: string }>("SELECT count(*) AS n FROM effects")).rows[0]!.n);
     while ((await applied()) < 1) await new Promise((r) => setTimeout(r, 100));
-    start = performance.now();
+    let start = performance.now();
     await pool(total, concurrency, (i) => emitPrice(world, randomUUID(), BigInt(i)));
     const emitSeconds = (performance.now() - start) / 1000;
     while ((await applied()) < total + 1) await new Promise((r) => setTimeout(r, 20));
     const endToEnd = total / ((performance.now() - start) / 1000);
-    log(`  outbox writes (event + row, ${concurrency} writers):                 ${(total / emitSeconds).toFixed(0)} events/s`);
-    log(`  end to end: outbox -> relay -> Kafka -> consumer+inbox:      ${endToEnd.toFixed(0)} events/s`);
+    const label = options.client === "kafkajs" ? "" : ` [${options.client}]`;
+    log(`  outbox writes (event + row, ${concurrency} writers):                 ${(total / emitSeconds).toFixed(0)} events/s${label}`);
+    log(`  end to end: outbox -> relay -> Kafka -> consumer+inbox:      ${endToEnd.toFixed(0)} events/s${label}`);
+
+    // Throughput only (seconds 0): no latency run.
+    if (options.seconds <= 0) return { endToEnd, emitRate: total / emitSeconds, latencyRate: 0, latency: new LatencyHistogram().summary() };
 
     // 4. Latency at a fixed offered rate (default: half the end-to-end maximum): commit to handled.
     const latencyRate = options.rate > 0 ? options.rate : Math.max(10, Math.round(endToEnd / 2));
@@ -136,19 +169,8 @@ export async function runEventsBench(options: EventsOptions): Promise<EventsResu
       if (consumed !== undefined) latency.record(Math.max(0, consumed - at));
     }
     const summary = latency.summary();
-    log(`  commit -> consumed at ${latencyRate} events/s offered for ${options.seconds} s: p50 ${summary.p50} ms, p99 ${summary.p99} ms, max ${summary.max} ms`);
-    return {
-      events: total,
-      concurrency,
-      rawKafkaProducerPerSecond: Math.round(rawKafka),
-      rawPostgresCommitsPerSecond: Math.round(rawPg),
-      outboxWritesPerSecond: Math.round(total / emitSeconds),
-      endToEndPerSecond: Math.round(endToEnd),
-      latencyRate,
-      latency: summary,
-      ratioToRawKafka: Math.round((endToEnd / rawKafka) * 1000) / 1000,
-      ratioToRawPostgres: Math.round((endToEnd / rawPg) * 1000) / 1000,
-    };
+    log(`  commit -> consumed at ${latencyRate} events/s offered for ${options.seconds} s: p50 ${summary.p50} ms, p99 ${summary.p99} ms, max ${summary.max} ms${label}`);
+    return { endToEnd, emitRate: total / emitSeconds, latencyRate, latency: summary };
   } finally {
     await world.close();
   }

@@ -1,6 +1,7 @@
 // `make bench`: every benchmark in one go, on PostgreSQL and Kafka of profile
 // bench (or DATABASE_URL / KAFKA_BROKERS): RPC (rpc-bench.ts), events
-// (events-bench.ts), sagas with overload and memory (saga-bench.ts). Writes
+// (events-bench.ts), the event pipeline through each Kafka client
+// (kafka-clients-bench.ts), sagas with overload and memory (saga-bench.ts). Writes
 // .local/bench/results.json, report.md and report.html, every figure beside
 // its baseline from the same run. Prints numbers; never fails on them.
 //
@@ -20,12 +21,13 @@ import { createTestDatabase } from "@meshmart/platform/test-support";
 import { htmlReport, markdownReport } from "./bench-report.ts";
 import { judgeGoals, type BenchResults } from "./bench-results.ts";
 import { runEventsBench } from "./events-bench.ts";
+import { runKafkaClientsBench } from "./kafka-clients-bench.ts";
 import { runRpcBench, type Call, type Protocol } from "./rpc-bench.ts";
 import { runSagaBench } from "./saga-bench.ts";
 
 const { values } = parseArgs({
   options: {
-    sections: { type: "string", default: "rpc,events,sagas" },
+    sections: { type: "string", default: "rpc,events,kafka-clients,sagas" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: path.join(repoRoot, ".local", "bench") },
     "rpc-duration": { type: "string" },
@@ -41,9 +43,9 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const sections = new Set(values.sections.split(",").map((s) => s.trim()));
-const unknown = [...sections].filter((s) => !["rpc", "events", "sagas"].includes(s));
+const unknown = [...sections].filter((s) => !["rpc", "events", "kafka-clients", "sagas"].includes(s));
 if (unknown.length > 0) {
-  console.error(`bench: unknown section(s) ${unknown.join(", ")} (rpc, events, sagas)`);
+  console.error(`bench: unknown section(s) ${unknown.join(", ")} (rpc, events, kafka-clients, sagas)`);
   process.exit(2);
 }
 const log = (line: string) => console.log(line);
@@ -91,6 +93,10 @@ try {
   await section("events", async () => {
     log("\nEvents: outbox -> relay -> Kafka -> consumer, vs raw kafkajs and raw PostgreSQL");
     results.events = await runEventsBench({ adminUrl: postgres.adminUrl, brokers: kafka.brokers, events: Number(values.events ?? (quick ? 300 : 5000)), concurrency: Number(values.concurrency), rate: 0, seconds: quick ? 1 : 10, log });
+  });
+  await section("kafka-clients", async () => {
+    log("\nKafka clients: the same event pipeline through kafkajs and through @platformatic/kafka (KAFKA_CLIENT), same broker");
+    results.kafkaClients = await runKafkaClientsBench({ adminUrl: postgres.adminUrl, brokers: kafka.brokers, events: Number(values.events ?? (quick ? 300 : 3000)), concurrency: Number(values.concurrency), rate: 0, seconds: quick ? 1 : 10, log });
   });
   await section("sagas", async () => {
     log("\nSagas: open-loop orders through the gateway at rising rates, then twice the highest that holds");

@@ -61,13 +61,14 @@ export async function kafkaClasspath(version: string, log: (line: string) => voi
   return `${libs}${path.sep}*`;
 }
 
-/** Fails with what to install when `java` is missing or older than Kafka 3.9's broker supports. */
-export async function requireJava(): Promise<void> {
+/** Fails with what to install when `java` is missing or older than the broker of `version` supports (3.x: 11, 4.x: 17). */
+export async function requireJava(version = "3"): Promise<void> {
   const { stderr } = await requireTool("java", ["-version"]);
   const match = /version "(\d+)(?:\.(\d+))?/.exec(stderr);
   const major = match ? Number(match[1] === "1" ? match[2] : match[1]) : NaN;
-  if (major < 11) {
-    throw new Error(`Kafka's broker needs Java 11 or newer (17 recommended), found: ${stderr.split("\n")[0]}; ${installHint}`);
+  const needed = Number(version.split(".")[0]) >= 4 ? 17 : 11;
+  if (major < needed) {
+    throw new Error(`Kafka ${version}'s broker needs Java ${needed} or newer (17 recommended), found: ${stderr.split("\n")[0]}; ${installHint}`);
   }
 }
 

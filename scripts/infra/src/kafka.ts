@@ -27,6 +27,13 @@ import { commandLine, isPortOpen, isProcessAlive, signal, tail, waitForExit } fr
  */
 export const kafkaVersion: string = infrastructureVersions.kafka;
 
+/**
+ * A Kafka 4 release (KRaft only, Java 17) for the clients that speak its
+ * protocol (@platformatic/kafka, KAFKA_CLIENT=platformatic): its tests start
+ * it with startKafka({ version: kafka4Version }).
+ */
+export const kafka4Version = "4.1.1";
+
 export interface KafkaHandle {
   brokers: string[]; // e.g. ["127.0.0.1:9092"]
   external: boolean; // true when KAFKA_BROKERS was given; then stop, kill and start throw
@@ -58,6 +65,12 @@ export interface StartKafkaOptions {
    * Kafka. A running broker of the profile with other listeners is restarted.
    */
   extraListeners?: AdvertisedListener[];
+  /**
+   * The Apache Kafka release to run (default kafkaVersion, 3.9): e.g. a 4.x
+   * one for clients that speak Kafka 4's protocol. Give such a broker a
+   * profile of its own: its data dir is formatted by that release.
+   */
+  version?: string;
 }
 
 export type KafkaStatus =
@@ -83,7 +96,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
   }
 
   const port = opts.port ?? portFromEnv("MESHMART_KAFKA_PORT") ?? defaultPorts(opts.profile).kafka;
-  const broker = new LocalBroker(opts.profile, port, !opts.detached, log, opts.host ?? "127.0.0.1", opts.extraListeners ?? []);
+  const broker = new LocalBroker(opts.profile, port, !opts.detached, log, opts.host ?? "127.0.0.1", opts.extraListeners ?? [], opts.version ?? kafkaVersion);
   await broker.ensureRunning();
   return {
     get brokers() {
@@ -192,6 +205,7 @@ class LocalBroker {
     readonly log: (line: string) => void,
     public host = "127.0.0.1",
     readonly extraListeners: AdvertisedListener[] = [],
+    readonly version: string = kafkaVersion,
   ) {
     this.files = kafkaFiles(profile);
   }
@@ -274,8 +288,8 @@ class LocalBroker {
         );
       }
     }
-    await requireJava();
-    const classpath = await kafkaClasspath(kafkaVersion, this.log);
+    await requireJava(this.version);
+    const classpath = await kafkaClasspath(this.version, this.log);
     const started = Date.now();
     await mkdir(files.dir, { recursive: true });
     await writeFile(
@@ -287,7 +301,7 @@ class LocalBroker {
 
     await rotateLog(files.logFile);
     const logFd = await open(files.logFile, "a");
-    await logFd.write(`\n=== meshmart: starting Apache Kafka ${kafkaVersion} at ${new Date().toISOString()} ===\n`);
+    await logFd.write(`\n=== meshmart: starting Apache Kafka ${this.version} at ${new Date().toISOString()} ===\n`);
     const child = spawn("java", [...jvmOptions(), "-cp", classpath, "kafka.Kafka", files.properties], {
       cwd: files.dir,
       detached: true, // own session: a terminal's Ctrl-C goes to the owner, which stops us in order
@@ -329,7 +343,7 @@ class LocalBroker {
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     this.log(
-      `Kafka ${kafkaVersion} ready on ${this.host}:${this.port} (pid ${pid}, ${fresh ? "formatted and " : ""}started in ${seconds}s, ` +
+      `Kafka ${this.version} ready on ${this.host}:${this.port} (pid ${pid}, ${fresh ? "formatted and " : ""}started in ${seconds}s, ` +
         `log ${display(files.logFile)})`,
     );
   }

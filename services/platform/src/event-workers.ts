@@ -5,7 +5,7 @@
 // answers) but does not stop the service from serving.
 import { services } from "@meshmart/topology";
 import type { ConfigSpec } from "./config.ts";
-import { EventConsumer, KafkaEventBus, OutboxRelay, deadLetterTopic, type EventBus } from "./events/index.ts";
+import { EventConsumer, OutboxRelay, createEventBus, deadLetterTopic, type EventBus } from "./events/index.ts";
 import { retrying } from "./retry.ts";
 import type { EventConfig } from "./service-config.ts";
 import type { Runtime, ServiceDefinition, Worker } from "./service-definition.ts";
@@ -18,7 +18,7 @@ export function startEventWorkers<S extends ConfigSpec>(
   const { logger } = runtime;
   const topology = services[definition.name];
   const prefix = config.KAFKA_TOPIC_PREFIX;
-  const bus: EventBus = new KafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId: definition.name, logger });
+  const bus: EventBus = createEventBus({ client: config.KAFKA_CLIENT, brokers: config.KAFKA_BROKERS, clientId: definition.name, logger });
   const relay = new OutboxRelay({
     db: runtime.db,
     databaseUrl: config.DATABASE_URL,

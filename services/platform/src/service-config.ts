@@ -6,6 +6,7 @@ import { parseFaults } from "./fault-switch.ts";
 import { serverLimitsConfig } from "./server-limits.ts";
 import { serviceMeshes } from "./client-policy.ts";
 import { tracingConfig } from "./telemetry/tracing.ts";
+import { kafkaClients } from "./events/kafka-client.ts";
 
 export const baseConfig = {
   PORT: port(),
@@ -41,6 +42,8 @@ export const databaseConfig = {
 
 export const eventConfig = {
   KAFKA_BROKERS: list(),
+  /** The Kafka client: `kafkajs` (brokers up to 3.9) or `platformatic` (@platformatic/kafka, 3.5 to 4.x). */
+  KAFKA_CLIENT: oneOf(kafkaClients, "kafkajs"),
   /** Partitions of the topics this service creates when they are missing. */
   KAFKA_PARTITIONS: int({ default: 3, min: 1, max: 1000 }),
   /** Prepended to every topic name; isolates test runs that share a broker. */

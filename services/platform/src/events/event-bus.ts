@@ -1,5 +1,6 @@
-// The event bus as the rest of meshmart sees it. Only kafka-event-bus.ts knows
-// that Kafka (through kafkajs) is behind it.
+// The event bus as the rest of meshmart sees it. Only its adapters know that
+// Kafka is behind it: kafka-event-bus.ts (kafkajs) and platformatic-event-bus.ts
+// (@platformatic/kafka), chosen by KAFKA_CLIENT (kafka-client.ts).
 
 /** A message on the wire: key, value and string headers. */
 export interface BusMessage {

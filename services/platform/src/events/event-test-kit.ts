@@ -11,14 +11,16 @@ import { createLogger } from "../logger.ts";
 import { activeTraceIds } from "../telemetry/trace-context.ts";
 import { createTestDatabase } from "../test-support.ts";
 import { EventConsumer, type EventContext } from "./event-consumer.ts";
-import { KafkaEventBus } from "./kafka-event-bus.ts";
+import { createEventBus, type KafkaBus, type KafkaClient } from "./kafka-client.ts";
 import { Outbox, topicOf } from "./outbox.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 
 export interface EventWorld {
   db: Database;
   databaseUrl: string;
-  bus: KafkaEventBus;
+  bus: KafkaBus;
+  /** The Kafka client behind the bus. */
+  client: KafkaClient;
   outbox: Outbox;
   relay: OutboxRelay;
   consumer: EventConsumer;
@@ -32,7 +34,13 @@ export interface EventWorld {
   close(): Promise<void>;
 }
 
-export async function createEventWorld(options: { brokers: string[]; maxAttempts?: number; batch?: boolean }): Promise<EventWorld> {
+export async function createEventWorld(options: {
+  brokers: string[];
+  /** The Kafka client behind the bus (default kafkajs). */
+  client?: KafkaClient;
+  maxAttempts?: number;
+  batch?: boolean;
+}): Promise<EventWorld> {
   const databaseUrl = await createTestDatabase("events");
   const logger = createLogger("event-test", "silent");
   const db = new Database(databaseUrl, logger);
@@ -43,7 +51,8 @@ export async function createEventWorld(options: { brokers: string[]; maxAttempts
   const prefix = `t${randomBytes(4).toString("hex")}.`;
   const topic = prefix + topicOf(ProductPriceChangedSchema);
   const group = `${prefix}consumer`;
-  const bus = new KafkaEventBus({ brokers: options.brokers, clientId: "event-test", logger });
+  const client = options.client ?? "kafkajs";
+  const bus = createEventBus({ client, brokers: options.brokers, clientId: "event-test", logger });
   await bus.ensureTopics([topic, `${topic}.dlq`], 3);
   const outbox = new Outbox("/meshmart/event-test", prefix);
   const relay = new OutboxRelay({ db, databaseUrl, outbox, bus, logger, registry: new Registry(), pollIntervalMs: 200, maxBackoffMs: 1_000 });
@@ -80,6 +89,7 @@ export async function createEventWorld(options: { brokers: string[]; maxAttempts
     db,
     databaseUrl,
     bus,
+    client,
     outbox,
     relay,
     consumer: makeConsumer(),
