@@ -1,0 +1,117 @@
+// Catalog's products, cached in the process that reads them (orders pricing a
+// new order), kept fresh by catalog's events: ProductPriceChanged and
+// ProductDeleted drop the product (ProductCreated too: harmless). Each process
+// reads the catalog topic on its own (invalidation-feed.ts), so a price change
+// reaches every replica; docs/architecture.md gives the bound measured.
+import type { Client } from "@connectrpc/connect";
+import type { CatalogService, Product } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { ProductCreatedSchema, ProductDeletedSchema, ProductPriceChangedSchema } from "@meshmart/proto/catalog/v1/events_pb";
+import { topics } from "@meshmart/topology";
+import { int, loadConfig, list, str, type ConfigOf, type Env } from "./config.ts";
+import { KafkaEventBus } from "./events/kafka-event-bus.ts";
+import { startInvalidationFeed } from "./events/invalidation-feed.ts";
+import type { Logger } from "./logger.ts";
+import { ReadThroughCache } from "./read-through-cache.ts";
+import { retrying } from "./retry.ts";
+import type { Registry } from "prom-client";
+import type { Worker } from "./service-definition.ts";
+
+export const productCacheConfig = {
+  /**
+   * Longest a cached product is served: the bound on staleness when the
+   * invalidation feed misses an event (a broker down, a feed stuck). 0 turns
+   * the cache off: every read goes to catalog.
+   */
+  PRODUCT_CACHE_TTL_MS: int({ default: 30_000, min: 0, max: 3_600_000 }),
+  /** Most products held; the least recently used go first. */
+  PRODUCT_CACHE_MAX_ENTRIES: int({ default: 10_000, min: 1, max: 10_000_000 }),
+};
+
+/** The broker the feed reads (the service's own event settings). */
+const feedConfig = { KAFKA_BROKERS: list(), KAFKA_TOPIC_PREFIX: str("") };
+
+/** The events that drop a product from every cache. */
+const invalidatingTypes: ReadonlySet<string> = new Set([ProductPriceChangedSchema.typeName, ProductDeletedSchema.typeName, ProductCreatedSchema.typeName]);
+
+export interface ProductLookup {
+  /** The products of `ids` that exist (in the order of `ids`) and those that do not, as BatchGetProducts answers. */
+  batchGet(ids: readonly string[], timeoutMs: number): Promise<{ products: Product[]; missingIds: string[] }>;
+}
+
+export class ProductCache implements ProductLookup {
+  readonly cache: ReadThroughCache<Product>;
+
+  constructor(
+    private readonly catalog: Client<typeof CatalogService>,
+    options: { service: string; ttlMs: number; maxEntries: number; registry: Registry },
+  ) {
+    this.cache = new ReadThroughCache({ name: `${options.service}-products`, ttlMs: options.ttlMs, maxEntries: options.maxEntries, registry: options.registry });
+  }
+
+  async batchGet(ids: readonly string[], timeoutMs: number): Promise<{ products: Product[]; missingIds: string[] }> {
+    const found = await this.cache.getMany(ids, async (missing) => {
+      const response = await this.catalog.batchGetProducts({ ids: missing }, { timeoutMs });
+      return new Map(response.products.map((product) => [product.id, product]));
+    });
+    return {
+      products: ids.flatMap((id) => found.get(id) ?? []),
+      missingIds: ids.filter((id) => !found.has(id)),
+    };
+  }
+
+  /** An event of the catalog topic: drops its product when it may have changed. */
+  onEvent(type: string, productId: string): void {
+    if (invalidatingTypes.has(type)) this.cache.invalidate(productId);
+  }
+}
+
+/**
+ * The cache for `service` and the worker that feeds it catalog's events (in
+ * the background: a broker down at start-up leaves the cache bypassed, not the
+ * service down).
+ */
+export function startProductCache(
+  service: string,
+  catalog: Client<typeof CatalogService>,
+  runtime: { env: Env; logger: Logger; registry: Registry; config: ConfigOf<typeof productCacheConfig> },
+): { products: ProductCache; worker: Worker } {
+  const products = new ProductCache(catalog, {
+    service,
+    ttlMs: runtime.config.PRODUCT_CACHE_TTL_MS,
+    maxEntries: runtime.config.PRODUCT_CACHE_MAX_ENTRIES,
+    registry: runtime.registry,
+  });
+  if (!products.cache.enabled) return { products, worker: { stop: async () => {} } };
+  const { KAFKA_BROKERS, KAFKA_TOPIC_PREFIX } = loadConfig(feedConfig, runtime.env);
+  const logger = runtime.logger.child({ component: "product-cache" });
+  const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `${service}-product-cache`, logger });
+  const stopping = new AbortController();
+  const subscribed = retrying(
+    () =>
+      startInvalidationFeed({
+        bus,
+        purpose: `${KAFKA_TOPIC_PREFIX}${service}-product-cache`,
+        topics: [KAFKA_TOPIC_PREFIX + topics.catalog],
+        logger,
+        onEvent: (type, key) => products.onEvent(type, key),
+        onLive: (live) => products.cache.setLive(live),
+      }),
+    {
+      signal: stopping.signal,
+      onRetry: (err, delayMs) => logger.warn({ err: err.message, retryInMs: Math.round(delayMs) }, "kafka not reachable: product cache bypassed until it is"),
+    },
+  ).catch((err: Error) => {
+    if (!stopping.signal.aborted) logger.error({ err }, "product cache feed failed to start");
+    return undefined;
+  });
+  return {
+    products,
+    worker: {
+      async stop() {
+        stopping.abort();
+        await (await subscribed)?.stop();
+        await bus.close();
+      },
+    },
+  };
+}
