@@ -101,9 +101,9 @@ export function databaseClients(): ServiceName[] {
     .map((s) => s.name);
 }
 
-/** Services that produce or consume a topic: the clients Kafka must accept. */
+/** Services that produce, consume or read (for their caches) a topic: the clients Kafka must accept. */
 export function kafkaClients(): ServiceName[] {
   return Object.values(services)
-    .filter((s) => s.produces.length > 0 || s.consumes.length > 0)
+    .filter((s) => s.produces.length > 0 || s.consumes.length > 0 || s.invalidatesFrom.length > 0)
     .map((s) => s.name);
 }

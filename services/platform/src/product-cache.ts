@@ -6,7 +6,7 @@
 import type { Client } from "@connectrpc/connect";
 import type { CatalogService, Product } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { ProductCreatedSchema, ProductDeletedSchema, ProductPriceChangedSchema } from "@meshmart/proto/catalog/v1/events_pb";
-import { topics } from "@meshmart/topology";
+import { services, topics, type ServiceName } from "@meshmart/topology";
 import { int, loadConfig, list, str, type ConfigOf, type Env } from "./config.ts";
 import { KafkaEventBus } from "./events/kafka-event-bus.ts";
 import { startInvalidationFeed } from "./events/invalidation-feed.ts";
@@ -71,7 +71,7 @@ export class ProductCache implements ProductLookup {
  * service down).
  */
 export function startProductCache(
-  service: string,
+  service: ServiceName,
   catalog: Client<typeof CatalogService>,
   runtime: { env: Env; logger: Logger; registry: Registry; config: ConfigOf<typeof productCacheConfig> },
 ): { products: ProductCache; worker: Worker } {
@@ -82,6 +82,10 @@ export function startProductCache(
     registry: runtime.registry,
   });
   if (!products.cache.enabled) return { products, worker: { stop: async () => {} } };
+  // The topology says who reads which topic (Kafka's clients, the dashboards are derived from it).
+  if (!services[service].invalidatesFrom.includes(topics.catalog)) {
+    throw new Error(`${service} caches products but topology.ts does not list ${topics.catalog} in its invalidatesFrom`);
+  }
   const { KAFKA_BROKERS, KAFKA_TOPIC_PREFIX } = loadConfig(feedConfig, runtime.env);
   const logger = runtime.logger.child({ component: "product-cache" });
   const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `${service}-product-cache`, logger });
