@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { catalogService } from "@meshmart/catalog";
 import { demoProductId } from "@meshmart/fixtures";
@@ -20,6 +20,7 @@ import { ordersService } from "./index.ts";
 /** The bound docs/architecture.md promises for a price change to reach every replica's cache (broker up). */
 const propagationBoundMs = 5_000;
 const socks = { id: demoProductId("SOCKS-SIDECAR"), oldPriceMinor: 999n, newPriceMinor: 1299n };
+const mug = { id: demoProductId("MUG-MESH") };
 
 interface Placed {
   replica: number;
@@ -110,5 +111,41 @@ describe("product cache: a price change under load", () => {
     assert.ok(beforeChange.length > 0 && beforeChange.every((p) => p.unitPriceMinor === socks.oldPriceMinor), "before the change, the old price");
     const invalidations = await Promise.all(replicas.map((r) => counter(r, "cache_invalidations_total", { reason: "event" })));
     assert.ok(invalidations.every((n) => n >= 1), `each replica's cache was invalidated by the event: ${invalidations.join("/")}`);
+  });
+
+  it(`refuses a deleted product on every replica within ${propagationBoundMs} ms, though both had it cached`, async () => {
+    const clients = replicas.map((r) => createClient(OrderService, createConnectTransport({ baseUrl: r.url, httpVersion: "1.1" })));
+    const place = (client: Client<typeof OrderService>) =>
+      client.placeOrder({ customerId: randomUUID(), idempotencyKey: randomUUID(), items: [{ productId: mug.id, quantity: 1 }] });
+    // Cached on both: a second pricing of the mug is a hit.
+    for (const [i, client] of clients.entries()) {
+      const hits = () => counter(replicas[i]!, "cache_hits_total");
+      await eventually(async () => {
+        const before = await hits();
+        await place(client);
+        return (await hits()) > before ? true : undefined;
+      }, { what: `the mug cached on replica ${i}` });
+    }
+    await catalogClient.deleteProduct({ id: mug.id });
+    const deletedAt = Date.now();
+    const refusedAfter = await Promise.all(
+      clients.map((client, i) =>
+        eventually(
+          async () => {
+            try {
+              await place(client);
+              return undefined; // still priced from the cache
+            } catch (err) {
+              const error = ConnectError.from(err);
+              assert.equal(error.code, Code.FailedPrecondition, String(err));
+              assert.match(error.rawMessage, /unknown product/);
+              return Date.now() - deletedAt;
+            }
+          },
+          { timeoutMs: propagationBoundMs, intervalMs: 20, what: `replica ${i} refusing the deleted product` },
+        ),
+      ),
+    );
+    console.log(`[product-cache] deleted product refused ${refusedAfter.map((ms, i) => `by replica ${i} after ${ms} ms`).join(", ")}`);
   });
 });

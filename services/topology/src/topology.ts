@@ -155,6 +155,11 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
 
 export const serviceNames = Object.keys(services) as ServiceName[];
 
+/** Whether a service talks to Kafka at all (its KAFKA_BROKERS, its NetworkPolicy egress, Kafka's ingress). */
+export function usesKafka(service: ServiceDescription): boolean {
+  return service.produces.length > 0 || service.consumes.length > 0 || service.invalidatesFrom.length > 0;
+}
+
 /** The services that call `target`, derived from every service's `calls`. */
 export function callersOf(target: ServiceName): ServiceName[] {
   return serviceNames.filter((name) => services[name].calls.includes(target));
