@@ -39,7 +39,7 @@ const productsOf = perRuntime((runtime: Runtime<typeof config>) => {
     interceptors: [runtime.metrics.clientInterceptor],
     policy: clientPolicy("catalog", runtime.config.SERVICE_MESH),
   });
-  return startProductCache("orders", catalog, { ...runtime, registry: runtime.metrics.registry });
+  return startProductCache("orders", catalog, { env: runtime.env, logger: runtime.logger, config: runtime.config, registry: runtime.metrics.registry });
 });
 
 export const ordersService: ServiceDefinition<typeof config> = {

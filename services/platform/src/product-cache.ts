@@ -1,10 +1,20 @@
 // Catalog's products, cached in the process that reads them (orders pricing a
-// new order), kept fresh by catalog's events: ProductPriceChanged and
+// new order, the gateway's product pages), kept fresh by catalog's events: ProductPriceChanged and
 // ProductDeleted drop the product (ProductCreated too: harmless). Each process
 // reads the catalog topic on its own (invalidation-feed.ts), so a price change
 // reaches every replica; docs/architecture.md gives the bound measured.
 import type { Client } from "@connectrpc/connect";
-import type { CatalogService, Product } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { create, toJsonString } from "@bufbuild/protobuf";
+import {
+  GetProductResponseSchema,
+  ListProductsRequestSchema,
+  type CatalogService,
+  type GetProductRequest,
+  type GetProductResponse,
+  type ListProductsRequest,
+  type ListProductsResponse,
+  type Product,
+} from "@meshmart/proto/catalog/v1/catalog_pb";
 import { ProductCreatedSchema, ProductDeletedSchema, ProductPriceChangedSchema } from "@meshmart/proto/catalog/v1/events_pb";
 import { services, topics, type ServiceName } from "@meshmart/topology";
 import { int, loadConfig, list, str, type ConfigOf, type Env } from "./config.ts";
@@ -27,8 +37,8 @@ export const productCacheConfig = {
   PRODUCT_CACHE_MAX_ENTRIES: int({ default: 10_000, min: 1, max: 10_000_000 }),
 };
 
-/** The broker the feed reads (the service's own event settings). */
-const feedConfig = { KAFKA_BROKERS: list(), KAFKA_TOPIC_PREFIX: str("") };
+/** The broker the feed reads (the service's own event settings); none: no feed, so the cache never stores. */
+const feedConfig = { KAFKA_BROKERS: list([]), KAFKA_TOPIC_PREFIX: str("") };
 
 /** The events that drop a product from every cache. */
 const invalidatingTypes: ReadonlySet<string> = new Set([ProductPriceChangedSchema.typeName, ProductDeletedSchema.typeName, ProductCreatedSchema.typeName]);
@@ -38,14 +48,39 @@ export interface ProductLookup {
   batchGet(ids: readonly string[], timeoutMs: number): Promise<{ products: Product[]; missingIds: string[] }>;
 }
 
-export class ProductCache implements ProductLookup {
+/** The product reads of the gateway's pages, as catalog's client has them (and the cache). */
+export interface ProductReads {
+  getProduct(request: GetProductRequest): Promise<GetProductResponse>;
+  listProducts(request: ListProductsRequest): Promise<ListProductsResponse>;
+}
+
+export class ProductCache implements ProductLookup, ProductReads {
   readonly cache: ReadThroughCache<Product>;
+  /** Pages of ListProducts by request: any product event may change any page, so each one clears them all. */
+  readonly lists: ReadThroughCache<ListProductsResponse>;
 
   constructor(
     private readonly catalog: Client<typeof CatalogService>,
     options: { service: string; ttlMs: number; maxEntries: number; registry: Registry },
   ) {
     this.cache = new ReadThroughCache({ name: `${options.service}-products`, ttlMs: options.ttlMs, maxEntries: options.maxEntries, registry: options.registry });
+    this.lists = new ReadThroughCache({ name: `${options.service}-product-lists`, ttlMs: options.ttlMs, maxEntries: options.maxEntries, registry: options.registry });
+  }
+
+  setLive(live: boolean): void {
+    this.cache.setLive(live);
+    this.lists.setLive(live);
+  }
+
+  async getProduct(request: GetProductRequest): Promise<GetProductResponse> {
+    // Catalog's not_found (and any error) goes to the caller; nothing is stored.
+    const product = await this.cache.get(request.id, async () => (await this.catalog.getProduct(request)).product);
+    return create(GetProductResponseSchema, { product });
+  }
+
+  async listProducts(request: ListProductsRequest): Promise<ListProductsResponse> {
+    const key = toJsonString(ListProductsRequestSchema, request);
+    return (await this.lists.get(key, () => this.catalog.listProducts(request)))!;
   }
 
   async batchGet(ids: readonly string[], timeoutMs: number): Promise<{ products: Product[]; missingIds: string[] }> {
@@ -61,7 +96,9 @@ export class ProductCache implements ProductLookup {
 
   /** An event of the catalog topic: drops its product when it may have changed. */
   onEvent(type: string, productId: string): void {
-    if (invalidatingTypes.has(type)) this.cache.invalidate(productId);
+    if (!invalidatingTypes.has(type)) return;
+    this.cache.invalidate(productId);
+    this.lists.clear("event");
   }
 }
 
@@ -88,6 +125,10 @@ export function startProductCache(
   }
   const { KAFKA_BROKERS, KAFKA_TOPIC_PREFIX } = loadConfig(feedConfig, runtime.env);
   const logger = runtime.logger.child({ component: "product-cache" });
+  if (KAFKA_BROKERS.length === 0) {
+    logger.info("no KAFKA_BROKERS: no invalidation feed, so the product cache stays off");
+    return { products, worker: { stop: async () => {} } };
+  }
   const bus = new KafkaEventBus({ brokers: KAFKA_BROKERS, clientId: `${service}-product-cache`, logger });
   const stopping = new AbortController();
   const subscribed = retrying(
@@ -98,7 +139,7 @@ export function startProductCache(
         topics: [KAFKA_TOPIC_PREFIX + topics.catalog],
         logger,
         onEvent: (type, key) => products.onEvent(type, key),
-        onLive: (live) => products.cache.setLive(live),
+        onLive: (live) => products.setLive(live),
       }),
     {
       signal: stopping.signal,

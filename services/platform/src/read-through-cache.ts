@@ -100,11 +100,11 @@ export class ReadThroughCache<V extends object> {
     this.invalidations.inc({ cache: this.options.name, reason: "event" });
   }
 
-  /** Drops everything, loads in flight included. */
-  clear(): void {
+  /** Drops everything, loads in flight included: `clear` when the feed joined or was lost, `event` when an event may touch any entry. */
+  clear(reason: "clear" | "event" = "clear"): void {
     this.entries?.clear();
     for (const load of this.loads) load.all = true;
-    this.invalidations.inc({ cache: this.options.name, reason: "clear" });
+    this.invalidations.inc({ cache: this.options.name, reason });
   }
 
   get size(): number {

@@ -84,7 +84,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: ["catalog", "inventory", "orders"],
     produces: [],
     consumes: [],
-    invalidatesFrom: [],
+    invalidatesFrom: [topics.catalog],
     retryableMethods: [],
     timeoutMs: 10_000,
   },
