@@ -14,7 +14,7 @@ import { Construct } from "constructs";
 import { databaseClients, kafkaClients } from "@meshmart/mesh/authorization-policy";
 import { meshOptions, type MeshOptions } from "@meshmart/mesh/mesh-options";
 import { platformPolicies } from "@meshmart/mesh/mesh-policy";
-import { serviceNames, services } from "@meshmart/topology";
+import { serviceNames, services, usesKafka } from "@meshmart/topology";
 import { derivedKafkaClusterId } from "./derived-secret.ts";
 import { apiObjectFromModel } from "./istio-api-object.ts";
 import { Jaeger, jaegerOtlpEndpoint } from "./jaeger.ts";
@@ -151,7 +151,7 @@ export class MeshmartChart extends Chart {
       const env: Record<string, string> = { ...tracingEnv };
       const envFromSecrets: Record<string, { name: string; key: string }> = {};
       const containerEnv: Record<string, string> = {};
-      if (service.produces.length > 0 || service.consumes.length > 0) {
+      if (usesKafka(service)) {
         env.KAFKA_BROKERS = brokers;
         env.KAFKA_PARTITIONS = String(settings.kafka.partitions);
       }

@@ -13,7 +13,7 @@
 
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { callersOf, clusterPort, services, serviceNames, type ServiceDescription } from "@meshmart/topology";
+import { callersOf, clusterPort, services, serviceNames, usesKafka, type ServiceDescription } from "@meshmart/topology";
 import { instanceName } from "./labels.ts";
 
 type Peer = kplus.k8s.NetworkPolicyPeer;
@@ -79,7 +79,7 @@ export class MeshmartNetworkPolicies extends Construct {
       }
       const egress: kplus.k8s.NetworkPolicyEgressRule[] = service.calls.map((callee) => ({ to: [podsNamed(callee)], ports: [tcp(clusterPort)] }));
       if (service.database) egress.push(databaseEgress);
-      if (service.produces.length > 0 || service.consumes.length > 0) egress.push(kafkaEgress);
+      if (usesKafka(service)) egress.push(kafkaEgress);
       policy(name, {
         podSelector: selectPods(name),
         policyTypes: ["Ingress", "Egress"],
@@ -98,7 +98,7 @@ export class MeshmartNetworkPolicies extends Construct {
     }
     if (props.kafka.kind === "pods") {
       const kafka = props.kafka.name;
-      const clients = serviceNames.filter((n) => services[n].produces.length > 0 || services[n].consumes.length > 0).map(podsNamed);
+      const clients = serviceNames.filter((n) => usesKafka(services[n])).map(podsNamed);
       const topicsJob: Peer[] = props.topicsJob ? [podsNamed(props.topicsJob)] : [];
       policy(kafka, {
         podSelector: selectPods(kafka),

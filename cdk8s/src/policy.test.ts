@@ -93,7 +93,7 @@ describe("Deployments", () => {
         const urls = Object.keys(config).filter((k) => k.endsWith("_URL")).sort();
         assert.deepEqual(urls, service.calls.map((c) => `${c.toUpperCase()}_URL`).sort());
         assert.equal(config.PORT, String(clusterPort));
-        assert.equal("KAFKA_BROKERS" in config, service.produces.length + service.consumes.length > 0);
+        assert.equal("KAFKA_BROKERS" in config, service.produces.length + service.consumes.length + service.invalidatesFrom.length > 0);
         const env = container.env ?? [];
         const password = env.find((e) => e.name === "DATABASE_PASSWORD") as { valueFrom?: { secretKeyRef?: { name: string; key: string } } } | undefined;
         assert.equal(password !== undefined, service.database);
@@ -272,12 +272,12 @@ describe("namespace-wide policy", () => {
     assert.deepEqual(denyActions, [], "no DENY policy: it would override the per-service ALLOWs");
   });
 
-  it("Postgres admits only the services with a database; Kafka only producers, consumers, itself and the topic Job", () => {
+  it("Postgres admits only the services with a database; Kafka only producers, consumers, cache readers, itself and the topic Job", () => {
     assert.deepEqual(
       principalsOf(find("AuthorizationPolicy", "postgres")),
       serviceNames.filter((n) => services[n].database).map((n) => `cluster.local/ns/meshmart/sa/${n}`).sort(),
     );
-    const kafkaCallers = serviceNames.filter((n) => services[n].produces.length + services[n].consumes.length > 0);
+    const kafkaCallers = serviceNames.filter((n) => services[n].produces.length + services[n].consumes.length + services[n].invalidatesFrom.length > 0);
     assert.deepEqual(
       principalsOf(find("AuthorizationPolicy", "kafka")),
       [...kafkaCallers, "kafka", "kafka-topics"].map((n) => `cluster.local/ns/meshmart/sa/${n}`).sort(),
@@ -369,7 +369,7 @@ describe("NetworkPolicies", () => {
       const s = spec<{ ingress?: Rule[]; egress?: Rule[] }>(byName(name));
       assert.deepEqual(names(s.ingress?.[0]?.from), [...callersOf(name)].sort(), `${name} ingress`);
       const out = (s.egress ?? []).flatMap((r) => names(r.to));
-      const expected = [...services[name].calls, ...(services[name].database ? ["postgres"] : []), ...(services[name].produces.length + services[name].consumes.length > 0 ? ["kafka"] : [])];
+      const expected = [...services[name].calls, ...(services[name].database ? ["postgres"] : []), ...(services[name].produces.length + services[name].consumes.length + services[name].invalidatesFrom.length > 0 ? ["kafka"] : [])];
       assert.deepEqual(out.sort(), expected.sort(), `${name} egress`);
     }
     assert.match(JSON.stringify(byName("gateway").spec), /"kubernetes.io\/metadata.name":"istio-ingress"/);

@@ -26,7 +26,7 @@
 //   localhost and bypasses the sidecar: operator access, by design.
 
 import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1";
-import { callersOf, services, type ServiceDescription, type ServiceName } from "@meshmart/topology";
+import { callersOf, services, usesKafka, type ServiceDescription, type ServiceName } from "@meshmart/topology";
 import type { MeshOptions } from "./mesh-options.ts";
 import { principal } from "./principal.ts";
 
@@ -101,9 +101,9 @@ export function databaseClients(): ServiceName[] {
     .map((s) => s.name);
 }
 
-/** Services that produce or consume a topic: the clients Kafka must accept. */
+/** Services that produce, consume or read (for their caches) a topic: the clients Kafka must accept. */
 export function kafkaClients(): ServiceName[] {
   return Object.values(services)
-    .filter((s) => s.produces.length > 0 || s.consumes.length > 0)
+    .filter(usesKafka)
     .map((s) => s.name);
 }

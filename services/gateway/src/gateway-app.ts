@@ -4,7 +4,7 @@
 // by that caller, then the router (404/405, a token where the route needs
 // one, the handler). Every error leaves as problem+json.
 import type Koa from "koa";
-import { activeTraceIds, currentContext, type Logger, type Runtime } from "@meshmart/platform";
+import { activeTraceIds, currentContext, type Logger, type ProductReads, type Runtime } from "@meshmart/platform";
 import { accessLog } from "./access-log.ts";
 import { authenticate } from "./authentication.ts";
 import { createBackends } from "./backends.ts";
@@ -17,7 +17,7 @@ import { memoryRateLimiter, takeRequest } from "./rate-limit.ts";
 import { restRouter, type RouteState } from "./rest-router.ts";
 import { gatewayRoutes } from "./routes.ts";
 
-export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): void {
+export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>, products?: ProductReads): void {
   const { config, logger } = runtime;
   // Behind the ingress, trust only the address the nearest proxy saw (the
   // last X-Forwarded-For entry): earlier entries are whatever the client wrote.
@@ -61,7 +61,7 @@ export function mountGateway(app: Koa, runtime: Runtime<typeof gatewayConfig>): 
     },
     runtime.metrics.registry,
   );
-  for (const middleware of restRouter(gatewayRoutes(backends, admission))) app.use(middleware);
+  for (const middleware of restRouter(gatewayRoutes(backends, admission, products))) app.use(middleware);
 }
 
 /** Turns every error into a problem+json response; unexpected ones are logged and hidden. */

@@ -1,5 +1,5 @@
 // The gateway's settings beyond the platform's (PORT, LOG_LEVEL, ...).
-import { ConfigError, int, str, type Setting } from "@meshmart/platform";
+import { ConfigError, int, list, productCacheConfig, str, type Setting } from "@meshmart/platform";
 import { parseJwks, type PublicKeySet } from "./jwt.ts";
 
 /** Required; a bad value is named without being echoed (it may hold a private key by mistake). */
@@ -42,4 +42,9 @@ export const gatewayConfig = {
   ADMISSION_MAX_IN_FLIGHT: int({ default: 256, min: 1, max: 1_000_000 }),
   /** How often (at most) admission control reads orders' saga load. */
   ADMISSION_POLL_MS: int({ default: 200, min: 10, max: 60_000 }),
+  /** PRODUCT_CACHE_TTL_MS (0: off), PRODUCT_CACHE_MAX_ENTRIES: GET /products and /products/{id}, kept fresh by catalog's events (needs KAFKA_BROKERS). */
+  ...productCacheConfig,
+  /** The broker of the product cache's invalidation feed; unset, the cache stays off. */
+  KAFKA_BROKERS: list([]),
+  KAFKA_TOPIC_PREFIX: str(""),
 };

@@ -1,4 +1,5 @@
-// Products: public reads of the catalog.
+// Products: public reads of the catalog, through the product cache when the
+// gateway has one (services/platform/src/product-cache.ts).
 //   GET /api/v1/products?category=&min_price=&max_price=&page_size=&page_token=
 //   GET /api/v1/products/{id}
 import { create } from "@bufbuild/protobuf";
@@ -8,6 +9,7 @@ import {
   ListProductsResponseSchema,
   ProductSchema,
 } from "@meshmart/proto/catalog/v1/catalog_pb";
+import type { ProductReads } from "@meshmart/platform";
 import { callBackend } from "./backend-errors.ts";
 import type { Backends } from "./backends.ts";
 import { sendMessage, validateMessage } from "./messages.ts";
@@ -18,7 +20,7 @@ import type { Route } from "./rest-router.ts";
 /** Proto fields of ListProductsRequest as the query parameters that set them. */
 const listAliases = { min_price_units_minor: "min_price", max_price_units_minor: "max_price" };
 
-export function productRoutes({ catalog }: Backends): Route[] {
+export function productRoutes({ catalog }: Backends, products: ProductReads = catalog): Route[] {
   return [
     {
       method: "GET",
@@ -42,7 +44,7 @@ export function productRoutes({ catalog }: Backends): Route[] {
           sendMessage(ctx, ListProductsResponseSchema, create(ListProductsResponseSchema, {}));
           return;
         }
-        const response = await callBackend(() => catalog.listProducts(request), listAliases);
+        const response = await callBackend(() => products.listProducts(request), listAliases);
         sendMessage(ctx, ListProductsResponseSchema, response);
       },
     },
@@ -54,7 +56,7 @@ export function productRoutes({ catalog }: Backends): Route[] {
         expectNoQuery(ctx);
         const request = create(GetProductRequestSchema, { id: params.id });
         validateMessage(GetProductRequestSchema, request);
-        const { product } = await callBackend(() => catalog.getProduct(request));
+        const { product } = await callBackend(() => products.getProduct(request));
         if (!product) throw new Problem(502, { detail: "catalog answered without a product", code: "internal" });
         sendMessage(ctx, ProductSchema, product);
       },

@@ -1,8 +1,9 @@
-// Prices the items of a new order with one BatchGetProducts call to catalog,
-// under a deadline. A catalog that cannot answer is a clear Unavailable (and
+// Prices the items of a new order from catalog's products (through the
+// product cache: one BatchGetProducts call for those it does not hold), under
+// a deadline. A catalog that cannot answer is a clear Unavailable (and
 // no order); an unknown product is FailedPrecondition naming it.
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ProductLookup } from "@meshmart/platform";
 
 export interface PricedItem {
   productId: string;
@@ -17,13 +18,13 @@ export interface PricedOrder {
 }
 
 export async function priceItems(
-  catalog: Client<typeof CatalogService>,
+  products: ProductLookup,
   items: Array<{ productId: string; quantity: number }>,
   timeoutMs: number,
 ): Promise<PricedOrder> {
   let response;
   try {
-    response = await catalog.batchGetProducts({ ids: items.map((item) => item.productId) }, { timeoutMs });
+    response = await products.batchGet(items.map((item) => item.productId), timeoutMs);
   } catch (err) {
     const error = ConnectError.from(err);
     throw new ConnectError(`catalog is unavailable, no order was placed: ${error.rawMessage}`, Code.Unavailable, undefined, undefined, err);

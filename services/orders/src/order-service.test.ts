@@ -23,6 +23,8 @@ import { foldTimeline, readTimeline } from "./order-timeline.ts";
 const book = { id: seedProductId("BOOK-SRE"), priceMinor: 4499n };
 const mug = { id: seedProductId("MUG-MESH"), priceMinor: 1499n };
 const socks = { id: seedProductId("SOCKS-SIDECAR"), priceMinor: 999n };
+/** Priced by no test before catalog is stopped: never in orders' product cache. */
+const lamp = { id: seedProductId("LAMP-LED") };
 
 const rejectsWith = (code: Code, message?: RegExp) => (err: unknown) => {
   const error = ConnectError.from(err);
@@ -368,15 +370,26 @@ describe("OrderService", () => {
   });
 
   // Last: it stops the catalog.
-  it("answers Unavailable with a clear message when catalog is down, and stores no order", async () => {
+  it("answers Unavailable with a clear message when catalog is down for a product it has not cached, and stores no order", async () => {
+    // Book is in the cache once a pricing of it is a cache hit (the cache stores only once its feed is live).
+    const hits = async () => (await orders.runtime.metrics.registry.getSingleMetricAsString("cache_hits_total")).match(/ (\d+)$/m)?.[1];
+    await eventually(async () => {
+      const before = Number(await hits());
+      await place(randomUUID(), [{ productId: book.id, quantity: 1 }]);
+      return Number(await hits()) > before ? true : undefined;
+    }, { what: "book priced from orders' product cache" });
     await catalog.stop();
     const customerId = randomUUID();
     const started = Date.now();
+    // Never priced here, so not in the product cache: only catalog could price it.
     await assert.rejects(
-      place(customerId, [{ productId: book.id, quantity: 1 }]),
+      place(customerId, [{ productId: book.id, quantity: 1 }, { productId: lamp.id, quantity: 1 }]),
       rejectsWith(Code.Unavailable, /^catalog is unavailable, no order was placed: /),
     );
     assert.ok(Date.now() - started < 5_000, "fails fast, within the catalog deadline");
     assert.deepEqual(await ordersOf(customerId), []);
+    // The products the cache holds still price (for at most PRODUCT_CACHE_TTL_MS).
+    const { order } = await place(customerId, [{ productId: book.id, quantity: 1 }]);
+    assert.equal(order?.total?.unitsMinor, book.priceMinor);
   });
 });

@@ -1,11 +1,10 @@
 // OrderService handlers: PlaceOrder (idempotent by customer and key), reads,
 // CancelOrder, the order's timeline, and the Audit view for the invariant checker.
 import { createHash, randomUUID } from "node:crypto";
-import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
-import type { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { OrderService, OrderStatus, SagaStep, type PlaceOrderItem } from "@meshmart/proto/orders/v1/orders_pb";
-import { annotateSpan, decodePageToken, meshmartAttributes, notFound, pageSize, pageTokenPatterns, type Database } from "@meshmart/platform";
+import { annotateSpan, decodePageToken, meshmartAttributes, notFound, pageSize, pageTokenPatterns, type Database, type ProductLookup } from "@meshmart/platform";
 import { priceItems } from "./catalog-pricing.ts";
 import type { OrderSaga } from "./order-saga.ts";
 import * as store from "./order-store.ts";
@@ -15,7 +14,8 @@ import type { StatusName } from "./saga-decision.ts";
 export interface OrderServiceDeps {
   db: Database;
   saga: OrderSaga;
-  catalog: Client<typeof CatalogService>;
+  /** Catalog's products, through the product cache. */
+  products: ProductLookup;
   sagaTimeoutMs: number;
   catalogTimeoutMs: number;
 }
@@ -51,7 +51,7 @@ export function createOrderService(deps: OrderServiceDeps): ServiceImpl<typeof O
       const existing = await store.findByIdempotencyKey(db, req.customerId, req.idempotencyKey);
       if (existing) return replay(existing, hash);
 
-      const priced = await priceItems(deps.catalog, req.items, deps.catalogTimeoutMs);
+      const priced = await priceItems(deps.products, req.items, deps.catalogTimeoutMs);
       const id = randomUUID();
       annotateSpan({ [meshmartAttributes.orderId]: id });
       const created = await db.transaction(async (tx) => {

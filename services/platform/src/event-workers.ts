@@ -50,6 +50,7 @@ export function startEventWorkers<S extends ConfigSpec>(
     const topics = [
       ...topology.produces.map((topic) => prefix + topic),
       ...topology.consumes.flatMap((topic) => [prefix + topic, deadLetterTopic(prefix + topic)]),
+      ...topology.invalidatesFrom.map((topic) => prefix + topic),
     ];
     await retrying(() => bus.ensureTopics(topics, config.KAFKA_PARTITIONS), {
       signal: stopping.signal,

@@ -12,6 +12,8 @@ export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./migrations.ts";
 export * from "./page-token.ts";
+export * from "./product-cache.ts";
+export * from "./read-through-cache.ts";
 export * from "./request-context.ts";
 export * from "./retry.ts";
 export * from "./server-limits.ts";

@@ -18,8 +18,14 @@ export interface ServiceDescription {
   readonly calls: readonly ServiceName[];
   /** Kafka topics this service publishes to through its outbox. */
   readonly produces: readonly string[];
-  /** Kafka topics this service consumes. */
+  /** Kafka topics this service consumes (one shared group: each event handled once, with an inbox). */
   readonly consumes: readonly string[];
+  /**
+   * Kafka topics every replica reads on its own (a group per process, from
+   * the latest offset, nothing committed) to invalidate its in-process caches
+   * (services/platform/src/product-cache.ts).
+   */
+  readonly invalidatesFrom: readonly string[];
   /** RPC methods that are safe for the mesh to retry (reads and idempotent writes). */
   readonly retryableMethods: readonly string[];
   /** Per-call timeout the mesh enforces for this service's routes. */
@@ -78,6 +84,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: ["catalog", "inventory", "orders"],
     produces: [],
     consumes: [],
+    invalidatesFrom: [topics.catalog],
     retryableMethods: [],
     timeoutMs: 10_000,
   },
@@ -89,6 +96,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: [],
     produces: [topics.catalog],
     consumes: [],
+    invalidatesFrom: [],
     retryableMethods: ["GetProduct", "ListProducts", "BatchGetProducts"],
     timeoutMs: 3_000,
   },
@@ -100,6 +108,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: [],
     produces: [topics.inventory],
     consumes: [topics.orders],
+    invalidatesFrom: [],
     // Reserve, Release and Commit are idempotent by order id.
     retryableMethods: ["GetStock", "Audit", "Reserve", "Release", "Commit"],
     timeoutMs: 3_000,
@@ -112,6 +121,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: ["catalog"],
     produces: [topics.orders],
     consumes: [topics.inventory, topics.payments],
+    invalidatesFrom: [topics.catalog],
     // PlaceOrder is idempotent by its idempotency key, CancelOrder by order id.
     retryableMethods: ["GetOrder", "ListOrders", "GetOrderTimeline", "PlaceOrder", "CancelOrder", "Audit", "GetSagaLoad"],
     timeoutMs: 5_000,
@@ -124,6 +134,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: [],
     produces: [topics.payments],
     consumes: [topics.orders],
+    invalidatesFrom: [],
     // Refund is idempotent by order id.
     retryableMethods: ["GetPayment", "ListPayments", "Refund"],
     timeoutMs: 3_000,
@@ -136,12 +147,18 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     calls: [],
     produces: [],
     consumes: [topics.orders],
+    invalidatesFrom: [],
     retryableMethods: ["ListNotifications"],
     timeoutMs: 3_000,
   },
 };
 
 export const serviceNames = Object.keys(services) as ServiceName[];
+
+/** Whether a service talks to Kafka at all (its KAFKA_BROKERS, its NetworkPolicy egress, Kafka's ingress). */
+export function usesKafka(service: ServiceDescription): boolean {
+  return service.produces.length > 0 || service.consumes.length > 0 || service.invalidatesFrom.length > 0;
+}
 
 /** The services that call `target`, derived from every service's `calls`. */
 export function callersOf(target: ServiceName): ServiceName[] {

@@ -25,7 +25,8 @@ describe("the local scenario stack's layout", () => {
     assert.equal(env.CATALOG_URL, `http://127.0.0.1:${t.proxyPort({ to: "service", service: "catalog" })}`);
     assert.equal(env.DATABASE_URL, `postgres://postgres:postgres@127.0.0.1:${t.proxyPort({ to: "postgres", service: "orders" })}/orders_abc`);
     assert.equal(env.KAFKA_BROKERS, `127.0.0.1:${t.proxyPort({ to: "kafka", service: "orders" })}`);
-    assert.equal(t.serviceEnv("gateway", undefined).KAFKA_BROKERS, undefined, "the gateway has no Kafka");
+    assert.equal(t.serviceEnv("gateway", undefined).KAFKA_BROKERS, `127.0.0.1:${t.proxyPort({ to: "kafka", service: "gateway" })}`, "the gateway reads catalog's events for its product cache");
+    assert.equal(t.serviceEnv("gateway", undefined).DATABASE_URL, undefined, "the gateway has no database");
     assert.equal(t.gatewayUrl, `http://127.0.0.1:${t.proxyPort({ to: "service", service: "gateway" })}`);
   });
 
@@ -36,7 +37,7 @@ describe("the local scenario stack's layout", () => {
       assert.equal(listener.advertised, `127.0.0.1:${proxy.listenPort}`);
       assert.equal(proxy.upstream, `127.0.0.1:${listener.port}`);
     }
-    assert.ok(!t.kafkaListeners.some((l) => l.name === "PROXY_GATEWAY"));
+    assert.ok(t.kafkaListeners.some((l) => l.name === "PROXY_GATEWAY"), "the gateway reads catalog's events for its product cache");
   });
 });
 

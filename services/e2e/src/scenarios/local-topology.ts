@@ -20,7 +20,7 @@
 // and one service can be cut off from Kafka while the others are not.
 // The checker (rest, invariants) and the scenario's own probes use the direct
 // addresses: a fault on an edge must not blind the judge.
-import { serviceNames, services, type ServiceName } from "@meshmart/topology";
+import { serviceNames, services, usesKafka as usesTopologyKafka, type ServiceName } from "@meshmart/topology";
 import type { AdvertisedListener } from "@meshmart/infra/kafka-config";
 import type { ProxySpec } from "@meshmart/infra/toxiproxy";
 import { edgeName, type ProxyEdge } from "./fault.ts";
@@ -40,7 +40,7 @@ export interface LocalTopology {
   gatewayUrl: string;
 }
 
-const usesKafka = (name: ServiceName) => services[name].produces.length > 0 || services[name].consumes.length > 0;
+const usesKafka = (name: ServiceName) => usesTopologyKafka(services[name]);
 
 export function localTopology(base: number): LocalTopology {
   const index = (name: ServiceName) => serviceNames.indexOf(name);

@@ -89,7 +89,21 @@ export const scenarios: readonly ScenarioDefinition[] = [
   ...dependencyScenarios,
   ...clientScenarios,
   ...meshScenarios,
-];
+].map(withoutProductCacheOnCatalogFaults);
+
+/**
+ * A fault on catalog is a fault on pricing: each PlaceOrder must meet it, so
+ * orders' product cache (which would price the products it holds without
+ * catalog) is off in those scenarios. The cache's own behaviour is tested by
+ * services/orders/src/price-change.test.ts.
+ */
+function withoutProductCacheOnCatalogFaults(scenario: ScenarioDefinition): ScenarioDefinition {
+  // Every fault shape names its services as strings ("service", "services", edges): look for catalog in any of them.
+  const onCatalog = [scenario.fault, scenario.kindFault].some((fault) => fault !== undefined && JSON.stringify(fault).includes('"catalog"'));
+  if (!onCatalog) return scenario;
+  const serviceEnv = scenario.serviceEnv ?? {};
+  return { ...scenario, serviceEnv: { ...serviceEnv, orders: { ...serviceEnv.orders, PRODUCT_CACHE_TTL_MS: "0" } } };
+}
 
 export function findScenario(name: string): ScenarioDefinition | undefined {
   return scenarios.find((s) => s.name === name);

@@ -47,6 +47,14 @@ export interface SubscriptionOptions {
   onBatch?(messages: ConsumedMessage[], control: DeliveryControl): Promise<number>;
   /** Lag (messages not yet handled) per topic and partition, after each batch. */
   onLag?(topic: string, partition: number, lag: number): void;
+  /**
+   * False: no offset is ever committed, so the group starts where
+   * `fromBeginning` says at every join (a per-process feed that only cares
+   * about what happens from now on, and leaves nothing behind). Default true.
+   */
+  commitOffsets?: boolean;
+  /** Told true each time the consumer has (re)joined its group, false when it crashed or stopped. */
+  onMembership?(joined: boolean): void;
 }
 
 export interface Subscription {

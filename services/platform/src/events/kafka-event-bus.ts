@@ -86,7 +86,11 @@ export class KafkaEventBus implements EventBus {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.options.logger?.warn({ err: payload.error.message, groupId: payload.groupId, restart: payload.restart }, "Kafka consumer crashed; kafkajs restarts it");
+      options.onMembership?.(false);
     });
+    // Told on every (re)join: messages may have been missed while out of the group.
+    consumer.on(consumer.events.GROUP_JOIN, () => options.onMembership?.(true));
+    consumer.on(consumer.events.STOP, () => options.onMembership?.(false));
     this.consumers.add(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
@@ -105,7 +109,7 @@ export class KafkaEventBus implements EventBus {
         const { topic, partition } = batch;
         let lastHandled: string | undefined;
         const commit = () => {
-          if (lastHandled === undefined) return;
+          if (lastHandled === undefined || options.commitOffsets === false) return;
           const offset = (BigInt(lastHandled) + 1n).toString();
           commits = commits
             .then(() => consumer.commitOffsets([{ topic, partition, offset }]))
