@@ -10,7 +10,9 @@ import { ProductPriceChangedSchema } from "@meshmart/proto/catalog/v1/events_pb"
 import { eventually } from "../test-support.ts";
 import { inSpan } from "../telemetry/spans.ts";
 import { activeTraceIds } from "../telemetry/trace-context.ts";
+import { createLogger } from "../logger.ts";
 import { DependencyUnavailableError } from "./event-consumer.ts";
+import { startInvalidationFeed } from "./invalidation-feed.ts";
 import type { ConsumedMessage } from "./event-bus.ts";
 import { createEventWorld, emitPrice, type EventWorld } from "./event-test-kit.ts";
 import type { KafkaClient } from "./kafka-client.ts";
@@ -171,6 +173,33 @@ export function describeBackbone(client: KafkaClient, brokers: () => string[]): 
         const versions = effects.filter((e) => e.product_id === id).map((e) => Number(e.price));
         assert.deepEqual(versions, versions.map((_, i) => i + 1), `aggregate ${id} applied in order`);
       }
+    });
+
+    it("an invalidation feed (a group of its own, from the latest offset) sees what is published after it joined, tells its membership, and commits nothing", async () => {
+      world.relay.start();
+      const before = randomUUID();
+      await emitPrice(world, before, 100n);
+      await eventually(async () => ((await world.db.query("SELECT 1 FROM outbox WHERE published_at IS NULL")).rowCount === 0 ? true : undefined), { what: "the first event published" });
+      const seen: Array<{ type: string; key: string }> = [];
+      const live: boolean[] = [];
+      const feed = await startInvalidationFeed({
+        bus: world.bus,
+        purpose: `${world.group}-feed`,
+        topics: [world.topic],
+        logger: createLogger("backbone-test", "silent"),
+        onEvent: (type, key) => seen.push({ type, key }),
+        onLive: (joined) => live.push(joined),
+      });
+      await eventually(async () => (live.includes(true) ? true : undefined), { what: "the feed joined its group" });
+      const after = randomUUID();
+      await emitPrice(world, after, 200n);
+      await eventually(async () => (seen.some((e) => e.key === after) ? true : undefined), { what: "the feed saw the event published after it joined" });
+      assert.deepEqual(seen.find((e) => e.key === after)?.type, "meshmart.catalog.v1.ProductPriceChanged");
+      assert.ok(!seen.some((e) => e.key === before), "nothing from before it joined (latest offset)");
+      await feed.stop();
+      assert.equal(live.at(-1), false, "told it is no longer live once stopped");
+      // No commits: the group's lag counts every message on the topic.
+      assert.equal(await world.bus.groupLag(feed.groupId, [world.topic]), 2);
     });
 
     it("puts well-formed CloudEvents headers on every message, and continues the producer's trace", async () => {

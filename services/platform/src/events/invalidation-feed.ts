@@ -27,7 +27,7 @@ export function processGroupId(purpose: string): string {
   return `${purpose}-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
 }
 
-export async function startInvalidationFeed(options: InvalidationFeedOptions): Promise<Subscription> {
+export async function startInvalidationFeed(options: InvalidationFeedOptions): Promise<Subscription & { groupId: string }> {
   const groupId = processGroupId(options.purpose);
   const { logger } = options;
   const subscription = await options.bus.subscribe({
@@ -49,6 +49,7 @@ export async function startInvalidationFeed(options: InvalidationFeedOptions): P
     },
   });
   return {
+    groupId,
     stop: async () => {
       await subscription.stop();
       options.onLive(false);

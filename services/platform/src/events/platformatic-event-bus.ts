@@ -241,6 +241,8 @@ class PlatformaticSubscription {
         this.queued -= queue.messages.length;
         this.queues.delete(key);
       }
+      // Told on every (re)join, as the kafkajs bus does: messages may have been missed while out of the group.
+      this.options.onMembership?.(true);
     });
     let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
     try {
@@ -333,9 +335,11 @@ class PlatformaticSubscription {
         if (handled === 0 || signal.aborted) break;
         const last = batch[handled - 1]!;
         // Not awaited before the next message: a commit lost in a crash only redelivers what the inbox already holds.
-        Promise.resolve(last.commit()).catch((err: Error) =>
-          this.bus.logger?.debug({ err: err.message, key }, "offset commit failed; the next one covers it"),
-        );
+        if (this.options.commitOffsets !== false) {
+          Promise.resolve(last.commit()).catch((err: Error) =>
+            this.bus.logger?.debug({ err: err.message, key }, "offset commit failed; the next one covers it"),
+          );
+        }
         queue.messages.splice(0, handled);
         this.queued -= handled;
         if (this.queued < highWater / 2 && this.stream?.isPaused()) this.stream.resume();
@@ -377,6 +381,7 @@ class PlatformaticSubscription {
     const { stream, consumer } = this;
     this.stream = undefined;
     this.consumer = undefined;
+    if (consumer) this.options.onMembership?.(false);
     consumer?.stopLagMonitoring();
     await stream?.close().catch(() => {});
     await consumer?.close(true).catch(() => {});
