@@ -9,6 +9,13 @@ export interface KafkaEventBusOptions {
   logger?: Logger;
 }
 
+/**
+ * How long a consumer may go without fetching (no batch in hand) before the
+ * watchdog replaces it. A healthy one fetches at least every maxWaitTimeInMs
+ * (1 s), paused partitions or not; kafkajs's own retries give up in about 35 s.
+ */
+const consumerStallMs = 60_000;
+
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
@@ -73,96 +80,144 @@ export class KafkaEventBus implements EventBus {
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
     let running = true;
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
-      maxWaitTimeInMs: 1_000,
-      // Bounded retries (about 35 s): a consumer whose requests keep failing crashes and kafkajs
-      // restarts it (restartOnFailure), which rejoins the group and finds the coordinator again.
-      // Endless retries could keep one stuck on a coordinator that moved (a broker restart) for good.
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => running },
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.options.logger?.warn({ err: payload.error.message, groupId: payload.groupId, restart: payload.restart }, "Kafka consumer crashed; kafkajs restarts it");
-      options.onMembership?.(false);
-    });
-    // Told on every (re)join: messages may have been missed while out of the group.
-    consumer.on(consumer.events.GROUP_JOIN, () => options.onMembership?.(true));
-    consumer.on(consumer.events.STOP, () => options.onMembership?.(false));
-    this.consumers.add(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
     const stopping = new AbortController();
     // Offsets are committed behind the consumer's back, in order, not awaited before the next
     // fetch: a commit lost in a crash only redelivers messages the inbox already holds.
     let commits: Promise<void> = Promise.resolve();
     const log = this.options.logger;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.concurrency ?? 1,
-      // kafkajs hands these helpers over as closures, not methods: destructuring them is safe.
-      // eslint-disable-next-line @typescript-eslint/unbound-method
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const { topic, partition } = batch;
-        let lastHandled: string | undefined;
-        const commit = () => {
-          if (lastHandled === undefined || options.commitOffsets === false) return;
-          const offset = (BigInt(lastHandled) + 1n).toString();
-          commits = commits
-            .then(() => consumer.commitOffsets([{ topic, partition, offset }]))
-            .catch((err: Error) => log?.debug({ err: err.message, topic, partition }, "offset commit failed; the next one covers it"));
-        };
-        // kafkajs tells a batch it must end only when asked (isRunning, isStale): watch for it, so that waits can end on a signal.
-        const ended = new AbortController();
-        const watch = setInterval(() => {
-          if (!running || !isRunning() || isStale()) ended.abort();
-        }, 250);
-        const signal = AbortSignal.any([stopping.signal, ended.signal]);
-        const control = { heartbeat, isRunning: () => running && isRunning() && !isStale(), signal };
-        const consumed = (message: (typeof batch.messages)[number]) => ({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString("utf8") ?? "",
-          value: message.value ?? Buffer.alloc(0),
-          headers: decodeHeaders(message.headers),
-        });
-        try {
-          if (options.onBatch) {
-            const messages = batch.messages.map(consumed);
-            const handled = messages.length > 0 && control.isRunning() ? await options.onBatch(messages, control) : 0;
-            const last = messages[handled - 1];
-            if (last) {
-              resolveOffset(last.offset);
-              lastHandled = last.offset;
-              await heartbeat();
+    // The watchdog's view of the consumer: when it last fetched, how many batches are in hand,
+    // and whether kafkajs gave it up (a crash it does not restart after).
+    const health = { lastFetchAt: Date.now(), batchesInHand: 0, givenUp: false };
+    const open = async (): Promise<Consumer> => {
+      const consumer = this.kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
+        maxWaitTimeInMs: 1_000,
+        // Bounded retries (about 35 s): a consumer whose requests keep failing crashes and kafkajs
+        // restarts it (restartOnFailure), which rejoins the group and finds the coordinator again.
+        // Endless retries could keep one stuck on a coordinator that moved (a broker restart) for good.
+        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => running },
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        this.options.logger?.warn(
+          { err: payload.error.message, groupId: payload.groupId, restart: payload.restart },
+          payload.restart ? "Kafka consumer crashed; kafkajs restarts it" : "Kafka consumer crashed and kafkajs gave it up; the watchdog replaces it",
+        );
+        if (!payload.restart) health.givenUp = true;
+        options.onMembership?.(false);
+      });
+      consumer.on(consumer.events.FETCH_START, () => (health.lastFetchAt = Date.now()));
+      // Told on every (re)join: messages may have been missed while out of the group.
+      consumer.on(consumer.events.GROUP_JOIN, () => options.onMembership?.(true));
+      consumer.on(consumer.events.STOP, () => options.onMembership?.(false));
+      this.consumers.add(consumer);
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+      } catch (err) {
+        this.consumers.delete(consumer);
+        await consumer.disconnect().catch(() => {});
+        throw err;
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency ?? 1,
+        // kafkajs hands these helpers over as closures, not methods: destructuring them is safe.
+        // eslint-disable-next-line @typescript-eslint/unbound-method
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          health.batchesInHand++;
+          let lastHandled: string | undefined;
+          const commit = () => {
+            if (lastHandled === undefined || options.commitOffsets === false) return;
+            const offset = (BigInt(lastHandled) + 1n).toString();
+            commits = commits
+              .then(() => consumer.commitOffsets([{ topic, partition, offset }]))
+              .catch((err: Error) => log?.debug({ err: err.message, topic, partition }, "offset commit failed; the next one covers it"));
+          };
+          // kafkajs tells a batch it must end only when asked (isRunning, isStale): watch for it, so that waits can end on a signal.
+          const ended = new AbortController();
+          const watch = setInterval(() => {
+            if (!running || !isRunning() || isStale()) ended.abort();
+          }, 250);
+          const signal = AbortSignal.any([stopping.signal, ended.signal]);
+          const control = { heartbeat, isRunning: () => running && isRunning() && !isStale(), signal };
+          const consumed = (message: (typeof batch.messages)[number]) => ({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key?.toString("utf8") ?? "",
+            value: message.value ?? Buffer.alloc(0),
+            headers: decodeHeaders(message.headers),
+          });
+          try {
+            if (options.onBatch) {
+              const messages = batch.messages.map(consumed);
+              const handled = messages.length > 0 && control.isRunning() ? await options.onBatch(messages, control) : 0;
+              const last = messages[handled - 1];
+              if (last) {
+                resolveOffset(last.offset);
+                lastHandled = last.offset;
+                await heartbeat();
+              }
+            } else {
+              for (const message of batch.messages) {
+                if (!control.isRunning()) break;
+                const handled = await options.onMessage(consumed(message), control);
+                if (!handled) break;
+                resolveOffset(message.offset);
+                lastHandled = message.offset;
+                await heartbeat();
+              }
             }
-          } else {
-            for (const message of batch.messages) {
-              if (!control.isRunning()) break;
-              const handled = await options.onMessage(consumed(message), control);
-              if (!handled) break;
-              resolveOffset(message.offset);
-              lastHandled = message.offset;
-              await heartbeat();
-            }
+          } finally {
+            clearInterval(watch);
+            commit();
+            health.batchesInHand--;
+            health.lastFetchAt = Date.now();
           }
-        } finally {
-          clearInterval(watch);
-          commit();
-        }
-        const high = BigInt(batch.highWatermark);
-        const next = lastHandled === undefined ? BigInt(batch.firstOffset() ?? batch.highWatermark) : BigInt(lastHandled) + 1n;
-        options.onLag?.(topic, partition, Number(high - next));
-      },
-    });
+          const high = BigInt(batch.highWatermark);
+          const next = lastHandled === undefined ? BigInt(batch.firstOffset() ?? batch.highWatermark) : BigInt(lastHandled) + 1n;
+          options.onLag?.(topic, partition, Number(high - next));
+        },
+      });
+      return consumer;
+    };
+
+    let consumer = await open();
+    // After a broker restart the outage tests and the local cluster have seen consumers stop
+    // consuming for good (sagas stuck until the process restarted); kafkajs can also give a consumer
+    // up after a crash it deems not retriable. A consumer that neither fetches nor holds a batch for
+    // consumerStallMs, or was given up, is replaced by a new one in the same group.
+    let replacing: Promise<void> | undefined;
+    const watchdog = setInterval(() => {
+      const stalled = health.batchesInHand === 0 && Date.now() - health.lastFetchAt > consumerStallMs;
+      if (!running || replacing || !(stalled || health.givenUp)) return;
+      log?.warn({ groupId: options.groupId, givenUp: health.givenUp, idleMs: Date.now() - health.lastFetchAt }, "Kafka consumer stopped fetching; replacing it");
+      replacing = (async () => {
+        const old = consumer;
+        this.consumers.delete(old);
+        await old.disconnect().catch(() => {});
+        health.givenUp = false;
+        health.lastFetchAt = Date.now();
+        if (running) consumer = await open();
+      })()
+        .catch((err: Error) => {
+          health.givenUp = true; // try again at the next look, not a whole stall period later
+          log?.warn({ err: err.message, groupId: options.groupId }, "Kafka consumer could not be replaced yet; the watchdog tries again");
+        })
+        .finally(() => (replacing = undefined));
+    }, consumerStallMs / 6);
+    watchdog.unref();
     return {
       stop: async () => {
         running = false;
+        clearInterval(watchdog);
         stopping.abort();
+        await replacing;
         await commits;
         await consumer.disconnect();
         this.consumers.delete(consumer);
