@@ -6,4 +6,3 @@ export * from "./kafka-event-bus.ts";
 export * from "./outbox.ts";
 export * from "./outbox-relay.ts";
 export * from "./kafka-client.ts";
-export * from "./platformatic-event-bus.ts";
