@@ -137,9 +137,9 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
     assert.equal(result.stderr.trim(), "", `Pod Security warnings:\n${result.stderr}`);
   });
 
-  it("helm install of charts/meshmart: none rejected, every workload ready, every Service with endpoints, Secrets generated", async (t) => {
+  it("helm install of charts/meshmart: none rejected, every workload ready, every Service with endpoints, Secrets generated", async () => {
     const helm = ensureTool("helm");
-    if (!helm.path) return t.skip(helm.reason);
+    assert.ok(helm.path, `helm could not be had: ${helm.reason}`);
     const jwks = join(workDir, "jwks.json");
     writeFileSync(jwks, testSigningKey.jwks);
     await cluster.kubectl.ok(["create", "namespace", "istio-ingress-helm"]);
@@ -166,18 +166,18 @@ describe("on a real API server (kwok nodes)", { timeout: 20 * 60_000 }, () => {
     assert.equal(await passwordOf(helmNamespace), installed, "an upgrade keeps the generated passwords");
   });
 
-  it("istioctl analyze finds no error and no warning in the synth", async (t) => {
+  it("istioctl analyze finds no error and no warning in the synth", async () => {
     const istioctl = ensureTool("istioctl");
-    if (!istioctl.path) return t.skip(istioctl.reason);
+    assert.ok(istioctl.path, `istioctl could not be had: ${istioctl.reason}`);
     const file = join(workDir, "meshmart.k8s.yaml");
     const result = runTool(istioctl.path, ["analyze", "--use-kube=false", "--all-namespaces", "--failure-threshold=Info", file]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout + result.stderr, /No validation issues found/);
   });
 
-  it("kube-score: every CRITICAL finding is fixed or explained in docs/kubernetes.md", async (t) => {
+  it("kube-score: every CRITICAL finding is fixed or explained in docs/kubernetes.md", async () => {
     const kubeScore = ensureTool("kube-score");
-    if (!kubeScore.path) return t.skip(kubeScore.reason);
+    assert.ok(kubeScore.path, `kubeScore could not be had: ${kubeScore.reason}`);
     const file = join(workDir, "meshmart.k8s.yaml");
     const result = runTool(kubeScore.path, ["score", file, "--output-format", "json"]);
     const objects = JSON.parse(result.stdout) as Array<{ object_name: string; type_meta: { kind: string }; checks: Array<{ check: { id: string }; grade: number; skipped: boolean }> }>;

@@ -53,17 +53,3 @@ export async function ensureTools<T extends EnsuredTool>(names: readonly T[]): P
   if (paths.length !== names.length) throw new Error(`ensure-tool.sh printed ${paths.length} paths for ${names.length} tools`);
   return Object.fromEntries(names.map((name, i) => [name, paths[i]!])) as Record<T, string>;
 }
-
-/**
- * For tests: the tools' paths, or undefined after one loud line saying which
- * could not be had and why (the test then skips instead of failing on a
- * machine without Go or the module proxy).
- */
-export async function toolsOrSkip<T extends EnsuredTool>(names: readonly T[]): Promise<Record<T, string> | undefined> {
-  try {
-    return await ensureTools(names);
-  } catch (err) {
-    console.warn(`\n*** SKIPPED LOUDLY: ${(err as Error).message}\n`);
-    return undefined;
-  }
-}

@@ -183,14 +183,9 @@ describe("hostile clients", () => {
   });
 
   describe("then", () => {
-    it("Schemathesis finds nothing wrong with the REST API, every check on", async (t) => {
-      let command: string;
-      try {
-        command = ensureSchemathesis();
-      } catch (err) {
-        console.warn(`\n*** SKIPPED LOUDLY: the Schemathesis fuzzer could not be installed: ${(err as Error).message}\n`);
-        return t.skip((err as Error).message);
-      }
+    it("Schemathesis finds nothing wrong with the REST API, every check on", async () => {
+      // Installed from PyPI by the project on first use; a machine that cannot get it fails here, not skips.
+      const command = ensureSchemathesis();
       const token = await devTokenFor("fuzzer");
       const run = await runSchemathesis({
         command,

@@ -9,11 +9,12 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@meshmart/proto/grpc/health/v1/health_pb";
-import { toolsOrSkip } from "@meshmart/infra/tools";
+import { ensureTools } from "@meshmart/infra/tools";
 import { startService, type RunningService } from "./service.ts";
 import { eventually } from "./test-support.ts";
 
-const tools = await toolsOrSkip(["grpc-health-probe"]);
+// Built once per machine by ensure-tool.sh; a machine that cannot build it fails here, not skips.
+const tools = await ensureTools(["grpc-health-probe"]);
 
 /** A catalog without a database, with one dependency check the test turns on and off. */
 async function startCatalog(env: Record<string, string> = {}) {
@@ -37,14 +38,14 @@ async function startCatalog(env: Record<string, string> = {}) {
 /** Runs grpc-health-probe (asynchronously: the service answers from this very process). */
 function probe(port: number, ...args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    execFile(tools!["grpc-health-probe"], ["-addr", `127.0.0.1:${port}`, "-connect-timeout", "3s", "-rpc-timeout", "3s", ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(tools["grpc-health-probe"], ["-addr", `127.0.0.1:${port}`, "-connect-timeout", "3s", "-rpc-timeout", "3s", ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
       resolve({ code, output: `${stdout}${stderr}`.trim() });
     });
   });
 }
 
-describe("grpc.health.v1", { skip: tools ? false : "grpc-health-probe is unavailable (see the line above)" }, () => {
+describe("grpc.health.v1", () => {
   let catalog: Awaited<ReturnType<typeof startCatalog>>;
   let service: RunningService;
   before(async () => {
@@ -117,7 +118,7 @@ describe("grpc.health.v1", { skip: tools ? false : "grpc-health-probe is unavail
   });
 });
 
-describe("grpc.health.v1 while draining", { skip: tools ? false : "grpc-health-probe is unavailable (see the line above)" }, () => {
+describe("grpc.health.v1 while draining", () => {
   it("Watch says NOT_SERVING and ends; grpc-health-probe and /readyz say not serving until the port closes", async () => {
     const { service } = await startCatalog({ DRAIN_DELAY_MS: "3000" });
     const client = createClient(Health, createGrpcTransport({ baseUrl: service.url }));

@@ -12,10 +12,11 @@ import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { ServerReflection as ReflectionV1 } from "@meshmart/proto/grpc/reflection/v1/reflection_pb";
 import { ServerReflection as ReflectionV1alpha } from "@meshmart/proto/grpc/reflection/v1alpha/reflection_pb";
 import { repoRoot } from "@meshmart/infra/paths";
-import { toolsOrSkip } from "@meshmart/infra/tools";
+import { ensureTools } from "@meshmart/infra/tools";
 import { startService, type RunningService } from "./service.ts";
 
-const tools = await toolsOrSkip(["grpcurl"]);
+// Built once per machine by ensure-tool.sh; a machine that cannot build it fails here, not skips.
+const tools = await ensureTools(["grpcurl"]);
 
 /** Runs a tool asynchronously (the service answers from this very process). */
 function run(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -66,32 +67,32 @@ describe("server reflection", () => {
   });
   after(() => service.stop());
 
-  describe("grpcurl", { skip: tools ? false : "grpcurl is unavailable (see the line above)" }, () => {
+  describe("grpcurl", () => {
     it("lists every service the port serves", async () => {
-      const result = await run(tools!.grpcurl, ["-plaintext", address, "list"]);
+      const result = await run(tools.grpcurl, ["-plaintext", address, "list"]);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(result.stdout.trim().split("\n"), servedServices);
     });
 
     it("describes a service, a method and a message with its validation options", async () => {
-      const serviceText = await run(tools!.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.CatalogService"]);
+      const serviceText = await run(tools.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.CatalogService"]);
       assert.equal(serviceText.code, 0, serviceText.stderr);
       assert.match(serviceText.stdout, /rpc ListProducts \( \.meshmart\.catalog\.v1\.ListProductsRequest \) returns \( \.meshmart\.catalog\.v1\.ListProductsResponse \)/);
-      const method = await run(tools!.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.CatalogService.GetProduct"]);
+      const method = await run(tools.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.CatalogService.GetProduct"]);
       assert.match(method.stdout, /is a method/);
-      const message = await run(tools!.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.ListProductsRequest"]);
+      const message = await run(tools.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.ListProductsRequest"]);
       assert.equal(message.code, 0, message.stderr);
       assert.match(message.stdout, /int32 page_size = \d+ \[\s*\(\.buf\.validate\.field\) = \{ int32: \{ lte: 500/); // the import (buf/validate) resolved
     });
 
     it("calls an RPC by reflection alone", async () => {
-      const result = await run(tools!.grpcurl, ["-plaintext", "-d", '{"pageSize": 7}', address, "meshmart.catalog.v1.CatalogService/ListProducts"]);
+      const result = await run(tools.grpcurl, ["-plaintext", "-d", '{"pageSize": 7}', address, "meshmart.catalog.v1.CatalogService/ListProducts"]);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(JSON.parse(result.stdout), { nextPageToken: "size 7" });
     });
 
     it("says which symbol is not there", async () => {
-      const result = await run(tools!.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.NoSuchMessage"]);
+      const result = await run(tools.grpcurl, ["-plaintext", address, "describe", "meshmart.catalog.v1.NoSuchMessage"]);
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, /Symbol not found|not found/i);
     });

@@ -15,10 +15,11 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
-import { toolsOrSkip } from "@meshmart/infra/tools";
+import { ensureTools } from "@meshmart/infra/tools";
 import { startService, type RunningService } from "./service.ts";
 
-const tools = await toolsOrSkip(["grpcurl"]);
+// Built once per machine by ensure-tool.sh; a machine that cannot build it fails here, not skips.
+const tools = await ensureTools(["grpcurl"]);
 
 function transports(baseUrl: string): Record<string, Transport> {
   return {
@@ -129,7 +130,7 @@ describe("an RPC the port does not serve", () => {
     assert.equal(response.headers.get("grpc-status"), String(Code.Unimplemented));
   });
 
-  describe("grpcurl, without reflection", { skip: tools ? false : "grpcurl is unavailable (see the line above)" }, () => {
+  describe("grpcurl, without reflection", () => {
     // A proto of a method the catalog port does not have, beside a service it does not serve.
     const protoDir = mkdtempSync(join(tmpdir(), "meshmart-unimplemented-"));
     mkdirSync(join(protoDir, "x"));
@@ -139,7 +140,7 @@ describe("an RPC the port does not serve", () => {
     );
     for (const method of ["meshmart.catalog.v1.CatalogService/NoSuchMethod", "meshmart.catalog.v1.NoSuchService/Get"]) {
       it(`gets Code: Unimplemented with trailers for ${method}`, async () => {
-        const result = await run(tools!.grpcurl, ["-plaintext", "-use-reflection=false", "-import-path", protoDir, "-proto", "x/unknown.proto", "-d", "{}", `127.0.0.1:${rpcPort.port}`, method]);
+        const result = await run(tools.grpcurl, ["-plaintext", "-use-reflection=false", "-import-path", protoDir, "-proto", "x/unknown.proto", "-d", "{}", `127.0.0.1:${rpcPort.port}`, method]);
         assert.equal(result.code, 64 + Code.Unimplemented, result.stderr); // grpcurl exits 64 + the status code
         assert.match(result.stderr, /Code: Unimplemented/);
         assert.doesNotMatch(result.stderr, /without sending trailers/);
