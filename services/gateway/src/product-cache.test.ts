@@ -4,7 +4,6 @@
 // GET /products within the bound docs/architecture.md gives (the TTL is ten
 // minutes, so only the event can refresh them).
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -12,17 +11,14 @@ import { catalogService } from "@meshmart/catalog";
 import { generateSigningKey } from "@meshmart/dev-identity";
 import { demoProductId } from "@meshmart/fixtures";
 import { startService, type RunningService } from "@meshmart/platform";
-import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
+import { createTestDatabase, eventually, inProcessServiceEnv, metricTotal } from "@meshmart/platform/test-support";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { gatewayService } from "./index.ts";
 
 const propagationBoundMs = 5_000;
 const lamp = { id: demoProductId("LAMP-LED"), newPriceMinor: 3999 };
 
-async function counter(service: RunningService, name: string, cache: string): Promise<number> {
-  const metric = (await service.runtime.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
-  return (metric?.values ?? []).filter((v) => v.labels.cache === cache).reduce((sum, v) => sum + v.value, 0);
-}
+const counter = (service: RunningService, name: string, cache: string) => metricTotal(service, name, { cache });
 
 describe("gateway product cache", () => {
   let catalog: RunningService;
@@ -30,15 +26,7 @@ describe("gateway product cache", () => {
   let catalogClient: Client<typeof CatalogService>;
 
   before(async () => {
-    const common = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      KAFKA_BROKERS: testKafkaBrokers().join(","),
-      KAFKA_TOPIC_PREFIX: `t${randomBytes(4).toString("hex")}.`,
-      OUTBOX_POLL_MS: "100",
-      SHUTDOWN_TIMEOUT_MS: "2000",
-    };
+    const common = inProcessServiceEnv();
     catalog = await startService(catalogService, { env: { ...common, DATABASE_URL: await createTestDatabase("catalog"), CATALOG_SEED: "true" } });
     catalogClient = createClient(CatalogService, createConnectTransport({ baseUrl: catalog.url, httpVersion: "1.1" }));
     gateway = await startService(gatewayService, {

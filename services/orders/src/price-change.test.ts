@@ -5,14 +5,14 @@
 // carry the old price, on either replica; the measured propagation is printed.
 // Real catalog, Postgres and Kafka, all in-process but the broker.
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { catalogService } from "@meshmart/catalog";
 import { demoProductId } from "@meshmart/fixtures";
 import { startService, type RunningService } from "@meshmart/platform";
-import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
+import { createTestDatabase, eventually, inProcessServiceEnv, metricTotal } from "@meshmart/platform/test-support";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
 import { ordersService } from "./index.ts";
@@ -28,12 +28,6 @@ interface Placed {
   unitPriceMinor: bigint;
 }
 
-async function counter(service: RunningService, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = (await service.runtime.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
-  return (metric?.values ?? [])
-    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 describe("product cache: a price change under load", () => {
   let catalog: RunningService;
@@ -41,15 +35,7 @@ describe("product cache: a price change under load", () => {
   let catalogClient: Client<typeof CatalogService>;
 
   before(async () => {
-    const common = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      KAFKA_BROKERS: testKafkaBrokers().join(","),
-      KAFKA_TOPIC_PREFIX: `t${randomBytes(4).toString("hex")}.`,
-      OUTBOX_POLL_MS: "100",
-      SHUTDOWN_TIMEOUT_MS: "2000",
-    };
+    const common = inProcessServiceEnv();
     const [catalogDb, ordersDb] = await Promise.all([createTestDatabase("catalog"), createTestDatabase("orders")]);
     catalog = await startService(catalogService, { env: { ...common, DATABASE_URL: catalogDb, CATALOG_SEED: "true" } });
     catalogClient = createClient(CatalogService, createConnectTransport({ baseUrl: catalog.url, httpVersion: "1.1" }));
@@ -77,7 +63,7 @@ describe("product cache: a price change under load", () => {
     // Both feeds live, the caches warm: orders are served from memory before the change.
     const hitsBefore = await eventually(
       async () => {
-        const hits = await Promise.all(replicas.map((r) => counter(r, "cache_hits_total")));
+        const hits = await Promise.all(replicas.map((r) => metricTotal(r, "cache_hits_total")));
         return hits.every((h) => h >= 20) ? hits : undefined;
       },
       { timeoutMs: 30_000, what: "both replicas answering prices from their caches" },
@@ -109,7 +95,7 @@ describe("product cache: a price change under load", () => {
     assert.deepEqual(tooLate, [], `no order placed more than ${propagationBoundMs} ms after the change carries the old price`);
     const beforeChange = placed.filter((p) => p.startedAt + 1_000 < changeStarted);
     assert.ok(beforeChange.length > 0 && beforeChange.every((p) => p.unitPriceMinor === socks.oldPriceMinor), "before the change, the old price");
-    const invalidations = await Promise.all(replicas.map((r) => counter(r, "cache_invalidations_total", { reason: "event" })));
+    const invalidations = await Promise.all(replicas.map((r) => metricTotal(r, "cache_invalidations_total", { reason: "event" })));
     assert.ok(invalidations.every((n) => n >= 1), `each replica's cache was invalidated by the event: ${invalidations.join("/")}`);
   });
 
@@ -119,7 +105,7 @@ describe("product cache: a price change under load", () => {
       client.placeOrder({ customerId: randomUUID(), idempotencyKey: randomUUID(), items: [{ productId: mug.id, quantity: 1 }] });
     // Cached on both: a second pricing of the mug is a hit.
     for (const [i, client] of clients.entries()) {
-      const hits = () => counter(replicas[i]!, "cache_hits_total");
+      const hits = () => metricTotal(replicas[i]!, "cache_hits_total");
       await eventually(async () => {
         const before = await hits();
         await place(client);

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import pg from "pg";
+import type { RunningService } from "./service-definition.ts";
 
 function adminUrl(): string {
   const url = process.env.MESHMART_TEST_PG_URL;
@@ -31,6 +32,29 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, "close");
   return port;
+}
+
+/**
+ * The settings every in-process service of one test shares (startService):
+ * its own port, silent logs, the suite's Kafka under a topic prefix of this
+ * test alone, a fast relay and a short shutdown.
+ */
+export function inProcessServiceEnv(): Record<string, string> {
+  return {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    KAFKA_BROKERS: testKafkaBrokers().join(","),
+    KAFKA_TOPIC_PREFIX: `t${randomBytes(4).toString("hex")}.`,
+    OUTBOX_POLL_MS: "100",
+    SHUTDOWN_TIMEOUT_MS: "2000",
+  };
+}
+
+/** A counter or gauge of an in-process service, summed over the series that carry every one of `labels`. */
+export async function metricTotal(service: RunningService, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = (await service.runtime.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
 }
 
 export async function createTestDatabase(prefix: string): Promise<string> {
