@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { History } from "./history.ts";
-import { hypothesis, hypothesisChecks, percentile } from "./hypothesis.ts";
+import { hypothesis, hypothesisChecks, isLoadSensitiveBound, percentile } from "./hypothesis.ts";
 import { historyWith } from "./scenario-definitions.test.ts";
 
 const byName = (results: ReturnType<typeof hypothesisChecks>, part: string) => results.find((r) => r.name.includes(part))!;
@@ -17,6 +17,19 @@ describe("the steady-state hypothesis over a history", () => {
     ]);
     for (const check of hypothesisChecks(history, hypothesis({}))) assert.ok(check.pass, `${check.name}: ${check.offenders.join(", ")}`);
     assert.deepEqual(history.accepted().map((o) => o.orderId), ["o-1", "o-2", "o-3"]);
+  });
+
+  it("marks exactly the accepted-share and p99 checks of each phase as load-sensitive (make test prints them)", () => {
+    const history = historyWith([
+      { phase: "before", status: 201, orderId: "o-1" },
+      { phase: "during", status: 201, orderId: "o-2" },
+      { phase: "after", status: 201, orderId: "o-3" },
+    ]);
+    const names = hypothesisChecks(history, hypothesis({ during: { minAccepted: 0.5, maxP99Ms: 3_000 } })).map((c) => c.name);
+    const sensitive = names.filter(isLoadSensitiveBound);
+    assert.equal(sensitive.length, 6, sensitive.join("\n"));
+    assert.ok(sensitive.every((n) => /orders accepted|p99 latency/.test(n)));
+    assert.ok(names.some((n) => /Retry-After/.test(n) && !isLoadSensitiveBound(n)), "the Retry-After checks stay asserted");
   });
 
   it("names every refusal without Retry-After, and each answer a phase does not allow", () => {

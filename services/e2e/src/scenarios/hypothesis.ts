@@ -36,6 +36,15 @@ export const defaultHypothesis: SteadyStateHypothesis = {
 };
 
 /** A hypothesis with some bounds changed. */
+/**
+ * Whether a check is one of the two client bounds that measure how loaded the
+ * machine is as much as the platform (share of orders accepted, p99 latency):
+ * `make test` prints those instead of asserting them (quick-suite.test.ts).
+ */
+export function isLoadSensitiveBound(check: string): boolean {
+  return /^client .* the fault: (at least \d+% of orders accepted|p99 latency at most \d+ ms)$/.test(check);
+}
+
 export function hypothesis(changes: { before?: Partial<PhaseBounds>; during?: Partial<PhaseBounds>; after?: Partial<PhaseBounds>; restWithinMs?: number }): SteadyStateHypothesis {
   return {
     before: { ...defaultHypothesis.before, ...changes.before },

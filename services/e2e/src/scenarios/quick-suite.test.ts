@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { portFromEnv } from "@meshmart/infra/ports";
+import { isLoadSensitiveBound } from "./hypothesis.ts";
 import type { ScenarioRecord } from "./journal.ts";
 import { quickScenarios } from "./scenario-definitions.ts";
 
@@ -27,9 +28,6 @@ const moved = (name: string, by: number) => {
   const port = portFromEnv(name);
   return port === undefined ? {} : { [name]: String(port + by) };
 };
-
-/** The client bounds that measure how loaded the machine is as much as the platform (hypothesis.ts). */
-const isLoadSensitiveBound = (check: string) => /^client .* the fault: (at least \d+% of orders accepted|p99 latency at most \d+ ms)$/.test(check);
 
 describe("the quick scenarios on the local target", { timeout: 15 * 60_000 }, () => {
   it("every quick scenario is injected and keeps every invariant, and the run writes its journal and HTML report", () => {
