@@ -131,7 +131,7 @@ fi
 
 mapfile -t services < <(service_names)
 ((${#services[@]} > 0)) || die "could not list the services (cdk8s/src/list-services.ts); run 'make install' first"
-note "services (from services/platform/src/topology.ts): ${services[*]}"
+note "services (from services/topology/src/topology.ts): ${services[*]}"
 
 log "2/10 synthesize the manifests (cdk8s)"
 note "token issuer key pair: .local/keys/$KUBE_CONTEXT/ (created once; the manifests carry only its public key)"

@@ -1,5 +1,5 @@
 // Istio policy as code for meshmart: typed @kubernetes-models/istio resources,
-// derived from services/platform/src/topology.ts, emitted by the cdk8s app.
+// derived from services/topology/src/topology.ts, emitted by the cdk8s app.
 
 export * from "./authorization-policy.ts";
 export * from "./destination-rule.ts";

@@ -57,7 +57,7 @@ parse_common_flags() {
 }
 
 # Prints the services of the topology as "name localPort" lines (one source of truth:
-# services/platform/src/topology.ts).
+# services/topology/src/topology.ts).
 topology_services() {
   (cd "$MESHMART_ROOT" && npm exec --silent --no -- tsx cdk8s/src/list-services.ts 2>/dev/null)
 }

@@ -36,4 +36,4 @@ export const paymentsService: ServiceDefinition<typeof config> = {
   events: (consumer, runtime) => registerPaymentEvents(consumer, provider(runtime)),
 };
 
-export { createSimulatedProvider, declineDraw, type PaymentProvider } from "./payment-provider.ts";
+export { createSimulatedProvider, type PaymentProvider } from "./payment-provider.ts";

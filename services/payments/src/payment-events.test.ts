@@ -7,69 +7,25 @@ import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { startService, type RunningService } from "@meshmart/platform";
-import { createTestDatabase, eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { OrderCancelledSchema, PaymentRequestedSchema } from "@meshmart/proto/orders/v1/events_pb";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
 import { PaymentDeclinedSchema } from "@meshmart/proto/payments/v1/events_pb";
 import { DeclineReason, PaymentService, PaymentStatus } from "@meshmart/proto/payments/v1/payments_pb";
 import { paymentsService } from "./index.ts";
-import { createTestEventSource, type TestEventSource } from "@meshmart/platform/events/test-event-source";
+import { eventually } from "@meshmart/platform/test-support";
+import { startEventWorld, type EventWorld } from "@meshmart/platform/events/test-event-world";
 
-interface World {
-  source: TestEventSource;
-  service: RunningService;
+interface World extends EventWorld {
   client: Client<typeof PaymentService>;
-  close(): Promise<void>;
 }
 
 async function startWorld(env: Record<string, string>): Promise<World> {
-  const source = await createTestEventSource("orders");
-  const service = await startService(paymentsService, {
-    env: {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      DATABASE_URL: await createTestDatabase("payments"),
-      KAFKA_BROKERS: testKafkaBrokers().join(","),
-      KAFKA_TOPIC_PREFIX: source.prefix,
-      KAFKA_CONSUMER_GROUP: `${source.prefix}payments`,
-      OUTBOX_POLL_MS: "100",
-      ...env,
-    },
-  });
-  const client = createClient(PaymentService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" }));
-  return {
-    source,
-    service,
-    client,
-    async close() {
-      await service.stop();
-      await source.close();
-    },
-  };
+  const world = await startEventWorld(paymentsService, "orders", env);
+  return { ...world, client: createClient(PaymentService, createConnectTransport({ baseUrl: world.service.url, httpVersion: "1.1" })) };
 }
 
-/** Resolves once the service has handled (or skipped) every one of these events. */
-async function handled(world: World, eventIds: string[]): Promise<void> {
-  await eventually(
-    async () => {
-      const { rowCount } = await world.service.runtime.db.query("SELECT 1 FROM inbox WHERE event_id = ANY($1)", [eventIds]);
-      return rowCount === eventIds.length ? true : undefined;
-    },
-    { what: `${eventIds.length} events handled` },
-  );
-}
-
-/** The events payments emitted for an order, in order. */
-async function emitted(world: World, orderId: string) {
-  const { rows } = await world.service.runtime.db.query<{ type: string; payload: Buffer; published: boolean }>(
-    "SELECT type, payload, published_at IS NOT NULL AS published FROM outbox WHERE aggregate_id = $1 ORDER BY seq",
-    [orderId],
-  );
-  return rows;
-}
-
+const handled = (world: World, eventIds: string[]) => world.handled(eventIds);
+const emitted = (world: World, orderId: string) => world.emitted(orderId);
 const types = (rows: Array<{ type: string }>) => rows.map((row) => row.type.replace("meshmart.payments.v1.", ""));
 
 function newOrder(unitsMinor = 4200n) {

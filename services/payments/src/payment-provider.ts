@@ -6,9 +6,9 @@
 // Math.random(): across random order ids it declines the configured fraction,
 // and a retried call for the same order gets the same answer, as a real
 // provider keyed by an idempotency key would give.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { FaultSwitch } from "@meshmart/platform";
+import { simulatedDraw, type FaultSwitch } from "@meshmart/platform";
 import { DeclineReason } from "@meshmart/proto/payments/v1/payments_pb";
 
 export interface Charge {
@@ -40,12 +40,6 @@ export interface SimulatedProviderOptions {
   limitMinor?: bigint;
 }
 
-/** A number in [0, 1) fixed by seed and order id, uniform over random order ids. */
-export function declineDraw(seed: string, orderId: string): number {
-  const digest = createHash("sha256").update(`${seed}:${orderId}`).digest();
-  return digest.readUIntBE(0, 6) / 2 ** 48;
-}
-
 const randomDeclines = [DeclineReason.INSUFFICIENT_FUNDS, DeclineReason.FRAUD_SUSPECTED] as const;
 
 export function createSimulatedProvider(options: SimulatedProviderOptions): PaymentProvider {
@@ -62,7 +56,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Paym
           message: `${amountMinor} ${currencyCode} minor units exceed the limit of ${limit}`,
         };
       }
-      const draw = declineDraw(seed, orderId);
+      const draw = simulatedDraw("", seed, orderId);
       if (draw < options.declineRate) {
         // Reuse the draw to pick a reason, so the outcome stays a function of the order.
         const reason = randomDeclines[Math.floor((draw / options.declineRate) * randomDeclines.length)] ?? randomDeclines[0];

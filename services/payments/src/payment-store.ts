@@ -56,11 +56,9 @@ export function toPayment(row: PaymentRow): Payment {
 /**
  * Serialises everything done for one order (capture, cancel, refund) until
  * `tx` ends. A row lock is not enough: before the first event there is no row
- * to lock, and a cancel racing a capture must see it or be seen by it. The
- * two-key form keeps these locks apart from the platform's single-key ones.
- */
-export async function lockOrder(tx: Transaction, orderId: string): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext('meshmart.payments.order'), hashtext($1))", [orderId]);
+ * to lock, and a cancel racing a capture must see it or be seen by it. */
+export function lockOrder(tx: Transaction, orderId: string): Promise<void> {
+  return tx.lockKey("meshmart.payments.order", orderId);
 }
 
 export async function getPayment(db: Queryable, orderId: string): Promise<Payment | undefined> {

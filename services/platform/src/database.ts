@@ -31,6 +31,16 @@ export class Transaction implements Queryable {
   }
 
   /**
+   * Holds an advisory lock on (`namespace`, `key`) until the transaction ends:
+   * serialises everything done for one key (an order id) even before any row
+   * exists to lock. The two-key form keeps these apart from the platform's
+   * single-key locks (the relay's leadership, migrations).
+   */
+  async lockKey(namespace: string, key: string): Promise<void> {
+    await this.query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", [namespace, key]);
+  }
+
+  /**
    * Runs `effect` once the transaction has committed, never when it rolls
    * back: metrics and log lines of what the transaction did (a retried
    * transaction would otherwise count twice).

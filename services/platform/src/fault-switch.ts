@@ -21,7 +21,8 @@
 //                              is redelivered after the restart)
 //   FAULTS="relay:after-publish=crash@0.2, committed:PaymentRequested=crash"
 // payments also stalls or fails its provider calls on `provider:charge` and
-// `provider:refund`.
+// `provider:refund`, shipping its carrier calls on `carrier:book` and
+// `carrier:cancel`.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 

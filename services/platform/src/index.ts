@@ -18,4 +18,5 @@ export * from "./request-context.ts";
 export * from "./retry.ts";
 export * from "./server-limits.ts";
 export * from "./service.ts";
+export * from "./simulated-draw.ts";
 export * from "./telemetry/index.ts";

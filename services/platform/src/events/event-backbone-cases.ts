@@ -88,6 +88,8 @@ export function describeBackbone(client: KafkaClient, brokers: () => string[]): 
       await eventually(async () => ((await world.effects()).length === 2 ? true : undefined), { what: "marker event" });
       const effects = await world.effects();
       assert.deepEqual(effects.map((e) => e.price), ["7", "8"], "each event took effect once");
+      // Caught up: no lag, also on the partitions no message went to, where the rewind left its "earliest" marker.
+      await eventually(async () => ((await world.bus.groupLag(world.group, [world.topic])) === 0 ? true : undefined), { what: "group lag 0 after the rewind" });
     });
 
     it("dead-letters a poison message after the configured attempts, with its headers and the error, and goes on", async () => {

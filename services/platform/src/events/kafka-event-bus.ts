@@ -237,7 +237,8 @@ export class KafkaEventBus implements EventBus {
         const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
         for (const end of ends) {
           const mine = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
-          const from = mine === "-1" ? BigInt(end.low) : BigInt(mine);
+          // No offset (-1), or the earliest marker (-2) that rewind's resetOffsets commits until the group commits a real one.
+          const from = BigInt(mine) < 0n ? BigInt(end.low) : BigInt(mine);
           lag += BigInt(end.high) - from;
         }
       }
