@@ -57,8 +57,12 @@ demo: install ## Place a batch of orders through the gateway (make dev, or ARGS=
 	$(NPM) exec -- tsx services/e2e/src/demo.ts $(ARGS)
 
 .PHONY: verify
-verify: install ## Check the five invariants against the running system (make dev, or ARGS="--context <ctx>"; exit 1 on any failure)
+verify: install ## Check the seven invariants against the running system (make dev, or ARGS="--context <ctx>"; exit 1 on any failure)
 	$(NPM) exec -- tsx services/e2e/src/verify.ts $(ARGS)
+
+.PHONY: rebuild-projection
+rebuild-projection: install ## Rebuild the order-history projection from the start of its topics, printing progress until its lag is 0 (make dev, or ARGS="--url http://host:port")
+	$(NPM) exec -- tsx services/history/src/rebuild-projection.ts $(ARGS)
 
 .PHONY: load
 load: install ## Open-loop order load through the gateway (ARGS="--rate 50 --duration 30s [--arrival poisson] [--context <ctx>]"; --help)

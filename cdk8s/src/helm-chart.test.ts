@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { serviceNames, services } from "@meshmart/topology";
 import { assertSameManifests, synthOutput, type Manifest } from "../test/manifests.ts";
 import { testSettings, testSigningKey } from "../test/test-settings.ts";
 import { ensureTool, runTool } from "../test/tools.ts";
@@ -107,7 +108,8 @@ describe("charts/meshmart", () => {
       const rendered = parse(result.stdout);
       const secrets = rendered.filter((m) => m.kind === "Secret");
       assertSameManifests(comparable(rendered.filter((m) => m.kind !== "Secret")), comparable(synthOutput()), "helm template vs synth");
-      assert.deepEqual(secrets.map((s) => s.metadata.name).sort(), ["catalog-database", "inventory-database", "notifications-database", "orders-database", "payments-database", "postgres-credentials"]);
+      const databases = serviceNames.filter((name) => services[name].database).map((name) => `${name}-database`);
+      assert.deepEqual(secrets.map((s) => s.metadata.name).sort(), [...databases, "postgres-credentials"].sort());
       for (const secret of secrets) {
         const data = Object.values(secret["data"] as Record<string, string>).map((v) => Buffer.from(v, "base64").toString("utf8"));
         assert.ok(data.length === 1 && /^[A-Za-z0-9]{32}$/.test(data[0]!), `${secret.metadata.name}: one random 32-character password`);

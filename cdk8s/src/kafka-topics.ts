@@ -1,13 +1,16 @@
 // A Job that creates every topic of the topology (and its dead-letter topic
 // `<topic>.dlq`) with the Kafka CLI, once the brokers answer. Creation is
-// idempotent (--if-not-exists), so the Job can run on every deploy. Its pod
-// runs with Istio's native sidecar, which stops when the Job's container
-// exits, so the Job completes.
+// idempotent (--if-not-exists), so the Job can run on every deploy. The
+// topics a service rebuilds from (history's projection: the topology's
+// retentionForeverTopics) keep their events forever: retention.ms=-1, set on
+// every run, so that a topic created before gets it too. Its pod runs with
+// Istio's native sidecar, which stops when the Job's container exits, so the
+// Job completes.
 
 import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { services } from "@meshmart/topology";
+import { retentionForeverTopics, services } from "@meshmart/topology";
 import { setEphemeralStorage } from "./ephemeral-storage.ts";
 import { applyRecommendedLabels, instanceName, recommendedLabels } from "./labels.ts";
 import { kafkaClientPort, kafkaContainerSecurity, kafkaUserId, replication } from "./kafka.ts";
@@ -24,9 +27,11 @@ export function topicsWithDeadLetters(): string[] {
 export function createTopicsScript(): string {
   return [
     "#!/bin/bash",
-    "# Creates the meshmart topics (idempotent). Env: BOOTSTRAP_SERVER, TOPICS, PARTITIONS, REPLICATION_FACTOR.",
+    "# Creates the meshmart topics (idempotent). Env: BOOTSTRAP_SERVER, TOPICS, PARTITIONS, REPLICATION_FACTOR,",
+    "# RETAINED_TOPICS (kept forever: retention.ms=-1).",
     "set -euo pipefail",
     "topics_cli=/opt/kafka/bin/kafka-topics.sh",
+    "configs_cli=/opt/kafka/bin/kafka-configs.sh",
     'until "$topics_cli" --bootstrap-server "$BOOTSTRAP_SERVER" --list >/dev/null; do',
     '  echo "waiting for Kafka at $BOOTSTRAP_SERVER"',
     "  sleep 5",
@@ -34,6 +39,10 @@ export function createTopicsScript(): string {
     "for topic in $TOPICS; do",
     '  "$topics_cli" --bootstrap-server "$BOOTSTRAP_SERVER" --create --if-not-exists \\',
     '    --topic "$topic" --partitions "$PARTITIONS" --replication-factor "$REPLICATION_FACTOR"',
+    "done",
+    "for topic in ${RETAINED_TOPICS:-}; do",
+    '  "$configs_cli" --bootstrap-server "$BOOTSTRAP_SERVER" --alter --entity-type topics --entity-name "$topic" \\',
+    "    --add-config retention.ms=-1",
     "done",
     '"$topics_cli" --bootstrap-server "$BOOTSTRAP_SERVER" --describe',
     "",
@@ -47,16 +56,20 @@ export interface KafkaTopicsProps {
   readonly replicas: number;
   readonly partitions?: number;
   readonly topics?: readonly string[];
+  /** Those of `topics` that keep their events forever (default: the topology's retentionForeverTopics). */
+  readonly retainedTopics?: readonly string[];
 }
 
 export class KafkaTopics extends Construct {
   readonly job: kplus.Job;
   readonly topics: readonly string[];
+  readonly retainedTopics: readonly string[];
 
   constructor(scope: Construct, id: string, props: KafkaTopicsProps) {
     super(scope, id);
     const name = kafkaTopicsName;
     this.topics = props.topics ?? topicsWithDeadLetters();
+    this.retainedTopics = (props.retainedTopics ?? retentionForeverTopics()).filter((topic) => this.topics.includes(topic));
     const labels = recommendedLabels({
       name,
       instance: instanceName(props.namespace, name),
@@ -101,6 +114,7 @@ export class KafkaTopics extends Construct {
           envVariables: {
             BOOTSTRAP_SERVER: kplus.EnvValue.fromValue(`kafka:${kafkaClientPort}`),
             TOPICS: kplus.EnvValue.fromValue(this.topics.join(" ")),
+            RETAINED_TOPICS: kplus.EnvValue.fromValue(this.retainedTopics.join(" ")),
             PARTITIONS: kplus.EnvValue.fromValue(String(props.partitions ?? 3)),
             REPLICATION_FACTOR: kplus.EnvValue.fromValue(String(replication(props.replicas).factor)),
             KAFKA_HEAP_OPTS: kplus.EnvValue.fromValue("-Xms64m -Xmx256m"),

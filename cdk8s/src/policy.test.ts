@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { callersOf, clusterPort, serviceNames, services } from "@meshmart/topology";
+import { callersOf, clusterPort, retentionForeverTopics, serviceNames, services } from "@meshmart/topology";
 import { retryablePaths } from "@meshmart/mesh/virtual-service";
 import { milliseconds } from "@meshmart/mesh/duration";
 import { find, ofKind, podTemplate, spec, synthOutput, workloads, type Container, type Manifest } from "../test/manifests.ts";
@@ -326,6 +326,15 @@ describe("Kafka and Postgres", () => {
     for (const s of Object.values(services)) for (const t of [...s.produces, ...s.consumes]) expected.add(t);
     assert.deepEqual(topics, [...expected].sort().flatMap((t) => [t, `${t}.dlq`]));
     assert.deepEqual(topics, topicsWithDeadLetters());
+  });
+
+  it("the topic Job keeps the events of the topics a service rebuilds from forever (retention.ms=-1), and only those", () => {
+    const env = mainContainer(find("Job", "kafka-topics")).env ?? [];
+    const retained = env.find((e) => e.name === "RETAINED_TOPICS")?.value?.split(" ") ?? [];
+    assert.deepEqual(retained, [...services.history.consumes].sort(), "the history projection's topics");
+    assert.deepEqual(retained, retentionForeverTopics());
+    const script = (find("ConfigMap", "kafka-topics-script")["data"] as Record<string, string>)["create-topics.sh"]!;
+    assert.match(script, /for topic in \$\{RETAINED_TOPICS:-\}; do\n.*--alter --entity-type topics --entity-name "\$topic" \\\n\s+--add-config retention\.ms=-1/);
   });
 
   it("Kafka runs KRaft with one replica by default, image 3.9.x", () => {

@@ -49,7 +49,9 @@ export const serviceDeploymentOverrides: Readonly<Record<ServiceName, Partial<Se
   inventory: {},
   orders: { maxReplicas: 6, memoryLimitMebibytes: 384 },
   payments: { env: { PAYMENT_DECLINE_RATE: "0.1", PAYMENT_LATENCY_MS: "25" } },
+  shipping: { env: { SHIPPING_FAILURE_RATE: "0.05", SHIPPING_LATENCY_MS: "20" } },
   notifications: { minReplicas: 2, maxReplicas: 3 },
+  history: {},
 };
 
 export function serviceDeploymentSettings(name: ServiceName): ServiceDeploymentSettings {

@@ -7,7 +7,7 @@
 // the services' databases, the idle rate subtracted). Then twice the highest
 // holding rate (overload): goodput against the peak, every refusal's
 // Retry-After, late confirmations, how late overdue sagas were cancelled, and
-// the five invariants afterwards. And the services' resident memory, idle and
+// the seven invariants afterwards. And the services' resident memory, idle and
 // under load.
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";

@@ -19,3 +19,9 @@ test("an extra listener per proxied client advertises its proxy, on PLAINTEXT", 
   assert.equal(setting(text, "inter.broker.listener.name"), "PLAINTEXT");
   assert.throws(() => serverProperties({ ...base, extraListeners: [{ name: "CONTROLLER", port: 1, advertised: "x:1" }] }), /bad Kafka listener name/);
 });
+
+test("keeps events forever: the order-history projection rebuilds from the beginning of its topics", () => {
+  const text = serverProperties(base);
+  assert.equal(setting(text, "log.retention.ms"), "-1");
+  assert.equal(setting(text, "log.retention.hours"), undefined, "no other retention setting that would win");
+});

@@ -65,12 +65,17 @@ export function serverProperties({ host = "127.0.0.1", port, controllerPort, dat
     "broker.heartbeat.interval.ms": 1000,
     "broker.session.timeout.ms": 3000,
 
-    // Small and local: few threads, a day of data, frequent retention checks.
+    // Small and local: few threads, frequent retention checks.
     "num.network.threads": 2,
     "num.io.threads": 2,
     "num.recovery.threads.per.data.dir": 1,
     "background.threads": 2,
-    "log.retention.hours": 24,
+    // Events are kept forever (retention.ms=-1): the order-history projection
+    // rebuilds by reading its topics from the beginning (make rebuild-projection).
+    // In the cluster only those topics are (cdk8s/src/kafka-topics.ts); here the
+    // services create their topics themselves, with the broker's default, so it
+    // is the default. A profile's data goes with `make clean`.
+    "log.retention.ms": -1,
     "log.segment.bytes": 64 * 1024 * 1024,
     "log.retention.check.interval.ms": 60_000,
     "log.cleaner.threads": 1,

@@ -1,8 +1,9 @@
 // The catalog service definition: what main.ts runs and what tests start in-process.
 import { bool, type ServiceDefinition } from "@meshmart/platform";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { ProductCreatedSchema } from "@meshmart/proto/catalog/v1/events_pb";
 import { createCatalogService } from "./catalog-service.ts";
-import { insertMissingProducts } from "./product-store.ts";
+import { insertMissingProduct } from "./product-store.ts";
 import { seedProducts } from "./seed-products.ts";
 
 const config = {
@@ -15,9 +16,20 @@ export const catalogService: ServiceDefinition<typeof config> = {
   config,
   migrations: new URL("../migrations", import.meta.url),
   rpc: (router, { db, outbox }) => router.service(CatalogService, createCatalogService(db, outbox)),
-  workers: async ({ db, config, logger }) => {
+  workers: async ({ db, outbox, config, logger }) => {
     if (config.CATALOG_SEED) {
-      const inserted = await insertMissingProducts(db, seedProducts);
+      // A seeded product is announced like one CreateProduct makes, in the same transaction, so that
+      // the readers of catalog's events (history's product names) know it too.
+      let inserted = 0;
+      for (const seed of seedProducts) {
+        await db.transaction(async (tx) => {
+          const product = await insertMissingProduct(tx, seed);
+          if (!product) return;
+          inserted++;
+          const { id: productId, sku, name, price, category } = product;
+          await outbox.emit(tx, ProductCreatedSchema, { productId, sku, name, price, category }, { key: productId });
+        });
+      }
       logger.info({ inserted, total: seedProducts.length }, "seed products ensured");
     }
     return [];

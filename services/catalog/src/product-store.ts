@@ -101,14 +101,10 @@ export async function insertProduct(db: Queryable, product: NewProduct): Promise
   return toProduct(rows[0]!);
 }
 
-/** Inserts products whose sku is not there yet; returns how many were new. */
-export async function insertMissingProducts(db: Queryable, products: NewProduct[]): Promise<number> {
-  let inserted = 0;
-  for (const product of products) {
-    const { rowCount } = await db.query(`${insertSql} ON CONFLICT DO NOTHING`, insertValues(product));
-    inserted += rowCount ?? 0;
-  }
-  return inserted;
+/** Inserts the product unless its id or sku is taken; returns it when it was new. */
+export async function insertMissingProduct(db: Queryable, product: NewProduct): Promise<Product | undefined> {
+  const { rows } = await db.query<ProductRow>(`${insertSql} ON CONFLICT DO NOTHING RETURNING ${columns}`, insertValues(product));
+  return rows[0] && toProduct(rows[0]);
 }
 
 const changeColumns: Record<keyof ProductChanges, string> = {

@@ -1,7 +1,8 @@
 // `make demo`: places a batch of orders through the gateway — some for more
-// units than stock holds, and payments declines a share of the rest — waits
-// for rest, prints the outcome counts, and runs the invariant checker over
-// everything placed so far. Against `make dev` by default; with --context
+// units than stock holds, payments declines a share of the rest and the
+// carrier refuses a share of the shipments — waits for rest, prints the
+// outcome counts (with the refunds of the orders shipping failed), and runs
+// the invariant checker over everything placed so far. Against `make dev` by default; with --context
 // <ctx>, against the platform deployed there (reached by port-forwards).
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -9,6 +10,8 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { serviceNames } from "@meshmart/topology";
 import { CancelReason, OrderStatus } from "@meshmart/proto/orders/v1/orders_pb";
+import { PaymentStatus } from "@meshmart/proto/payments/v1/payments_pb";
+import { ShipmentStatus } from "@meshmart/proto/shipping/v1/shipping_pb";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
 import { connectToCluster, parsePortOffset } from "./cluster/cluster-connection.ts";
 import { GatewayShopper } from "./gateway-shopper.ts";
@@ -98,13 +101,33 @@ const verdict = cluster
 const clients = createSystemClients(cluster ? Object.fromEntries(serviceNames.map((n) => [`${n.toUpperCase()}_URL`, cluster.urls[n]])) : process.env);
 const mine = new Set(accepted.map((a) => a.orderId));
 const outcomes = new Map<string, number>();
-for (const { order } of (await readSnapshot(clients)).orders) {
+const snapshot = await readSnapshot(clients);
+const shippingFailed: string[] = [];
+for (const { order } of snapshot.orders) {
   if (!order || !mine.has(order.id)) continue;
   const label = order.status === OrderStatus.CANCELLED ? `CANCELLED (${CancelReason[order.cancelReason]})` : OrderStatus[order.status];
   outcomes.set(label, (outcomes.get(label) ?? 0) + 1);
+  if (order.cancelReason === CancelReason.SHIPMENT_FAILED) shippingFailed.push(order.id);
 }
 await cluster?.close();
 console.log("\noutcomes of this batch:");
 for (const [label, n] of [...outcomes].sort()) console.log(`  ${label.padEnd(32)} ${n}`);
+if (shippingFailed.length > 0) {
+  // The third step's compensation: a shipment the carrier refused cancels an order that was already paid.
+  const payments = new Map(snapshot.payments.map((p) => [p.orderId, p]));
+  const shipments = new Map(snapshot.shipments.map((s) => [s.orderId, s]));
+  console.log(`\nshipping failed for ${shippingFailed.length} paid orders; what became of their payments:`);
+  for (const orderId of shippingFailed.slice(0, 5)) {
+    const payment = payments.get(orderId);
+    const shipment = shipments.get(orderId);
+    const refunded = payment?.refundedAmount?.unitsMinor ?? 0n;
+    console.log(
+      `  ${orderId}  shipment ${ShipmentStatus[shipment?.status ?? 0]} (${shipment?.failureMessage ?? "none"}), ` +
+        `payment ${PaymentStatus[payment?.status ?? 0]}: captured ${payment?.capturedAmount?.unitsMinor ?? 0n}, refunded ${refunded} ${payment?.amount?.currencyCode ?? ""} minor units`,
+    );
+  }
+  const refundedAll = shippingFailed.filter((id) => payments.get(id)?.status === PaymentStatus.REFUNDED).length;
+  console.log(`  ${refundedAll} of ${shippingFailed.length} refunded in full${shippingFailed.length > 5 ? " (first 5 shown)" : ""}`);
+}
 console.log(verdict.pass ? "\ndemo: every invariant holds." : "\ndemo: invariants FAILED (see above).");
 process.exit(verdict.pass ? 0 : 1);

@@ -3,7 +3,7 @@
 // (catalog, with small limits so that each case takes about a second) and of
 // the gateway, each answered or closed in time, catalog's memory bounded and
 // /healthz answering afterwards, nothing logged at error; then Schemathesis
-// fuzzes the gateway's REST API with every check on; then the five invariants
+// fuzzes the gateway's REST API with every check on; then the seven invariants
 // still hold.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -201,7 +201,7 @@ describe("hostile clients", () => {
       assertNoErrorLines(lines);
     });
 
-    it("and the five invariants still hold", async () => {
+    it("and the seven invariants still hold", async () => {
       const report: string[] = [];
       const verdict = await stack.verify([], (line) => report.push(line));
       assert.ok(verdict.pass, report.join("\n"));

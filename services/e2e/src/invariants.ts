@@ -1,8 +1,11 @@
-// The five invariants of the platform, checked over a snapshot of the system at
+// The seven invariants of the platform, checked over a snapshot of the system at
 // rest. Pure functions: each returns pass or fail with the offending ids.
+import { PaymentState, ShipmentState } from "@meshmart/proto/history/v1/history_pb";
 import { ReservationState } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { NotificationKind } from "@meshmart/proto/notifications/v1/notifications_pb";
-import { OrderStatus, SagaStep } from "@meshmart/proto/orders/v1/orders_pb";
+import { CancelReason, OrderStatus, SagaStep, type Order } from "@meshmart/proto/orders/v1/orders_pb";
+import { PaymentStatus, type Payment } from "@meshmart/proto/payments/v1/payments_pb";
+import { ShipmentStatus, type Shipment } from "@meshmart/proto/shipping/v1/shipping_pb";
 import type { SystemSnapshot } from "./snapshot.ts";
 
 export interface InvariantResult {
@@ -153,6 +156,104 @@ export function eventsDrained(rest: RestState): InvariantResult {
   return result("events: outboxes empty, consumer lag 0", offenders, `${Object.keys(rest.outboxBacklog).length} outboxes, ${Object.keys(rest.consumerLag).length} consumer groups`);
 }
 
+/** 6. Every confirmed order has exactly one shipment, BOOKED; no cancelled order keeps a booked one; none for an unknown order. */
+export function shipmentsMatchOrders(snapshot: SystemSnapshot): InvariantResult {
+  const offenders: string[] = [];
+  const byOrder = new Map<string, typeof snapshot.shipments>();
+  for (const shipment of snapshot.shipments) byOrder.set(shipment.orderId, [...(byOrder.get(shipment.orderId) ?? []), shipment]);
+  const orders = new Map(snapshot.orders.flatMap(({ order }) => (order ? [[order.id, order] as const] : [])));
+  let booked = 0;
+  for (const order of orders.values()) {
+    const shipments = byOrder.get(order.id) ?? [];
+    const statuses = shipments.map((s) => ShipmentStatus[s.status]).join(", ");
+    if (shipments.length > 1) offenders.push(`${order.id}: ${shipments.length} shipments [${statuses}]`);
+    const bookedHere = shipments.filter((s) => s.status === ShipmentStatus.BOOKED).length;
+    booked += bookedHere;
+    if (order.status === OrderStatus.CONFIRMED && (shipments.length !== 1 || bookedHere !== 1)) {
+      offenders.push(`${order.id}: confirmed, shipments [${statuses}]`);
+    }
+    if (order.status === OrderStatus.CANCELLED && bookedHere > 0) offenders.push(`${order.id}: cancelled, shipment still BOOKED`);
+  }
+  for (const orderId of byOrder.keys()) if (!orders.has(orderId)) offenders.push(`${orderId}: shipment for an unknown order`);
+  return result("shipping: one booked shipment per confirmed order, none kept by a cancelled one", offenders, `${snapshot.shipments.length} shipments, ${booked} booked`);
+}
+
+/** The payment state the projection should show for what payments records (AUTHORIZED emits no event). */
+function expectedPaymentState(payment: Payment | undefined): PaymentState {
+  switch (payment?.status) {
+    case PaymentStatus.CAPTURED:
+      return PaymentState.CAPTURED;
+    case PaymentStatus.DECLINED:
+      return PaymentState.DECLINED;
+    case PaymentStatus.REFUNDED:
+      return PaymentState.REFUNDED;
+    default:
+      return PaymentState.NONE;
+  }
+}
+
+/** The shipment state the projection should show for what shipping records. */
+function expectedShipmentState(shipment: Shipment | undefined): ShipmentState {
+  switch (shipment?.status) {
+    case ShipmentStatus.BOOKED:
+      return ShipmentState.BOOKED;
+    case ShipmentStatus.FAILED:
+      return ShipmentState.FAILED;
+    case ShipmentStatus.CANCELLED:
+      return ShipmentState.CANCELLED;
+    default:
+      return ShipmentState.NONE;
+  }
+}
+
+const lineKey = (productId: string, quantity: number, price: { currencyCode: string; unitsMinor: bigint } | undefined) =>
+  `${productId} x${quantity} @${price?.currencyCode ?? "?"} ${price?.unitsMinor ?? "?"}`;
+const itemsOf = (order: Order) => order.items.map((i) => lineKey(i.productId, i.quantity, i.unitPrice)).sort();
+const money = (m: { currencyCode: string; unitsMinor: bigint } | undefined) => (m ? `${m.currencyCode} ${m.unitsMinor}` : "none");
+
+/**
+ * 7. The order-history projection agrees with the services it is folded
+ * from: for every order, its status, cancel reason, total and lines (product,
+ * quantity, unit price) are orders', its payment state payments' and its
+ * shipment state shipping's; and it holds no order orders does not.
+ */
+export function projectionMatchesSources(snapshot: SystemSnapshot): InvariantResult {
+  const offenders: string[] = [];
+  const summaries = new Map<string, SystemSnapshot["history"][number]>();
+  for (const summary of snapshot.history) {
+    if (summaries.has(summary.orderId)) offenders.push(`${summary.orderId}: listed twice by the projection`);
+    summaries.set(summary.orderId, summary);
+  }
+  const payments = new Map(snapshot.payments.map((p) => [p.orderId, p]));
+  const shipments = new Map(snapshot.shipments.map((s) => [s.orderId, s]));
+  const orders = new Map(snapshot.orders.flatMap(({ order }) => (order ? [[order.id, order] as const] : [])));
+  for (const order of orders.values()) {
+    const summary = summaries.get(order.id);
+    if (!summary) {
+      offenders.push(`${order.id}: not in the projection`);
+      continue;
+    }
+    const differences: string[] = [];
+    const compare = (what: string, projected: string, recorded: string) => {
+      if (projected !== recorded) differences.push(`${what} ${projected} (recorded: ${recorded})`);
+    };
+    compare("customer", summary.customerId, order.customerId);
+    compare("status", OrderStatus[summary.status] ?? String(summary.status), OrderStatus[order.status] ?? String(order.status));
+    compare("cancel reason", CancelReason[summary.cancelReason] ?? String(summary.cancelReason), CancelReason[order.cancelReason] ?? String(order.cancelReason));
+    compare("total", money(summary.total), money(order.total));
+    compare("lines", summary.lines.map((l) => lineKey(l.productId, l.quantity, l.unitPrice)).sort().join(", "), itemsOf(order).join(", "));
+    compare("payment", PaymentState[summary.paymentState] ?? String(summary.paymentState), PaymentState[expectedPaymentState(payments.get(order.id))]);
+    compare("shipment", ShipmentState[summary.shipmentState] ?? String(summary.shipmentState), ShipmentState[expectedShipmentState(shipments.get(order.id))]);
+    if (differences.length > 0) offenders.push(`${order.id}: projection has ${differences.join("; ")}`);
+  }
+  for (const orderId of summaries.keys()) if (!orders.has(orderId)) offenders.push(`${orderId}: in the projection, unknown to orders`);
+  return result(
+    "history: the order-history projection equals orders, payments and shipping",
+    offenders,
+    `${snapshot.history.length} summaries, ${orders.size} orders`,
+  );
+}
+
 export function checkInvariants(snapshot: SystemSnapshot, rest: RestState, accepted: AcceptedOrder[] = []): InvariantResult[] {
   return [
     ordersSettled(snapshot, accepted),
@@ -160,5 +261,7 @@ export function checkInvariants(snapshot: SystemSnapshot, rest: RestState, accep
     paymentsBalanced(snapshot),
     oneNotificationPerOutcome(snapshot),
     eventsDrained(rest),
+    shipmentsMatchOrders(snapshot),
+    projectionMatchesSources(snapshot),
   ];
 }

@@ -2,7 +2,7 @@
 // spans to a real Jaeger (OTLP/HTTP) and scraped by a real Prometheus with the
 // platform's rules. One order placed through the gateway is one trace in
 // Jaeger, found by its order id as the README says: spans of the gateway,
-// catalog, orders, inventory, payments and notifications, the Kafka consumer
+// catalog, orders, inventory, payments, shipping and notifications, the Kafka consumer
 // spans among them, each child after its parent, the order id on the saga's
 // steps. Then, after a demo load, every panel of every generated dashboard
 // runs its PromQL against that Prometheus: none may fail or come back empty.
@@ -52,7 +52,7 @@ describe("observability end to end: one order is one trace in Jaeger; every dash
     await Promise.allSettled([jaeger?.stop(), prometheus?.stop()]);
   });
 
-  it("places one order through the gateway and finds one trace of it in Jaeger: all six services, the consumer spans, causal order, the order id", async () => {
+  it("places one order through the gateway and finds one trace of it in Jaeger: all seven services, the consumer spans, causal order, the order id", async () => {
     const customerId = randomUUID();
     const shopper = new GatewayShopper(stack.processes.urls.gateway, await devTokenFor(customerId));
     const products = await shopper.listProductIds();
@@ -71,7 +71,7 @@ describe("observability end to end: one order is one trace in Jaeger; every dash
     assert.equal(traceIds.length, 1, `one trace holds the order: ${traceIds.join(", ")}`);
     const traceId = traceIds[0]!;
 
-    const expected = ["gateway", "catalog", "orders", "inventory", "payments", "notifications"];
+    const expected = ["gateway", "catalog", "orders", "inventory", "payments", "shipping", "notifications"];
     const spans = await eventually(async () => {
       const all = await readTrace(jaeger.url, traceId);
       const services = new Set(all.map((s) => s.service));
@@ -97,7 +97,7 @@ describe("observability end to end: one order is one trace in Jaeger; every dash
 
     // Through Kafka: a consumer span in every consuming service, each a child of a relay's publish span in another service.
     const consumers = spans.filter((s) => s.tag["span.kind"] === "consumer");
-    for (const name of ["inventory", "payments", "notifications", "orders"]) {
+    for (const name of ["inventory", "payments", "shipping", "notifications", "orders"]) {
       const mine = consumers.filter((s) => s.service === name);
       assert.ok(mine.length > 0, `${name} has consumer spans`);
       for (const span of mine) {

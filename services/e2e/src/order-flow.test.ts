@@ -51,12 +51,12 @@ describe("order flow", () => {
   before(async () => {
     stack = await startTestStack({
       brokers: testKafkaBrokers(),
-      serviceEnv: { payments: { PAYMENT_DECLINE_RATE: "0.3" }, orders: { SAGA_TIMEOUT_MS: "60000" } },
+      serviceEnv: { payments: { PAYMENT_DECLINE_RATE: "0.3" }, shipping: { SHIPPING_FAILURE_RATE: "0.2" }, orders: { SAGA_TIMEOUT_MS: "60000" } },
     });
   });
   after(() => stack?.stop());
 
-  it("settles 200 concurrent orders (30% of payments declined) with every invariant holding", async () => {
+  it("settles 200 concurrent orders (30% of payments declined, 20% of shipments failed) with every invariant holding", async () => {
     const accepted = await placeOrders(stack, 200, 16);
     const report: string[] = [];
     const verdict = await stack.verify(accepted, (line) => report.push(line));
@@ -68,7 +68,10 @@ describe("order flow", () => {
     }).then((r) => r.json())) as { orders: Array<{ order: { status: string; cancelReason?: string } }> };
     const declined = orders.orders.filter((o) => o.order.cancelReason === "CANCEL_REASON_PAYMENT_DECLINED").length;
     const confirmed = orders.orders.filter((o) => o.order.status === "ORDER_STATUS_CONFIRMED").length;
+    const shipmentFailed = orders.orders.filter((o) => o.order.cancelReason === "CANCEL_REASON_SHIPMENT_FAILED").length;
     assert.ok(declined > 20 && declined < 110, `about 30% declined (${declined} of 200)`);
+    // 20 % of the ~120 paid orders; their refunds and releases are what invariants 2, 3 and 6 checked above.
+    assert.ok(shipmentFailed > 5 && shipmentFailed < 60, `about 20% of the paid orders cancelled SHIPMENT_FAILED (${shipmentFailed})`);
     assert.ok(confirmed > 60, `most of the rest confirmed (${confirmed})`);
 
     // Every order's timeline, folded through the saga's decide(), gives its stored state.

@@ -5,16 +5,20 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { type Env } from "@meshmart/platform";
 import { services, type ServiceName } from "@meshmart/topology";
+import { OrderHistoryService } from "@meshmart/proto/history/v1/history_pb";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { NotificationService } from "@meshmart/proto/notifications/v1/notifications_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
 import { PaymentService } from "@meshmart/proto/payments/v1/payments_pb";
+import { ShippingService } from "@meshmart/proto/shipping/v1/shipping_pb";
 
 export interface SystemClients {
   orders: Client<typeof OrderService>;
   inventory: Client<typeof InventoryService>;
   payments: Client<typeof PaymentService>;
+  shipping: Client<typeof ShippingService>;
   notifications: Client<typeof NotificationService>;
+  history: Client<typeof OrderHistoryService>;
   urls: Record<ServiceName, string>;
 }
 
@@ -32,7 +36,9 @@ export function createSystemClients(env: Env = process.env): SystemClients {
     orders: createClient(OrderService, transport("orders")),
     inventory: createClient(InventoryService, transport("inventory")),
     payments: createClient(PaymentService, transport("payments")),
+    shipping: createClient(ShippingService, transport("shipping")),
     notifications: createClient(NotificationService, transport("notifications")),
+    history: createClient(OrderHistoryService, transport("history")),
     urls,
   };
 }

@@ -19,7 +19,7 @@ export interface TestStack {
   databases: ReadonlyMap<ServiceName, string>;
   /** Starts one more instance of a service on `port` (same database, consumer group and settings). */
   startExtra(name: ServiceName, port: number): Promise<ServiceProcesses>;
-  /** Waits for rest (at most restTimeoutMs, default 90 s) and checks the five invariants; `log` receives the report lines. */
+  /** Waits for rest (at most restTimeoutMs, default 90 s) and checks the seven invariants; `log` receives the report lines. */
   verify(accepted: AcceptedOrder[], log?: (line: string) => void, restTimeoutMs?: number): Promise<Verdict>;
   stop(): Promise<void>;
 }

@@ -13,22 +13,37 @@ export interface TimelineCheck {
   mismatches: string[];
 }
 
-type Compared = Pick<SagaState, "status" | "step" | "stockReserved" | "paymentCaptured" | "stockCommitted" | "stockReleased" | "paymentRefunded" | "cancelReason" | "cancelMessage">;
+type Compared = Pick<
+  SagaState,
+  | "status"
+  | "step"
+  | "stockReserved"
+  | "paymentCaptured"
+  | "shipmentBooked"
+  | "stockCommitted"
+  | "stockReleased"
+  | "paymentRefunded"
+  | "shipmentCancelled"
+  | "cancelReason"
+  | "cancelMessage"
+>;
 
 const compared = (state: SagaState): Compared => ({
   status: state.status,
   step: state.step,
   stockReserved: state.stockReserved,
   paymentCaptured: state.paymentCaptured,
+  shipmentBooked: state.shipmentBooked,
   stockCommitted: state.stockCommitted,
   stockReleased: state.stockReleased,
   paymentRefunded: state.paymentRefunded,
+  shipmentCancelled: state.shipmentCancelled,
   cancelReason: state.cancelReason,
   cancelMessage: state.cancelMessage,
 });
 
-/** The saga events that carry a detail (why stock was rejected, why payment was declined). */
-const withDetail = new Set(["StockRejected", "PaymentDeclined"]);
+/** The saga events that carry a detail (why stock was rejected, why payment was declined, why the shipment failed). */
+const withDetail = new Set(["StockRejected", "PaymentDeclined", "ShipmentFailed"]);
 
 export async function checkTimelines(orders: Client<typeof OrderService>): Promise<TimelineCheck> {
   const result: TimelineCheck = { checked: 0, mismatches: [] };
@@ -47,9 +62,11 @@ export async function checkTimelines(orders: Client<typeof OrderService>): Promi
         step: SagaStep[saga.step] as SagaState["step"],
         stockReserved: saga.stockReserved,
         paymentCaptured: saga.paymentCaptured,
+        shipmentBooked: saga.shipmentBooked,
         stockCommitted: saga.stockCommitted,
         stockReleased: saga.stockReleased,
         paymentRefunded: saga.paymentRefunded,
+        shipmentCancelled: saga.shipmentCancelled,
         cancelReason: order.cancelReason === CancelReason.UNSPECIFIED ? null : (CancelReason[order.cancelReason] as SagaState["cancelReason"]),
         cancelMessage: order.cancelMessage,
       };

@@ -1,5 +1,5 @@
 // `make verify`: waits (bounded) for the system to come to rest, reads it
-// through its RPCs, checks the five invariants, prints each with pass or fail
+// through its RPCs, checks the seven invariants, prints each with pass or fail
 // and the offending ids, and exits non-zero on any failure.
 import { readFile } from "node:fs/promises";
 import path from "node:path";

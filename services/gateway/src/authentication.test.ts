@@ -11,7 +11,7 @@ describe("authentication", () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway();
-    gw.orders.listOrders = () => ({ orders: [], nextPageToken: "" });
+    gw.history.listOrderHistory = () => ({ orders: [], nextPageToken: "" });
     gw.catalog.listProducts = () => ({ products: [], nextPageToken: "" });
   });
   after(() => gw.stop());

@@ -217,7 +217,7 @@ describe("rate limiting", () => {
   before(async () => {
     gw = await startTestGateway({ RATE_LIMIT_RPS: "1", RATE_LIMIT_BURST: "3" });
     gw.catalog.listProducts = () => ({ products: [], nextPageToken: "" });
-    gw.orders.listOrders = () => ({ orders: [], nextPageToken: "" });
+    gw.history.listOrderHistory = () => ({ orders: [], nextPageToken: "" });
   });
   after(() => gw.stop());
 

@@ -111,7 +111,7 @@ describe("OpenAPI document", () => {
     assert.equal(parameter("GET /api/v1/orders", "page_token").schema.pattern, `^$|${pageTokenPatterns.createdAndId.source}`);
     const { schemas } = document.components;
     assert.equal(schemas["meshmart.catalog.v1.ListProductsResponse"]!.properties!.nextPageToken!.pattern, `^$|${pageTokenPatterns.id.source}`);
-    assert.equal(schemas["meshmart.orders.v1.ListOrdersResponse"]!.properties!.nextPageToken!.pattern, `^$|${pageTokenPatterns.createdAndId.source}`);
+    assert.equal(schemas["meshmart.history.v1.ListOrderHistoryResponse"]!.properties!.nextPageToken!.pattern, `^$|${pageTokenPatterns.createdAndId.source}`);
   });
 
   it("gives examples", () => {

@@ -1,20 +1,23 @@
-// Orders through the gateway against a fake OrderService: placement with an
-// Idempotency-Key, the body checks that keep bad requests from the backend,
-// and a customer's orders staying that customer's.
+// Orders through the gateway against a fake OrderService and a fake
+// OrderHistoryService: placement with an Idempotency-Key, the body checks
+// that keep bad requests from the backend, the reads from the projection
+// (and from orders while an order is not projected yet), and a customer's
+// orders staying that customer's.
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { randomUUID } from "node:crypto";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
-  OrderSchema,
-  OrderStatus,
-  type Order,
-  type PlaceOrderRequest,
-  type ListOrdersRequest,
-} from "@meshmart/proto/orders/v1/orders_pb";
+  OrderSummarySchema,
+  PaymentState,
+  ShipmentState,
+  type ListOrderHistoryRequest,
+  type OrderSummary,
+} from "@meshmart/proto/history/v1/history_pb";
+import { CancelReason, OrderSchema, OrderStatus, type Order, type PlaceOrderRequest } from "@meshmart/proto/orders/v1/orders_pb";
 import { invalidArgument, notFound } from "@meshmart/platform";
 import { customerIdFor } from "./customer-id.ts";
 import { maxBodyBytes } from "./json-body.ts";
@@ -28,6 +31,8 @@ describe("order routes", () => {
   let token: string;
   /** Orders the fake OrderService holds, by id. */
   let stored: Map<string, Order>;
+  /** Summaries the fake OrderHistoryService holds, by order id. */
+  let projected: Map<string, OrderSummary>;
 
   before(async () => {
     gw = await startTestGateway();
@@ -38,6 +43,12 @@ describe("order routes", () => {
   beforeEach(() => {
     gw.calls.length = 0;
     stored = new Map();
+    projected = new Map();
+    gw.history.getOrderHistory = ({ orderId }) => {
+      const order = projected.get(orderId);
+      if (!order) throw notFound("order history of order", orderId);
+      return { order };
+    };
     const byKey = new Map<string, Order>();
     // Idempotent by (customer, key), like the real service.
     gw.orders.placeOrder = (req: PlaceOrderRequest) => {
@@ -271,23 +282,94 @@ describe("order routes", () => {
     assert.equal(own.status, 201);
   });
 
-  it("shows a customer their own order and 404 for anyone else's", async () => {
+  /** The projection's summary of a stored order, as history would answer once it has applied everything. */
+  const project = (order: Order, extra: Omit<MessageInitShape<typeof OrderSummarySchema>, "$typeName"> = {}) => {
+    const summary = create(OrderSummarySchema, {
+      orderId: order.id,
+      customerId: order.customerId,
+      status: OrderStatus.CONFIRMED,
+      total: order.total,
+      lines: order.items.map((item) => ({ productId: item.productId, productName: "Anvil", quantity: item.quantity, unitPrice: item.unitPrice })),
+      paymentState: PaymentState.CAPTURED,
+      shipmentState: ShipmentState.BOOKED,
+      carrier: "Parcelo",
+      trackingNumber: "PX-1",
+      placeTime: order.createTime,
+      updateTime: timestampNow(),
+      ...extra,
+    });
+    projected.set(order.id, summary);
+    return summary;
+  };
+  const getOrder = (id: string, bearer = token) => gw.request(`/api/v1/orders/${id}`, { headers: { authorization: `Bearer ${bearer}` } });
+
+  it("shows a customer their own order from the projection, with names and states, and 404 for anyone else's", async () => {
     const { id } = (await (await place(oneItem)).json()) as { id: string };
-    const mine = await gw.request(`/api/v1/orders/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    project(stored.get(id)!);
+    const mine = await getOrder(id);
     assert.equal(mine.status, 200);
-    assert.equal(((await mine.json()) as { id: string }).id, id);
+    const body = (await mine.json()) as Record<string, unknown> & { lines: Array<Record<string, unknown>> };
+    assert.equal(body.orderId, id);
+    assert.equal(body.customerId, customerIdFor("customer-1"));
+    assert.equal(body.status, "ORDER_STATUS_CONFIRMED");
+    assert.equal(body.paymentState, "PAYMENT_STATE_CAPTURED");
+    assert.equal(body.shipmentState, "SHIPMENT_STATE_BOOKED");
+    assert.equal(body.trackingNumber, "PX-1");
+    assert.deepEqual(body.lines, [{ productId: productA, productName: "Anvil", quantity: 2, unitPrice: { currencyCode: "EUR", unitsMinor: "1999" } }]);
+    assert.deepEqual(body.total, { currencyCode: "EUR", unitsMinor: "3998" });
+    assert.equal(gw.callsTo("GetOrder").length, 0, "orders is not asked for a projected order");
 
     const other = await gw.token("customer-2");
-    const theirs = await gw.request(`/api/v1/orders/${id}`, { headers: { authorization: `Bearer ${other}` } });
-    assert.equal(theirs.status, 404);
+    assert.equal((await getOrder(id, other)).status, 404);
     const cancel = await gw.request(`/api/v1/orders/${id}:cancel`, { method: "POST", headers: { authorization: `Bearer ${other}` } });
     assert.equal(cancel.status, 404);
     assert.equal(gw.callsTo("CancelOrder").length, 0);
 
-    const missing = await gw.request(`/api/v1/orders/${randomUUID()}`, { headers: { authorization: `Bearer ${token}` } });
+    const missing = await getOrder(randomUUID());
     assert.equal(missing.status, 404);
-    const bad = await gw.request("/api/v1/orders/not-a-uuid", { headers: { authorization: `Bearer ${token}` } });
+    assert.match((await problemOf(missing)).detail, /not found/);
+    const bad = await getOrder("not-a-uuid");
     assert.equal(bad.status, 400);
+    assert.equal((await problemOf(bad)).violations?.[0]?.field, "id");
+  });
+
+  it("answers an order the projection has not applied yet from orders, in the same shape: never a 404 for an order that exists", async () => {
+    const { id } = (await (await place(oneItem)).json()) as { id: string };
+    const order = stored.get(id)!;
+    const fresh = await getOrder(id);
+    assert.equal(fresh.status, 200);
+    const body = (await fresh.json()) as Record<string, unknown> & { lines: Array<Record<string, unknown>> };
+    assert.equal(body.orderId, id);
+    assert.equal(body.status, "ORDER_STATUS_PENDING");
+    assert.deepEqual(body.lines, [{ productId: productA, productName: "", quantity: 2, unitPrice: { currencyCode: "EUR", unitsMinor: "1999" } }]);
+    assert.equal(body.paymentState, "PAYMENT_STATE_NONE");
+    assert.equal(body.shipmentState, "SHIPMENT_STATE_NONE");
+    assert.equal(new Date(body.placeTime as string).getTime(), timestampDate(order.createTime!).getTime(), "place_time is orders' creation time");
+    assert.equal(gw.callsTo("GetOrder").length, 1);
+    // Someone else's order is 404 from orders too.
+    assert.equal((await getOrder(id, await gw.token("customer-2"))).status, 404);
+
+    // A summary started by a payment event (no OrderPlaced applied yet): orders' order with what the projection has seen.
+    order.status = OrderStatus.CANCELLED;
+    order.cancelReason = CancelReason.PAYMENT_DECLINED;
+    project(order, { status: OrderStatus.UNSPECIFIED, customerId: "", lines: [], placeTime: undefined, paymentState: PaymentState.DECLINED, shipmentState: ShipmentState.NONE, trackingNumber: "" });
+    const partial = (await (await getOrder(id)).json()) as Record<string, unknown>;
+    assert.equal(partial.status, "ORDER_STATUS_CANCELLED");
+    assert.equal(partial.cancelReason, "CANCEL_REASON_PAYMENT_DECLINED");
+    assert.equal(partial.paymentState, "PAYMENT_STATE_DECLINED");
+    assert.equal(partial.customerId, customerIdFor("customer-1"));
+  });
+
+  it("answers 503 with Retry-After when history is unavailable, and does not fall back to orders then", async () => {
+    const { id } = (await (await place(oneItem)).json()) as { id: string };
+    gw.history.getOrderHistory = () => {
+      throw new ConnectError("projection database down", Code.Unavailable);
+    };
+    const res = await getOrder(id);
+    assert.equal(res.status, 503);
+    assert.ok(res.headers.get("retry-after"));
+    assert.match((await problemOf(res)).detail, /history is unavailable/);
+    assert.equal(gw.callsTo("GetOrder").length, 0);
   });
 
   it("cancels the customer's order; a confirmed one is 409", async () => {
@@ -304,24 +386,37 @@ describe("order routes", () => {
     assert.equal((await problemOf(confirmed)).code, "failed_precondition");
   });
 
-  it("lists only the caller's orders, with status filter and paging passed through", async () => {
-    gw.orders.listOrders = () => ({ orders: [], nextPageToken: "" });
+  it("lists only the caller's orders from the projection, with status filter and paging passed through", async () => {
+    const { id } = (await (await place(oneItem)).json()) as { id: string };
+    const summary = project(stored.get(id)!);
+    gw.history.listOrderHistory = () => ({ orders: [summary], nextPageToken: "" });
     const res = await gw.request("/api/v1/orders?status=pending&page_size=10&page_token=abc", {
       headers: { authorization: `Bearer ${token}` },
     });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { orders: [], nextPageToken: "" });
-    const sent = gw.callsTo("ListOrders")[0]!.request as ListOrdersRequest;
+    const body = (await res.json()) as { orders: Array<Record<string, unknown>>; nextPageToken: string };
+    assert.equal(body.nextPageToken, "");
+    assert.deepEqual(body.orders.map((o) => [o.orderId, o.paymentState, (o.lines as Array<{ productName: string }>)[0]!.productName]), [[id, "PAYMENT_STATE_CAPTURED", "Anvil"]]);
+    const sent = gw.callsTo("ListOrderHistory")[0]!.request as ListOrderHistoryRequest;
     assert.equal(sent.customerId, customerIdFor("customer-1"));
     assert.equal(sent.status, OrderStatus.PENDING);
     assert.equal(sent.pageSize, 10);
     assert.equal(sent.pageToken, "abc");
+    assert.equal(gw.callsTo("ListOrders").length, 0, "orders is not asked");
 
     for (const query of ["status=shipped", "page_size=-1", "page_size=5000", "customer_id=someone", "pageSize=10"]) {
       const bad = await gw.request(`/api/v1/orders?${query}`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(bad.status, 400, query);
       await problemOf(bad);
     }
-    assert.equal(gw.callsTo("ListOrders").length, 1);
+    assert.equal(gw.callsTo("ListOrderHistory").length, 1);
+
+    // The projection's own refusal of a token passes through as a 400.
+    gw.history.listOrderHistory = () => {
+      throw invalidArgument("page_token", "is not a page token of this list");
+    };
+    const refused = await gw.request("/api/v1/orders?page_token=zzz", { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(refused.status, 400);
+    assert.equal((await problemOf(refused)).violations?.[0]?.field, "page_token");
   });
 });

@@ -1,28 +1,48 @@
 // Orders: a customer's own orders, so every route needs a bearer token, and
 // the customer is always the token's, never the caller's choice.
-//   POST /api/v1/orders              (Idempotency-Key header) 201, or 200 on a replay
-//   GET  /api/v1/orders?status=&page_size=&page_token=
-//   GET  /api/v1/orders/{id}
-//   GET  /api/v1/orders/{id}/timeline
-//   POST /api/v1/orders/{id}:cancel
+//   POST /api/v1/orders              (Idempotency-Key header) 201, or 200 on a replay      orders
+//   GET  /api/v1/orders?status=&page_size=&page_token=                                    history
+//   GET  /api/v1/orders/{id}                                                               history (orders until projected)
+//   GET  /api/v1/orders/{id}/timeline                                                      orders
+//   POST /api/v1/orders/{id}:cancel                                                        orders
 // Another customer's order answers 404, exactly like a missing one, so that
 // order ids cannot be probed.
+//
+// The two reads come from the order-history projection (services/history):
+// one query gives the lines with product names, the payment and the shipment
+// state. It follows the events, so it lags orders by its projection lag
+// (typically well under a second). The list simply does not show an order
+// placed a moment ago yet. The detail must not deny an order that exists: an
+// order the projection has not applied the OrderPlaced of (NOT_FOUND there,
+// or a summary without place_time) is read from orders instead, which is
+// the truth about it, and answered in the same shape: orders' status,
+// lines, total and creation time, product names empty, and the payment and
+// shipment state the projection has seen so far (NONE when nothing yet).
+// Only when orders does not know it either (or it is someone else's) is it 404.
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { annotateSpan, meshmartAttributes } from "@meshmart/platform";
 import { PlaceOrderRequestSchema as PlaceOrderBodySchema } from "@meshmart/proto/gateway/v1/gateway_pb";
+import {
+  GetOrderHistoryRequestSchema,
+  ListOrderHistoryRequestSchema,
+  ListOrderHistoryResponseSchema,
+  OrderSummarySchema,
+  PaymentState,
+  ShipmentState,
+  type OrderSummary,
+} from "@meshmart/proto/history/v1/history_pb";
 import {
   CancelOrderRequestSchema,
   GetOrderRequestSchema,
   GetOrderTimelineRequestSchema,
   GetOrderTimelineResponseSchema,
-  ListOrdersRequestSchema,
-  ListOrdersResponseSchema,
   OrderSchema,
   OrderStatus,
   PlaceOrderRequestSchema,
   type Order,
 } from "@meshmart/proto/orders/v1/orders_pb";
-import { callBackend } from "./backend-errors.ts";
+import { callBackend, problemFromBackend } from "./backend-errors.ts";
 import type { Backends } from "./backends.ts";
 import { customerIdFor } from "./customer-id.ts";
 import { readJsonBody } from "./json-body.ts";
@@ -38,7 +58,7 @@ export const idempotencyKeyHeader = "Idempotency-Key";
 
 const placeAliases = { idempotency_key: idempotencyKeyHeader };
 
-export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): Route[] {
+export function orderRoutes({ orders, history }: Backends, admission?: OrderAdmission): Route[] {
   /** The caller's order, or 404 (also for someone else's). */
   const ownOrder = async (id: string, customerId: string): Promise<Order> => {
     const request = create(GetOrderRequestSchema, { id });
@@ -46,6 +66,18 @@ export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): R
     const { order } = await callBackend(() => orders.getOrder(request));
     if (!order || order.customerId !== customerId) throw new Problem(404, { detail: `order ${id} not found` });
     return order;
+  };
+
+  /** The projection's summary of the order, or undefined when it holds none (its other errors are the caller's problem). */
+  const projected = async (id: string): Promise<OrderSummary | undefined> => {
+    const request = create(GetOrderHistoryRequestSchema, { orderId: id });
+    validateMessage(GetOrderHistoryRequestSchema, request, { order_id: "id" });
+    try {
+      return (await history.getOrderHistory(request)).order;
+    } catch (err) {
+      if (ConnectError.from(err).code === Code.NotFound) return undefined;
+      throw problemFromBackend(err);
+    }
   };
 
   return [
@@ -99,14 +131,14 @@ export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): R
       authenticated: true,
       async handle(ctx, request) {
         const query = new Query(ctx, ["status", "page_size", "page_token"]);
-        const list = create(ListOrdersRequestSchema, {
+        const list = create(ListOrderHistoryRequestSchema, {
           customerId: customerOf(request),
           status: orderStatus(query.string("status")),
           pageSize: int32(query.integer("page_size")),
           pageToken: query.string("page_token"),
         });
-        validateMessage(ListOrdersRequestSchema, list);
-        sendMessage(ctx, ListOrdersResponseSchema, await callBackend(() => orders.listOrders(list)));
+        validateMessage(ListOrderHistoryRequestSchema, list);
+        sendMessage(ctx, ListOrderHistoryResponseSchema, await callBackend(() => history.listOrderHistory(list)));
       },
     },
     {
@@ -115,7 +147,16 @@ export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): R
       authenticated: true,
       async handle(ctx, request) {
         expectNoQuery(ctx);
-        sendMessage(ctx, OrderSchema, await ownOrder(request.params.id!, customerOf(request)));
+        const id = request.params.id!;
+        const customerId = customerOf(request);
+        const summary = await projected(id);
+        if (summary?.placeTime) {
+          if (summary.customerId !== customerId) throw new Problem(404, { detail: `order ${id} not found` });
+          sendMessage(ctx, OrderSummarySchema, summary);
+          return;
+        }
+        // Not projected yet: orders knows it (or it does not exist, or is someone else's: 404).
+        sendMessage(ctx, OrderSummarySchema, summaryFromOrders(await ownOrder(id, customerId), summary));
       },
     },
     {
@@ -142,6 +183,29 @@ export function orderRoutes({ orders }: Backends, admission?: OrderAdmission): R
       },
     },
   ];
+}
+
+/**
+ * An order the projection has not applied the OrderPlaced of, in the
+ * projection's shape: what orders holds, and what the projection has seen of
+ * its payment and shipment (a summary started by a payment or shipment event).
+ */
+export function summaryFromOrders(order: Order, partial?: OrderSummary): OrderSummary {
+  return create(OrderSummarySchema, {
+    orderId: order.id,
+    customerId: order.customerId,
+    status: order.status,
+    cancelReason: order.cancelReason,
+    cancelMessage: order.cancelMessage,
+    ...(order.total ? { total: order.total } : {}),
+    lines: order.items.map((item) => ({ productId: item.productId, productName: "", quantity: item.quantity, ...(item.unitPrice ? { unitPrice: item.unitPrice } : {}) })),
+    paymentState: partial?.paymentState || PaymentState.NONE,
+    shipmentState: partial?.shipmentState || ShipmentState.NONE,
+    carrier: partial?.carrier ?? "",
+    trackingNumber: partial?.trackingNumber ?? "",
+    ...(order.createTime ? { placeTime: order.createTime } : {}),
+    ...(order.updateTime ? { updateTime: order.updateTime } : {}),
+  });
 }
 
 function customerOf(request: RouteRequest): string {

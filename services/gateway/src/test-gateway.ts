@@ -1,11 +1,12 @@
-// Test support: a gateway started in-process against fake catalog, orders and
-// inventory services. The fakes are real Connect servers (the platform's
+// Test support: a gateway started in-process against fake catalog, orders,
+// history and inventory services. The fakes are real Connect servers (the platform's
 // startService, so requests are validated from the protos like the real
 // services do) serving the real generated descriptors; each test swaps in
 // the handlers it needs and reads back what the gateway sent.
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { CatalogService } from "@meshmart/proto/catalog/v1/catalog_pb";
+import { OrderHistoryService } from "@meshmart/proto/history/v1/history_pb";
 import { InventoryService } from "@meshmart/proto/inventory/v1/inventory_pb";
 import { OrderService } from "@meshmart/proto/orders/v1/orders_pb";
 import { devToken, generateSigningKey, type SigningKey } from "@meshmart/dev-identity";
@@ -28,6 +29,7 @@ export interface TestGateway {
   readonly gateway: RunningService;
   readonly catalog: Handlers<typeof CatalogService>;
   readonly orders: Handlers<typeof OrderService>;
+  readonly history: Handlers<typeof OrderHistoryService>;
   readonly inventory: Handlers<typeof InventoryService>;
   /** Every backend call, in order. */
   readonly calls: BackendCall[];
@@ -39,7 +41,7 @@ export interface TestGateway {
   /** fetch() against the gateway. */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** Stops one fake backend (to see the gateway with it down). */
-  stopBackend(service: "catalog" | "orders" | "inventory"): Promise<void>;
+  stopBackend(service: "catalog" | "orders" | "history" | "inventory"): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const handlers = {
     catalog: {} as Handlers<typeof CatalogService>,
     orders: {} as Handlers<typeof OrderService>,
+    history: {} as Handlers<typeof OrderHistoryService>,
     inventory: {} as Handlers<typeof InventoryService>,
   };
   const fake = <S extends DescService>(name: ServiceName, desc: S, impl: Handlers<S>) =>
@@ -64,6 +67,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const backends = {
     catalog: await fake("catalog", CatalogService, handlers.catalog),
     orders: await fake("orders", OrderService, handlers.orders),
+    history: await fake("history", OrderHistoryService, handlers.history),
     inventory: await fake("inventory", InventoryService, handlers.inventory),
   };
   const gateway = await startService(gatewayService, {
@@ -72,6 +76,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       JWT_JWKS: signingKey.jwks,
       CATALOG_URL: backends.catalog.url,
       ORDERS_URL: backends.orders.url,
+      HISTORY_URL: backends.history.url,
       INVENTORY_URL: backends.inventory.url,
       RATE_LIMIT_RPS: "0",
       ...env,

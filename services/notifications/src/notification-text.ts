@@ -39,6 +39,7 @@ const becauseOf: Record<CancelReason, string> = {
   [CancelReason.PAYMENT_DECLINED]: "the payment was declined",
   [CancelReason.DEADLINE_EXCEEDED]: "we could not complete it in time",
   [CancelReason.CUSTOMER_REQUESTED]: "you asked us to cancel it",
+  [CancelReason.SHIPMENT_FAILED]: "we could not book its shipment",
 };
 
 export function cancelledText(event: OrderCancelled): NotificationText {

@@ -15,6 +15,7 @@ import {
   OrderConfirmedSchema,
   OrderPlacedSchema,
   PaymentRequestedSchema,
+  ShipmentRequestedSchema,
 } from "@meshmart/proto/orders/v1/events_pb";
 import { inSpan, meshmartAttributes, type Database, type EventContext, type Logger, type Outbox, type Transaction } from "@meshmart/platform";
 import * as store from "./order-store.ts";
@@ -139,17 +140,22 @@ export class OrderSaga {
         await this.outbox.emit(tx, PaymentRequestedSchema, { orderId, customerId, amount }, key);
         return;
       }
+      case "ShipmentRequested": {
+        const { orderId, customerId, items } = event;
+        await this.outbox.emit(tx, ShipmentRequestedSchema, { orderId, customerId, items }, key);
+        return;
+      }
       case "OrderConfirmed": {
         const { orderId, customerId, total } = event;
         await this.outbox.emit(tx, OrderConfirmedSchema, { orderId, customerId, total }, key);
         return;
       }
       case "OrderCancelled": {
-        const { orderId, customerId, reason, message, stockReserved, paymentCaptured } = event;
+        const { orderId, customerId, reason, message, stockReserved, paymentCaptured, shipmentBooked } = event;
         await this.outbox.emit(
           tx,
           OrderCancelledSchema,
-          { orderId, customerId, reason: CancelReason[reason], message, stockReserved, paymentCaptured },
+          { orderId, customerId, reason: CancelReason[reason], message, stockReserved, paymentCaptured, shipmentBooked },
           key,
         );
         return;

@@ -32,6 +32,8 @@ export type OrderRow = {
   stock_committed: boolean;
   stock_released: boolean;
   payment_refunded: boolean;
+  shipment_booked: boolean;
+  shipment_cancelled: boolean;
   saga_ended_at: Date | null;
   decided_at: Date | null;
   /** The database's clock when the row was read: the saga's "now" (the sweeper's clock too). */
@@ -86,6 +88,8 @@ export function toSaga(row: OrderRow): Saga {
     stockCommitted: row.stock_committed,
     stockReleased: row.stock_released,
     paymentRefunded: row.payment_refunded,
+    shipmentBooked: row.shipment_booked,
+    shipmentCancelled: row.shipment_cancelled,
     deadline: timestampFromDate(row.deadline),
     endTime: row.saga_ended_at ? timestampFromDate(row.saga_ended_at) : undefined,
     decideTime: row.decided_at ? timestampFromDate(row.decided_at) : undefined,
@@ -136,9 +140,11 @@ export function toSagaState(row: OrderRow): SagaState {
     step: row.saga_step,
     stockReserved: row.stock_reserved,
     paymentCaptured: row.payment_captured,
+    shipmentBooked: row.shipment_booked,
     stockCommitted: row.stock_committed,
     stockReleased: row.stock_released,
     paymentRefunded: row.payment_refunded,
+    shipmentCancelled: row.shipment_cancelled,
     cancelReason: row.cancel_reason,
     cancelMessage: row.cancel_message,
   };
@@ -155,6 +161,8 @@ const sagaColumns: Record<keyof SagaChanges, string> = {
   stockCommitted: "stock_committed",
   stockReleased: "stock_released",
   paymentRefunded: "payment_refunded",
+  shipmentBooked: "shipment_booked",
+  shipmentCancelled: "shipment_cancelled",
 };
 
 /**

@@ -6,9 +6,11 @@
 //
 //   PlaceOrder ──OrderPlaced──▶ inventory
 //   StockReserved ──PaymentRequested──▶ payments      StockRejected ──▶ cancel
-//   PaymentCaptured ──OrderConfirmed──▶ inventory commits, notifications
-//   PaymentDeclined / deadline / CancelOrder ──OrderCancelled──▶ inventory releases, payments refunds
-//   StockCommitted, StockReleased, PaymentRefunded ──▶ the saga ends
+//   PaymentCaptured ──ShipmentRequested──▶ shipping    PaymentDeclined ──▶ cancel
+//   ShipmentBooked ──OrderConfirmed──▶ inventory commits, notifications
+//   ShipmentFailed / deadline / CancelOrder ──OrderCancelled──▶ inventory releases, payments refunds,
+//                                                              shipping cancels a booked shipment
+//   StockCommitted, StockReleased, PaymentRefunded, ShipmentCancelled ──▶ the saga ends
 //
 // Only a PENDING order moves forward. An answer that no longer applies (the
 // order moved on) or comes twice is still recorded, so the row says what the
@@ -19,8 +21,8 @@
 // and no payment is requested for one that is already overdue.
 
 export type StatusName = "PENDING" | "CONFIRMED" | "CANCELLED";
-export type StepName = "AWAITING_STOCK" | "AWAITING_PAYMENT" | "COMPLETING" | "COMPENSATING" | "ENDED";
-export type ReasonName = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "DEADLINE_EXCEEDED" | "CUSTOMER_REQUESTED";
+export type StepName = "AWAITING_STOCK" | "AWAITING_PAYMENT" | "AWAITING_SHIPMENT" | "COMPLETING" | "COMPENSATING" | "ENDED";
+export type ReasonName = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "SHIPMENT_FAILED" | "DEADLINE_EXCEEDED" | "CUSTOMER_REQUESTED";
 
 export interface Money {
   currencyCode: string;
@@ -44,12 +46,14 @@ export interface SagaState {
 
   status: StatusName;
   step: StepName;
-  /** What inventory and payments have told orders so far. */
+  /** What inventory, payments and shipping have told orders so far. */
   stockReserved: boolean;
   paymentCaptured: boolean;
+  shipmentBooked: boolean;
   stockCommitted: boolean;
   stockReleased: boolean;
   paymentRefunded: boolean;
+  shipmentCancelled: boolean;
   cancelReason: ReasonName | null;
   cancelMessage: string;
 }
@@ -64,13 +68,15 @@ export type SagaChanges = Partial<
     | "cancelMessage"
     | "stockReserved"
     | "paymentCaptured"
+    | "shipmentBooked"
     | "stockCommitted"
     | "stockReleased"
     | "paymentRefunded"
+    | "shipmentCancelled"
   >
 >;
 
-/** Everything that moves the saga: the RPCs, inventory's and payments' answers, and the deadline. */
+/** Everything that moves the saga: the RPCs, inventory's, payments' and shipping's answers, and the deadline. */
 export type SagaEvent =
   /** PlaceOrder has just stored the order. */
   | { type: "PlaceOrder" }
@@ -81,6 +87,9 @@ export type SagaEvent =
   | { type: "PaymentCaptured" }
   | { type: "PaymentDeclined"; detail: string }
   | { type: "PaymentRefunded" }
+  | { type: "ShipmentBooked" }
+  | { type: "ShipmentFailed"; detail: string }
+  | { type: "ShipmentCancelled" }
   /** The order's deadline has passed (the sweeper saw it on the database clock). */
   | { type: "DeadlinePassed" }
   /** CancelOrder, called by the customer. */
@@ -90,6 +99,7 @@ export type SagaEvent =
 export type SagaEmit =
   | { type: "OrderPlaced"; orderId: string; customerId: string; items: OrderLine[]; total: Money; deadline: Date }
   | { type: "PaymentRequested"; orderId: string; customerId: string; amount: Money }
+  | { type: "ShipmentRequested"; orderId: string; customerId: string; items: OrderLine[] }
   | { type: "OrderConfirmed"; orderId: string; customerId: string; total: Money }
   | {
       type: "OrderCancelled";
@@ -99,6 +109,7 @@ export type SagaEmit =
       message: string;
       stockReserved: boolean;
       paymentCaptured: boolean;
+      shipmentBooked: boolean;
     };
 
 export interface SagaDecision {
@@ -115,6 +126,7 @@ export function decide(state: SagaState, event: SagaEvent, now?: Date): SagaDeci
   if (now && state.status === "PENDING" && now.getTime() >= state.deadline.getTime()) {
     if (event.type === "StockReserved") return overdue(state, { stockReserved: true });
     if (event.type === "PaymentCaptured") return overdue(state, { paymentCaptured: true });
+    if (event.type === "ShipmentBooked") return overdue(state, { shipmentBooked: true });
   }
   switch (event.type) {
     case "PlaceOrder":
@@ -133,18 +145,31 @@ export function decide(state: SagaState, event: SagaEvent, now?: Date): SagaDeci
       return state.status === "PENDING" ? cancel(state, "OUT_OF_STOCK", event.detail) : nothing();
 
     case "PaymentCaptured":
-      if (state.status === "PENDING") {
-        return { changes: { status: "CONFIRMED", paymentCaptured: true, step: "COMPLETING" }, emits: [orderConfirmed(state)] };
+      if (state.status === "PENDING" && !state.paymentCaptured) {
+        return { changes: { paymentCaptured: true, step: "AWAITING_SHIPMENT" }, emits: [shipmentRequested(state)] };
       }
       if (state.status === "CANCELLED") {
         // A capture that landed after the cancel: payments refunds it on OrderCancelled; wait for
         // that refund (the saga reopens if it had ended), unless it is already here.
         return record(state, { paymentCaptured: true }, state.paymentRefunded ? undefined : "COMPENSATING");
       }
-      return nothing(); // CONFIRMED: a repeat
+      return state.status === "PENDING" ? record(state, { paymentCaptured: true }) : nothing(); // a repeat
 
     case "PaymentDeclined":
       return state.status === "PENDING" ? cancel(state, "PAYMENT_DECLINED", event.detail) : nothing();
+
+    case "ShipmentBooked":
+      if (state.status === "PENDING") {
+        return { changes: { status: "CONFIRMED", shipmentBooked: true, step: "COMPLETING" }, emits: [orderConfirmed(state)] };
+      }
+      if (state.status === "CANCELLED") {
+        // A booking that landed after the cancel: shipping cancels it on OrderCancelled; wait for that.
+        return record(state, { shipmentBooked: true }, state.shipmentCancelled ? undefined : "COMPENSATING");
+      }
+      return nothing(); // CONFIRMED: a repeat
+
+    case "ShipmentFailed":
+      return state.status === "PENDING" ? cancel(state, "SHIPMENT_FAILED", event.detail) : nothing();
 
     case "StockCommitted":
       return record(state, { stockCommitted: true }, state.status === "CONFIRMED" ? "ENDED" : undefined);
@@ -154,6 +179,9 @@ export function decide(state: SagaState, event: SagaEvent, now?: Date): SagaDeci
 
     case "PaymentRefunded":
       return compensated(state, { paymentRefunded: true });
+
+    case "ShipmentCancelled":
+      return compensated(state, { shipmentCancelled: true });
 
     case "DeadlinePassed":
       if (state.status !== "PENDING") return nothing(); // the order ended in time
@@ -186,6 +214,7 @@ function cancel(state: SagaState, reason: ReasonName, message: string): SagaDeci
         message,
         stockReserved: state.stockReserved,
         paymentCaptured: state.paymentCaptured,
+        shipmentBooked: state.shipmentBooked,
       },
     ],
   };
@@ -201,10 +230,14 @@ function deadlineMessage(state: SagaState): string {
   return `the saga did not finish by ${state.deadline.toISOString()}`;
 }
 
-/** A cancelled order's saga ends once its stock is released and any capture is refunded. */
+/** A cancelled order's saga ends once its stock is released, any capture refunded and any booked shipment cancelled. */
 function compensated(state: SagaState, fact: SagaChanges): SagaDecision {
   const after = { ...state, ...fact };
-  const done = after.status === "CANCELLED" && after.stockReleased && (!after.paymentCaptured || after.paymentRefunded);
+  const done =
+    after.status === "CANCELLED" &&
+    after.stockReleased &&
+    (!after.paymentCaptured || after.paymentRefunded) &&
+    (!after.shipmentBooked || after.shipmentCancelled);
   return record(state, fact, done ? "ENDED" : undefined);
 }
 
@@ -232,6 +265,10 @@ function orderPlaced(state: SagaState): SagaEmit {
 
 function paymentRequested(state: SagaState): SagaEmit {
   return { type: "PaymentRequested", orderId: state.orderId, customerId: state.customerId, amount: state.total };
+}
+
+function shipmentRequested(state: SagaState): SagaEmit {
+  return { type: "ShipmentRequested", orderId: state.orderId, customerId: state.customerId, items: state.items };
 }
 
 function orderConfirmed(state: SagaState): SagaEmit {
@@ -267,9 +304,11 @@ export function asPlaced(state: SagaState): SagaState {
     step: "AWAITING_STOCK",
     stockReserved: false,
     paymentCaptured: false,
+    shipmentBooked: false,
     stockCommitted: false,
     stockReleased: false,
     paymentRefunded: false,
+    shipmentCancelled: false,
     cancelReason: null,
     cancelMessage: "",
   };

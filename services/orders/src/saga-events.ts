@@ -1,4 +1,4 @@
-// The events that move the saga: inventory's and payments' answers, as saga events for the order they name.
+// The events that move the saga: inventory's, payments' and shipping's answers, as saga events for the order they name.
 import type { EventConsumer } from "@meshmart/platform";
 import {
   StockCommittedSchema,
@@ -12,6 +12,8 @@ import {
   PaymentDeclinedSchema,
   PaymentRefundedSchema,
 } from "@meshmart/proto/payments/v1/events_pb";
+import { ShipmentBookedSchema, ShipmentCancelledSchema, ShipmentFailedSchema } from "@meshmart/proto/shipping/v1/events_pb";
+import { ShipmentFailureReason } from "@meshmart/proto/shipping/v1/shipping_pb";
 import type { OrderSaga } from "./order-saga.ts";
 
 // Each handler locks only its order's row (the event's key): they may share a transaction.
@@ -37,5 +39,14 @@ export function registerSagaEvents(consumer: EventConsumer, saga: OrderSaga): vo
       saga.handle(context, event.orderId, { type: "PaymentDeclined", detail: event.message || "payment declined" }),
       batchable,
     )
-    .on(PaymentRefundedSchema, (event, context) => saga.handle(context, event.orderId, { type: "PaymentRefunded" }), batchable);
+    .on(PaymentRefundedSchema, (event, context) => saga.handle(context, event.orderId, { type: "PaymentRefunded" }), batchable)
+    .on(ShipmentBookedSchema, (event, context) => saga.handle(context, event.orderId, { type: "ShipmentBooked" }), batchable)
+    .on(ShipmentFailedSchema, (event, context) =>
+      saga.handle(context, event.orderId, {
+        type: "ShipmentFailed",
+        detail: `${ShipmentFailureReason[event.reason] ?? "UNSPECIFIED"}: ${event.message || "shipment failed"}`,
+      }),
+      batchable,
+    )
+    .on(ShipmentCancelledSchema, (event, context) => saga.handle(context, event.orderId, { type: "ShipmentCancelled" }), batchable);
 }

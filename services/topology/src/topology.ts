@@ -4,7 +4,7 @@
 // mesh/) are all derived from this table, so the AuthorizationPolicy callers
 // can never drift from the clients a service really builds.
 
-export type ServiceName = "gateway" | "catalog" | "inventory" | "orders" | "payments" | "notifications";
+export type ServiceName = "gateway" | "catalog" | "inventory" | "orders" | "payments" | "shipping" | "notifications" | "history";
 
 export interface ServiceDescription {
   readonly name: ServiceName;
@@ -30,6 +30,12 @@ export interface ServiceDescription {
   readonly retryableMethods: readonly string[];
   /** Per-call timeout the mesh enforces for this service's routes. */
   readonly timeoutMs: number;
+  /**
+   * Rebuilds its state by reading its `consumes` topics again from their
+   * beginning (history's `make rebuild-projection`), so those topics keep
+   * their events forever (retentionForeverTopics).
+   */
+  readonly rebuildsFromTopics?: boolean;
 }
 
 /**
@@ -74,6 +80,7 @@ export const topics = {
   inventory: "meshmart.inventory.v1",
   orders: "meshmart.orders.v1",
   payments: "meshmart.payments.v1",
+  shipping: "meshmart.shipping.v1",
 } as const;
 
 export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
@@ -81,7 +88,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     name: "gateway",
     localPort: 8080,
     database: false,
-    calls: ["catalog", "inventory", "orders"],
+    calls: ["catalog", "inventory", "orders", "history"],
     produces: [],
     consumes: [],
     invalidatesFrom: [topics.catalog],
@@ -120,7 +127,7 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     database: true,
     calls: ["catalog"],
     produces: [topics.orders],
-    consumes: [topics.inventory, topics.payments],
+    consumes: [topics.inventory, topics.payments, topics.shipping],
     invalidatesFrom: [topics.catalog],
     // PlaceOrder is idempotent by its idempotency key, CancelOrder by order id.
     retryableMethods: ["GetOrder", "ListOrders", "GetOrderTimeline", "PlaceOrder", "CancelOrder", "Audit", "GetSagaLoad"],
@@ -139,6 +146,18 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     retryableMethods: ["GetPayment", "ListPayments", "Refund"],
     timeoutMs: 3_000,
   },
+  shipping: {
+    name: "shipping",
+    rpcService: "meshmart.shipping.v1.ShippingService",
+    localPort: 8086,
+    database: true,
+    calls: [],
+    produces: [topics.shipping],
+    consumes: [topics.orders],
+    invalidatesFrom: [],
+    retryableMethods: ["GetShipment", "ListShipments"],
+    timeoutMs: 3_000,
+  },
   notifications: {
     name: "notifications",
     rpcService: "meshmart.notifications.v1.NotificationService",
@@ -151,6 +170,19 @@ export const services: Readonly<Record<ServiceName, ServiceDescription>> = {
     retryableMethods: ["ListNotifications"],
     timeoutMs: 3_000,
   },
+  history: {
+    name: "history",
+    rpcService: "meshmart.history.v1.OrderHistoryService",
+    localPort: 8087,
+    database: true,
+    calls: [],
+    produces: [],
+    consumes: [topics.orders, topics.payments, topics.shipping, topics.catalog],
+    invalidatesFrom: [],
+    retryableMethods: ["ListOrderHistory", "GetOrderHistory", "GetProjectionStatus"],
+    timeoutMs: 3_000,
+    rebuildsFromTopics: true,
+  },
 };
 
 export const serviceNames = Object.keys(services) as ServiceName[];
@@ -158,6 +190,15 @@ export const serviceNames = Object.keys(services) as ServiceName[];
 /** Whether a service talks to Kafka at all (its KAFKA_BROKERS, its NetworkPolicy egress, Kafka's ingress). */
 export function usesKafka(service: ServiceDescription): boolean {
   return service.produces.length > 0 || service.consumes.length > 0 || service.invalidatesFrom.length > 0;
+}
+
+/**
+ * Topics whose events are kept forever (retention.ms=-1): those a service
+ * rebuilds from (`rebuildsFromTopics`), since a rebuild reads them from the
+ * beginning and must find every event there.
+ */
+export function retentionForeverTopics(): string[] {
+  return [...new Set(serviceNames.filter((name) => services[name].rebuildsFromTopics).flatMap((name) => services[name].consumes))].sort();
 }
 
 /** The services that call `target`, derived from every service's `calls`. */

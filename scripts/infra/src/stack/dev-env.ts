@@ -25,6 +25,7 @@ export const devEnv: Record<string, string> = {
   CATALOG_SEED: "true",
   INVENTORY_SEED: "true",
   PAYMENT_DECLINE_RATE: process.env.PAYMENT_DECLINE_RATE ?? "0.15",
+  SHIPPING_FAILURE_RATE: process.env.SHIPPING_FAILURE_RATE ?? "0.1",
   SAGA_TIMEOUT_MS: process.env.SAGA_TIMEOUT_MS ?? "30000",
   ...devJwt,
 };

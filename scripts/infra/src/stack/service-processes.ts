@@ -104,7 +104,7 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
     },
   };
   // Dependencies first: catalog before orders, the backends before the gateway.
-  const order: ServiceName[] = ["catalog", "inventory", "payments", "notifications", "orders", "gateway"];
+  const order: ServiceName[] = ["catalog", "inventory", "payments", "shipping", "notifications", "history", "orders", "gateway"];
   try {
     for (const name of order.filter((n) => options.names.includes(n))) await start(name);
   } catch (err) {

@@ -15,7 +15,7 @@ export interface ServiceForwards {
   close(): Promise<void>;
 }
 
-export const forwardedServices: ServiceName[] = ["catalog", "inventory", "orders", "payments", "notifications"];
+export const forwardedServices: ServiceName[] = ["catalog", "inventory", "orders", "payments", "shipping", "notifications", "history"];
 
 export function forwardPort(name: ServiceName, offset: number): number {
   return services[name].localPort + offset;

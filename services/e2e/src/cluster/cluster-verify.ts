@@ -92,7 +92,7 @@ export async function readClusterRest(options: Pick<ClusterVerifyOptions, "ops" 
 const atRest = (r: RestReading) =>
   r.sagasPending === 0 && Object.values(r.outboxBacklog).every((n) => n === 0) && Object.values(r.consumerLag).every((n) => n === 0);
 
-/** verify() for the cluster: waits (bounded) for rest, reads the system, checks the five invariants. */
+/** verify() for the cluster: waits (bounded) for rest, reads the system, checks the seven invariants. */
 export async function verifyOnCluster(options: ClusterVerifyOptions): Promise<Verdict> {
   const { log } = options;
   const timeoutMs = options.restTimeoutMs ?? 180_000;

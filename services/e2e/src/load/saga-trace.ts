@@ -19,8 +19,8 @@ export interface SagaTrace {
   hops: Array<{ event: string; relayMs: number; deliveryMs: Record<string, number> }>;
 }
 
-const producers: ServiceName[] = ["orders", "inventory", "payments"];
-const consumers: ServiceName[] = ["orders", "inventory", "payments", "notifications"];
+const producers: ServiceName[] = ["orders", "inventory", "payments", "shipping"];
+const consumers: ServiceName[] = ["orders", "inventory", "payments", "shipping", "notifications"];
 
 export async function traceSaga(orderId: string, databaseUrl: (name: ServiceName) => string): Promise<SagaTrace> {
   const dbs = new Map<ServiceName, Database>();

@@ -45,6 +45,8 @@ export type Fault =
   | { kind: "fault-switch"; service: ServiceName; rules: string; steps?: Array<{ afterMs: number; rules: string }> }
   /** A test-only crash point of the fault switch (relay:after-publish, committed:<type>): the service kills itself there. */
   | { kind: "crash-point"; service: ServiceName; rules: string }
+  /** history killed (SIGKILL) and restarted, then its projection rebuilt from the start of its topics under load. */
+  | { kind: "projection-rebuild" }
   /** The consumers of these services stopped, their groups rewound to the start of every topic, started again. */
   | { kind: "redelivery-storm"; services: ServiceName[] }
   /**

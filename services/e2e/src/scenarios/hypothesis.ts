@@ -2,7 +2,7 @@
 // over the recorded history: before the fault (warm-up: the system serves
 // normally), during it (the bounds the fault may push the client to, and no
 // further), and after the heal (service is back). The checks of the system's
-// own state (healthy and at rest before, the five invariants after, within a
+// own state (healthy and at rest before, the seven invariants after, within a
 // time bound) are the target's; these are what the customer saw.
 import type { InvariantResult } from "../invariants.ts";
 import type { History, Operation, Phase } from "./history.ts";

@@ -35,7 +35,7 @@ export interface ScenarioRecord {
   startedAt: string;
   seconds: number;
   accepted: number;
-  /** The steady state before, the hypothesis's client checks and the five invariants. */
+  /** The steady state before, the hypothesis's client checks and the seven invariants. */
   checks: InvariantResult[];
   injection: Confirmation[];
   /** Time from the end of the load until the system was at rest. */

@@ -216,7 +216,7 @@ export class KindSession implements Session {
     const health = await fetch(`${this.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, (err: Error) => err.message);
     if (health !== 200) return notConfirmed(`the gateway at ${this.gatewayUrl} answers /healthz with ${health}`);
     const pending = await Promise.all(
-      (["orders", "catalog", "inventory", "payments"] as const).map(async (name) => {
+      (["orders", "catalog", "inventory", "payments", "shipping"] as const).map(async (name) => {
         const text = await fetch(`${this.forwards.urls[name]}/metrics`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text());
         return [name, metricValue(text, "outbox_backlog"), name === "orders" ? metricValue(text, "saga_pending") : 0] as const;
       }),
@@ -568,7 +568,7 @@ export class KindSession implements Session {
       log(`would poll GET ${this.forwards.urls.orders}/metrics (and catalog, inventory, payments) for outbox_backlog and saga_pending, and:`);
       await this.ops.listPods(selectorOf(kafkaStatefulSet));
       await this.ops.exec("kafka-0", "kafka", consumerGroupsCommand);
-      log("would read the snapshot through the audit RPCs on the forwarded ports and check the five invariants (checkInvariants)");
+      log("would read the snapshot through the audit RPCs on the forwarded ports and check the seven invariants (checkInvariants)");
       return { rest: true, results: [], pass: true };
     }
     return this.connection.verify(accepted, restWithinMs);

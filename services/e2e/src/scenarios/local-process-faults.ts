@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isProcessAlive } from "@meshmart/infra/processes";
 import type { ServiceProcesses } from "@meshmart/infra/stack/service-processes";
-import type { ServiceName } from "@meshmart/topology";
+import { serviceNames, services, type ServiceName } from "@meshmart/topology";
 import { metricValue } from "../rest.ts";
 import type { Fault } from "./fault.ts";
 import { groupMembers } from "./kafka-tools.ts";
@@ -13,7 +13,7 @@ import { duplicatesSkipped, isReady, metricsText, putFaults, refusesConnections,
 import type { Injected } from "./target.ts";
 import { confirmed, notConfirmed, type Confirmation } from "./verdict.ts";
 
-const consumersOfEvents: ServiceName[] = ["inventory", "payments", "notifications", "orders"];
+const consumersOfEvents: ServiceName[] = serviceNames.filter((name) => services[name].consumes.length > 0);
 
 async function restart(local: LocalStack, names: ServiceName[]): Promise<Confirmation> {
   const { processes } = local.stack;
@@ -44,6 +44,32 @@ export async function killProcesses(local: LocalStack, fault: Fault & { kind: "p
   return {
     applied: down.every(Boolean) ? confirmed(evidence.join("; ")) : notConfirmed(evidence.join("; ")),
     heal: () => restart(local, fault.services),
+  };
+}
+
+/**
+ * The projection's consumer killed mid-load, then the projection rebuilt from
+ * scratch while the load goes on (POST /admin/projection/rebuild, which answers
+ * once the consumer reads again from the start of every topic). The rest check
+ * that follows waits for its lag to reach 0; invariant 7 then compares it with
+ * the services' own records.
+ */
+export async function killAndRebuildProjection(local: LocalStack): Promise<Injected> {
+  const killed = await killProcesses(local, { kind: "process-kill", services: ["history"], signal: "SIGKILL", downMs: 0 });
+  if (!killed.applied.confirmed) return killed;
+  const restarted = await killed.heal();
+  if (!restarted.confirmed) return { applied: notConfirmed(`${killed.applied.evidence}; ${restarted.evidence}`), heal: async () => restarted };
+  const url = `${urlOf(local, "history")}/admin/projection/rebuild`;
+  local.log(`POST ${url}`);
+  const answer = await fetch(url, { method: "POST", signal: AbortSignal.timeout(120_000) }).then(
+    async (res) => ({ status: res.status, body: await res.text() }),
+    (err: Error) => ({ status: 0, body: err.message }),
+  );
+  const rebuilt = answer.status === 200;
+  const evidence = `${killed.applied.evidence}; ${restarted.evidence}; POST /admin/projection/rebuild answered ${answer.status} ${answer.body.slice(0, 300)}`;
+  return {
+    applied: rebuilt ? confirmed(evidence) : notConfirmed(evidence),
+    heal: async () => ((await isReady(urlOf(local, "history"))) ? confirmed("history ready, reading its topics again from the start") : notConfirmed("history not ready after the rebuild")),
   };
 }
 

@@ -26,7 +26,7 @@ import { describeEdge, edgeName, type Fault } from "./fault.ts";
 import { closeDatabase, stopKafka, stopPostgres } from "./local-data-faults.ts";
 import { poisonAndRedrive, redeliveryStorm } from "./local-event-faults.ts";
 import { addToxic, cutEdge, refundsThroughRetryingProxy } from "./local-network-faults.ts";
-import { crashPoint, killProcesses, rebalanceStorm } from "./local-process-faults.ts";
+import { crashPoint, killAndRebuildProjection, killProcesses, rebalanceStorm } from "./local-process-faults.ts";
 import { isReady, metricsText, putFaults, urlOf, type LocalStack } from "./local-stack.ts";
 import { localTopology, type LocalTopology } from "./local-topology.ts";
 import { readSample } from "./metrics-sampler.ts";
@@ -93,7 +93,7 @@ export class LocalTarget implements Target {
     if (!kafka || !postgres || !toxiproxy || !admin) throw new Error("the local target is not open");
     await toxiproxy.reset(); // every proxy enabled, no toxic
     const env = Object.entries(scenario.serviceEnv ?? {}).map(([name, vars]) => `${name}: ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
-    log(`starting the stack: 6 services as processes, fresh databases and topic prefix, every edge through Toxiproxy${env.length ? ` (${env.join("; ")})` : ""}`);
+    log(`starting the stack: ${serviceNames.length} services as processes, fresh databases and topic prefix, every edge through Toxiproxy${env.length ? ` (${env.join("; ")})` : ""}`);
     const topology = this.topology;
     // What the services print (their warnings, errors and crash traces) is kept beside the journal:
     // the verdict says what broke, this says why.
@@ -168,6 +168,8 @@ class LocalSession implements Session {
         return crashPoint(local, fault, context.holdMs);
       case "rebalance-storm":
         return rebalanceStorm(local, fault);
+      case "projection-rebuild":
+        return killAndRebuildProjection(local);
       case "kafka-outage":
         return stopKafka(local);
       case "postgres-outage":
@@ -286,6 +288,8 @@ function dryRunSession(scenario: ScenarioDefinition, topology: LocalTopology, lo
         };
       case "edge-cut":
         return { inject: `POST /proxies/${edgeName(fault.edge)} {"enabled": false}, a probe through it must be refused`, heal: `POST /proxies/${edgeName(fault.edge)} {"enabled": true}` };
+      case "projection-rebuild":
+        return { inject: 'ServiceProcesses.kill("history", "SIGKILL"), start it again, POST history/admin/projection/rebuild', heal: "GET /readyz of history" };
       case "redelivery-storm":
         return { inject: `SIGTERM ${fault.services.join(", ")}, admin.resetOffsets(earliest) of their groups, start them`, heal: "GET /readyz of each" };
       case "poison-message":
@@ -301,7 +305,7 @@ function dryRunSession(scenario: ScenarioDefinition, topology: LocalTopology, lo
         return { inject: "nothing: no mesh data plane on the local target (NOT-INJECTED)", heal: "nothing" };
     }
   };
-  log(`would start the stack (startTestStack: 6 service processes on ${topology.servicePort.gateway}.., fresh databases, topic prefix)${scenario.serviceEnv ? ` with ${JSON.stringify(scenario.serviceEnv)}` : ""}`);
+  log(`would start the stack (startTestStack: ${serviceNames.length} service processes on ${topology.servicePort.gateway}.., fresh databases, topic prefix)${scenario.serviceEnv ? ` with ${JSON.stringify(scenario.serviceEnv)}` : ""}`);
   return {
     gatewayUrl: topology.gatewayUrl,
     token: async () => "<dev token>",

@@ -3,11 +3,11 @@
 // profile's), and which edges run through a proxy:
 //
 //   B          Toxiproxy's API
-//   B+1..6     the services themselves (gateway, catalog, inventory, orders, payments, notifications)
-//   B+11..16   svc-<name>:   every caller of the service (and the load, for the gateway) -> the service
-//   B+21..26   pg-<name>:    the service -> PostgreSQL (its DATABASE_URL)
-//   B+31..36   kafka-<name>: the service -> Kafka (its KAFKA_BROKERS) ...
-//   B+41..46   ... into the broker's listener PROXY_<NAME>, which advertises 127.0.0.1:B+31.. (the proxy)
+//   B+1..7     the services themselves (gateway, catalog, inventory, orders, payments, shipping, notifications)
+//   B+11..17   svc-<name>:   every caller of the service (and the load, for the gateway) -> the service
+//   B+21..27   pg-<name>:    the service -> PostgreSQL (its DATABASE_URL)
+//   B+31..37   kafka-<name>: the service -> Kafka (its KAFKA_BROKERS) ...
+//   B+41..47   ... into the broker's listener PROXY_<NAME>, which advertises 127.0.0.1:B+31.. (the proxy)
 //   B+50       the repeating HTTP proxy of retrying-proxy-refunds
 //   B+51..55   extra instances (rebalance-storm)
 //

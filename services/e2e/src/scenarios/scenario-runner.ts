@@ -1,7 +1,7 @@
 // One scenario, start to verdict, the same on every target:
 //   session -> steady state before (healthy, at rest) -> load + gauges ->
 //   warm-up -> inject + confirm -> hold -> heal -> cool-down -> stop load ->
-//   rest within the bound + five invariants -> evidence after rest ->
+//   rest within the bound + seven invariants -> evidence after rest ->
 //   the hypothesis's client checks + effect confirmation -> verdict.
 // Each step prints one line and goes into the run's journal. A fault that
 // cannot be confirmed is still healed and the system still checked: the
@@ -132,7 +132,7 @@ export async function runScenario(scenario: ScenarioDefinition, target: Target, 
     await wait(scenario.cooldownMs, "load after the heal");
     await stopLoad();
 
-    step(`${target.dryRun ? "would wait" : "waiting"} for rest (at most ${scenario.hypothesis.restWithinMs / 1000} s), then check the five invariants over the accepted orders`);
+    step(`${target.dryRun ? "would wait" : "waiting"} for rest (at most ${scenario.hypothesis.restWithinMs / 1000} s), then check the seven invariants over the accepted orders`);
     if (target.dryRun) {
       await session.verify([], step, scenario.hypothesis.restWithinMs); // prints what it would read
       if (scenario.effect) step(`would confirm the fault's effect${scenario.effect.needsOutcomes ? " from the orders' outcomes (orders Audit RPC)" : " from the history"}`);

@@ -1,8 +1,8 @@
 // Slow and failing dependencies, made by the services' own fault switch:
 // payments past the saga deadline, catalog failing a share of calls, the
-// payment provider getting slower and slower, catalog slower than the gateway's
-// deadline.
-import { cancelledByDeadline, refusedDuring } from "./effects.ts";
+// payment provider getting slower and slower, the carrier failing a share of
+// shipments, catalog slower than the gateway's deadline.
+import { cancelledByDeadline, cancelledByShipping, refusedDuring } from "./effects.ts";
 import { hypothesis } from "./hypothesis.ts";
 import type { ScenarioDefinition } from "./scenario-definitions.ts";
 import { confirmed, notConfirmed } from "./verdict.ts";
@@ -12,6 +12,7 @@ const sagaTimeoutMs = 3_000;
 const catalogMethods = ["ListProducts", "BatchGetProducts"];
 const gatewayDeadlineMs = 2_000;
 const catalogStallMs = 6_000;
+const carrierFailure = 0.4;
 
 export const dependencyScenarios: ScenarioDefinition[] = [
   {
@@ -72,6 +73,24 @@ export const dependencyScenarios: ScenarioDefinition[] = [
     holdMs: 9_000,
     cooldownMs: 4_000,
     hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+  },
+  {
+    name: "carrier-failures",
+    group: "dependencies",
+    summary: `the carrier fails ${carrierFailure * 100}% of shipment bookings (after the payment was captured); those orders cancel and compensate`,
+    proves:
+      "the saga's third step compensates the first two: an order whose shipment fails is cancelled SHIPMENT_FAILED, its capture refunded and its stock released, and no cancelled order keeps a booked shipment",
+    how: {
+      local: `PUT /admin/faults on shipping "carrier:book=fail:unavailable@${carrierFailure}"`,
+      kind: `env FAULTS="carrier:book=fail:unavailable@${carrierFailure}" on shipping, rolled out; reverted after`,
+    },
+    fault: { kind: "fault-switch", service: "shipping", rules: `carrier:book=fail:unavailable@${carrierFailure}` },
+    warmupMs: 3_000,
+    holdMs: 8_000,
+    cooldownMs: 4_000,
+    // Every order is still accepted: shipping fails after PlaceOrder has answered.
+    hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+    effect: cancelledByShipping,
   },
   {
     name: "catalog-past-deadline",

@@ -53,7 +53,9 @@ export const processScenarios: ScenarioDefinition[] = [
   },
   kill("catalog", "PlaceOrder refuses with 503 + Retry-After while prices cannot be had, and accepts again once catalog is back"),
   kill("payments", "payment requests wait in Kafka while payments is dead; captures happen exactly once after the restart"),
+  kill("shipping", "shipment requests wait in Kafka while shipping is dead; each order is booked exactly once after the restart, and confirmed only then"),
   kill("notifications", "a dead consumer at the end of the saga delays notifications, never duplicates or loses one"),
+  kill("history", "the read model's consumer dies and resumes from its committed offsets: the projection catches up and equals the services' records (invariant 7)"),
   kill("gateway", "the edge dies: the client's retries with the same idempotency key after the restart never create a second order"),
   {
     name: "two-services-kill",

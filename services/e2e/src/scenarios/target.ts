@@ -39,7 +39,7 @@ export interface Session {
   /** Before the fault: every service ready and the system at rest. */
   steadyState(): Promise<Confirmation>;
   inject(fault: Fault, context: FaultContext): Promise<Injected>;
-  /** Waits for rest (at most restWithinMs) and checks the five invariants over the accepted orders. */
+  /** Waits for rest (at most restWithinMs) and checks the seven invariants over the accepted orders. */
   verify(accepted: AcceptedOrder[], log: StepLog, restWithinMs: number): Promise<Verdict>;
   /** Every order's status and cancel reason, by id. */
   orderOutcomes(): Promise<Map<string, OrderOutcome>>;

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meshmart/orders/v1/events.proto.
  */
 export const file_meshmart_orders_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9tZXNobWFydC9vcmRlcnMvdjEvZXZlbnRzLnByb3RvEhJtZXNobWFydC5vcmRlcnMudjEi6AEKC09yZGVyUGxhY2VkEhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIdCgtjdXN0b21lcl9pZBgCIAEoCUIIukgFcgOwAQESNgoFaXRlbXMYAyADKAsyHS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXJJdGVtQgi6SAWSAQIIARIwCgV0b3RhbBgEIAEoCzIZLm1lc2htYXJ0LmNvbW1vbi52MS5Nb25leUIGukgDyAEBEjQKCGRlYWRsaW5lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBIoABChBQYXltZW50UmVxdWVzdGVkEhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIdCgtjdXN0b21lcl9pZBgCIAEoCUIIukgFcgOwAQESMQoGYW1vdW50GAMgASgLMhkubWVzaG1hcnQuY29tbW9uLnYxLk1vbmV5Qga6SAPIAQEifQoOT3JkZXJDb25maXJtZWQSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEh0KC2N1c3RvbWVyX2lkGAIgASgJQgi6SAVyA7ABARIwCgV0b3RhbBgDIAEoCzIZLm1lc2htYXJ0LmNvbW1vbi52MS5Nb25leUIGukgDyAEBIswBCg5PcmRlckNhbmNlbGxlZBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESHQoLY3VzdG9tZXJfaWQYAiABKAlCCLpIBXIDsAEBEjwKBnJlYXNvbhgDIAEoDjIgLm1lc2htYXJ0Lm9yZGVycy52MS5DYW5jZWxSZWFzb25CCrpIB4IBBBABIAASDwoHbWVzc2FnZRgEIAEoCRIWCg5zdG9ja19yZXNlcnZlZBgFIAEoCBIYChBwYXltZW50X2NhcHR1cmVkGAYgASgIYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_meshmart_common_v1_money, file_meshmart_orders_v1_orders]);
+  fileDesc("Ch9tZXNobWFydC9vcmRlcnMvdjEvZXZlbnRzLnByb3RvEhJtZXNobWFydC5vcmRlcnMudjEi6AEKC09yZGVyUGxhY2VkEhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIdCgtjdXN0b21lcl9pZBgCIAEoCUIIukgFcgOwAQESNgoFaXRlbXMYAyADKAsyHS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXJJdGVtQgi6SAWSAQIIARIwCgV0b3RhbBgEIAEoCzIZLm1lc2htYXJ0LmNvbW1vbi52MS5Nb25leUIGukgDyAEBEjQKCGRlYWRsaW5lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBIoABChBQYXltZW50UmVxdWVzdGVkEhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIdCgtjdXN0b21lcl9pZBgCIAEoCUIIukgFcgOwAQESMQoGYW1vdW50GAMgASgLMhkubWVzaG1hcnQuY29tbW9uLnYxLk1vbmV5Qga6SAPIAQEihgEKEVNoaXBtZW50UmVxdWVzdGVkEhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIdCgtjdXN0b21lcl9pZBgCIAEoCUIIukgFcgOwAQESNgoFaXRlbXMYAyADKAsyHS5tZXNobWFydC5vcmRlcnMudjEuT3JkZXJJdGVtQgi6SAWSAQIIASJ9Cg5PcmRlckNvbmZpcm1lZBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESHQoLY3VzdG9tZXJfaWQYAiABKAlCCLpIBXIDsAEBEjAKBXRvdGFsGAMgASgLMhkubWVzaG1hcnQuY29tbW9uLnYxLk1vbmV5Qga6SAPIAQEi5QEKDk9yZGVyQ2FuY2VsbGVkEhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIdCgtjdXN0b21lcl9pZBgCIAEoCUIIukgFcgOwAQESPAoGcmVhc29uGAMgASgOMiAubWVzaG1hcnQub3JkZXJzLnYxLkNhbmNlbFJlYXNvbkIKukgHggEEEAEgABIPCgdtZXNzYWdlGAQgASgJEhYKDnN0b2NrX3Jlc2VydmVkGAUgASgIEhgKEHBheW1lbnRfY2FwdHVyZWQYBiABKAgSFwoPc2hpcG1lbnRfYm9va2VkGAcgASgIYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_meshmart_common_v1_money, file_meshmart_orders_v1_orders]);
 
 /**
  * An order was accepted (PENDING). Inventory reserves its items.
@@ -92,7 +92,39 @@ export const PaymentRequestedSchema: GenMessage<PaymentRequested> = /*@__PURE__*
   messageDesc(file_meshmart_orders_v1_events, 1);
 
 /**
- * The order is confirmed (final). Inventory commits its reservation;
+ * The order's payment is captured: shipping should book its shipment.
+ *
+ * @generated from message meshmart.orders.v1.ShipmentRequested
+ */
+export type ShipmentRequested = Message<"meshmart.orders.v1.ShipmentRequested"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * The items to ship (with the prices they were placed at).
+   *
+   * @generated from field: repeated meshmart.orders.v1.OrderItem items = 3;
+   */
+  items: OrderItem[];
+};
+
+/**
+ * Describes the message meshmart.orders.v1.ShipmentRequested.
+ * Use `create(ShipmentRequestedSchema)` to create a new message.
+ */
+export const ShipmentRequestedSchema: GenMessage<ShipmentRequested> = /*@__PURE__*/
+  messageDesc(file_meshmart_orders_v1_events, 2);
+
+/**
+ * The order is confirmed (final): its stock is reserved, its payment
+ * captured and its shipment booked. Inventory commits its reservation;
  * notifications tells the customer.
  *
  * @generated from message meshmart.orders.v1.OrderConfirmed
@@ -119,7 +151,7 @@ export type OrderConfirmed = Message<"meshmart.orders.v1.OrderConfirmed"> & {
  * Use `create(OrderConfirmedSchema)` to create a new message.
  */
 export const OrderConfirmedSchema: GenMessage<OrderConfirmed> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_events, 2);
+  messageDesc(file_meshmart_orders_v1_events, 3);
 
 /**
  * The order is cancelled (final). Compensations: inventory releases the
@@ -171,6 +203,15 @@ export type OrderCancelled = Message<"meshmart.orders.v1.OrderCancelled"> & {
    * @generated from field: bool payment_captured = 6;
    */
   paymentCaptured: boolean;
+
+  /**
+   * Whether orders had seen ShipmentBooked when it cancelled: shipping has a
+   * shipment to cancel. Shipping cancels (or refuses a later booking) by
+   * order id either way.
+   *
+   * @generated from field: bool shipment_booked = 7;
+   */
+  shipmentBooked: boolean;
 };
 
 /**
@@ -178,5 +219,5 @@ export type OrderCancelled = Message<"meshmart.orders.v1.OrderCancelled"> & {
  * Use `create(OrderCancelledSchema)` to create a new message.
  */
 export const OrderCancelledSchema: GenMessage<OrderCancelled> = /*@__PURE__*/
-  messageDesc(file_meshmart_orders_v1_events, 3);
+  messageDesc(file_meshmart_orders_v1_events, 4);
 
