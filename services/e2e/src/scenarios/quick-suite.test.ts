@@ -1,7 +1,7 @@
 // The quick subset of the fault scenarios (scenario-definitions.ts: quick) on
 // the local target, as a user runs it (`make scenarios ARGS=--quick`): its own
-// PostgreSQL, Kafka broker and Toxiproxy (profile scenarios-quick), six
-// service processes per scenario. Every fault must be injected, every
+// PostgreSQL, Kafka broker and Toxiproxy (profile scenarios-quick), every
+// service as a process, per scenario. Every fault must be injected, every
 // invariant and every correctness check of the hypothesis must hold, and the
 // run must leave its journal and HTML report. The two load-sensitive client
 // bounds (share of orders accepted, p99 latency) are judged in the verdict and

@@ -20,7 +20,10 @@ export const dataScenarios: ScenarioDefinition[] = [
     // No saga is decided while the broker is down, so the gateway's admission control refuses new
     // orders (503 + Retry-After) once the backlog passes ADMISSION_MIN_PENDING, until it drains after
     // the heal: what must hold is that every answer is a success or such a refusal, and the invariants.
-    hypothesis: hypothesis({ during: { minAccepted: 0.2 }, after: { minAccepted: 0 } }),
+    // After the broker is back every consumer group rejoins (on Kubernetes eight services' groups, two
+    // replicas each) behind kafkajs' grown reconnect backoff: on the single-node cluster with eight
+    // services rest came 90-94 s after the load, so the bound is 150 s rather than the default 90.
+    hypothesis: hypothesis({ during: { minAccepted: 0.2 }, after: { minAccepted: 0 }, restWithinMs: 150_000 }),
   },
   {
     name: "postgres-restart",
