@@ -92,6 +92,16 @@ function sections(r: BenchResults): { tables: Table[]; bars: Bars[]; lines: Line
     bars.push({ title: "Events/s by Kafka client", unit: "/s", groups: [{ label: "end to end", bars: k.map((c) => ({ label: c.client, value: c.endToEndPerSecond })) }] });
   }
 
+  if (r.kafkaResume && r.kafkaResume.length > 0) {
+    const k = r.kafkaResume;
+    tables.push({
+      title: `Kafka clients: time to resume, kill -9 of the consumer (or a graceful stop) to the first event its replacement handles; session timeout ${k[0]!.sessionTimeoutMs / 1000} s`,
+      head: ["client", "after kill -9 s", "after a graceful stop s"],
+      rows: k.map((c) => [c.client, (c.afterKillMs / 1000).toFixed(1), (c.afterStopMs / 1000).toFixed(1)]),
+    });
+    bars.push({ title: "Seconds to resume by Kafka client", unit: "s", groups: [{ label: "after kill -9", bars: k.map((c) => ({ label: c.client, value: Math.round(c.afterKillMs / 100) / 10 })) }, { label: "after a graceful stop", bars: k.map((c) => ({ label: c.client, value: Math.round(c.afterStopMs / 100) / 10 })) }] });
+  }
+
   if (r.sagas) {
     const s = r.sagas;
     tables.push({

@@ -2,6 +2,7 @@
 // issue 11 judged from it (a benchmark never fails on them: it reports).
 import type { EventsResults } from "./events-bench.ts";
 import type { KafkaClientResults } from "./kafka-clients-bench.ts";
+import type { KafkaResumeResult } from "./kafka-resume-bench.ts";
 import type { RpcResults } from "./rpc-bench.ts";
 import type { SagaResults } from "./saga-bench.ts";
 
@@ -32,6 +33,8 @@ export interface BenchResults {
   events?: EventsResults;
   /** The event pipeline through each Kafka client, side by side (no goal: a comparison). */
   kafkaClients?: KafkaClientResults[];
+  /** Each Kafka client's time to resume after its consumer is killed (no goal: a comparison). */
+  kafkaResume?: KafkaResumeResult[];
   sagas?: SagaResults;
   goals: Goal[];
 }

@@ -1,7 +1,8 @@
 // `make bench`: every benchmark in one go, on PostgreSQL and Kafka of profile
 // bench (or DATABASE_URL / KAFKA_BROKERS): RPC (rpc-bench.ts), events
 // (events-bench.ts), the event pipeline through each Kafka client
-// (kafka-clients-bench.ts), sagas with overload and memory (saga-bench.ts). Writes
+// (kafka-clients-bench.ts), each client's time to resume after its consumer is
+// killed (kafka-resume-bench.ts), sagas with overload and memory (saga-bench.ts). Writes
 // .local/bench/results.json, report.md and report.html, every figure beside
 // its baseline from the same run. Prints numbers; never fails on them.
 //
@@ -22,12 +23,13 @@ import { htmlReport, markdownReport } from "./bench-report.ts";
 import { judgeGoals, type BenchResults } from "./bench-results.ts";
 import { runEventsBench } from "./events-bench.ts";
 import { runKafkaClientsBench } from "./kafka-clients-bench.ts";
+import { runKafkaResumeBench } from "./kafka-resume-bench.ts";
 import { runRpcBench, type Call, type Protocol } from "./rpc-bench.ts";
 import { runSagaBench } from "./saga-bench.ts";
 
 const { values } = parseArgs({
   options: {
-    sections: { type: "string", default: "rpc,events,kafka-clients,sagas" },
+    sections: { type: "string", default: "rpc,events,kafka-clients,kafka-resume,sagas" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: path.join(repoRoot, ".local", "bench") },
     "rpc-duration": { type: "string" },
@@ -43,9 +45,9 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const sections = new Set(values.sections.split(",").map((s) => s.trim()));
-const unknown = [...sections].filter((s) => !["rpc", "events", "kafka-clients", "sagas"].includes(s));
+const unknown = [...sections].filter((s) => !["rpc", "events", "kafka-clients", "kafka-resume", "sagas"].includes(s));
 if (unknown.length > 0) {
-  console.error(`bench: unknown section(s) ${unknown.join(", ")} (rpc, events, kafka-clients, sagas)`);
+  console.error(`bench: unknown section(s) ${unknown.join(", ")} (rpc, events, kafka-clients, kafka-resume, sagas)`);
   process.exit(2);
 }
 const log = (line: string) => console.log(line);
@@ -97,6 +99,10 @@ try {
   await section("kafka-clients", async () => {
     log("\nKafka clients: the same event pipeline through kafkajs and through @platformatic/kafka (KAFKA_CLIENT), same broker");
     results.kafkaClients = await runKafkaClientsBench({ adminUrl: postgres.adminUrl, brokers: kafka.brokers, events: Number(values.events ?? (quick ? 300 : 3000)), concurrency: Number(values.concurrency), rate: 0, seconds: quick ? 1 : 10, log });
+  });
+  await section("kafka-resume", async () => {
+    log("\nKafka clients: time to resume after the consumer is killed with -9 (and after a graceful stop), events flowing");
+    results.kafkaResume = await runKafkaResumeBench({ adminUrl: postgres.adminUrl, brokers: kafka.brokers, rate: quick ? 20 : 50, log });
   });
   await section("sagas", async () => {
     log("\nSagas: open-loop orders through the gateway at rising rates, then twice the highest that holds");

@@ -2,6 +2,13 @@
 // Kafka is behind it: kafka-event-bus.ts (kafkajs) and platformatic-event-bus.ts
 // (@platformatic/kafka), chosen by KAFKA_CLIENT (kafka-client.ts).
 
+/**
+ * Every consumer's group session: a member that stops heartbeating (a process
+ * killed with -9) keeps its partitions this long before the broker gives them
+ * to another member. Both adapters use it, so their recovery times compare.
+ */
+export const consumerSession = { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 } as const;
+
 /** A message on the wire: key, value and string headers. */
 export interface BusMessage {
   topic: string;

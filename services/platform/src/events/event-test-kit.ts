@@ -26,6 +26,8 @@ export interface EventWorld {
   consumer: EventConsumer;
   topic: string;
   group: string;
+  /** The topic prefix, for `join`. */
+  prefix: string;
   /** Called by the handler before it records the effect; throw to fail it. */
   beforeEffect: (event: ProductPriceChanged, context: EventContext) => Promise<void> | void;
   /** Starts a new consumer (after the old one was stopped) in the same group. */
@@ -40,15 +42,19 @@ export async function createEventWorld(options: {
   client?: KafkaClient;
   maxAttempts?: number;
   batch?: boolean;
+  /** Joins a world another process created (its database and topic prefix) instead of making a new one. */
+  join?: { databaseUrl: string; prefix: string };
 }): Promise<EventWorld> {
-  const databaseUrl = await createTestDatabase("events");
+  const databaseUrl = options.join?.databaseUrl ?? (await createTestDatabase("events"));
   const logger = createLogger("event-test", "silent");
   const db = new Database(databaseUrl, logger);
-  await db.migrate();
-  await db.query(
-    "CREATE TABLE effects (seq bigserial, event_id text NOT NULL, product_id text NOT NULL, price bigint NOT NULL, trace_id text NOT NULL)",
-  );
-  const prefix = `t${randomBytes(4).toString("hex")}.`;
+  if (!options.join) {
+    await db.migrate();
+    await db.query(
+      "CREATE TABLE effects (seq bigserial, event_id text NOT NULL, product_id text NOT NULL, price bigint NOT NULL, trace_id text NOT NULL)",
+    );
+  }
+  const prefix = options.join?.prefix ?? `t${randomBytes(4).toString("hex")}.`;
   const topic = prefix + topicOf(ProductPriceChangedSchema);
   const group = `${prefix}consumer`;
   const client = options.client ?? "kafkajs";
@@ -95,6 +101,7 @@ export async function createEventWorld(options: {
     consumer: makeConsumer(),
     topic,
     group,
+    prefix,
     beforeEffect: () => {},
     async restartConsumer() {
       world.consumer = makeConsumer();

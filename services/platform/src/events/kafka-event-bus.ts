@@ -1,7 +1,7 @@
 // The EventBus on Kafka, through kafkajs. The one file that imports kafkajs.
 import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import type { Logger } from "../logger.ts";
-import type { BusMessage, EventBus, Subscription, SubscriptionOptions } from "./event-bus.ts";
+import { consumerSession, type BusMessage, type EventBus, type Subscription, type SubscriptionOptions } from "./event-bus.ts";
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -91,8 +91,8 @@ export class KafkaEventBus implements EventBus {
     const open = async (): Promise<Consumer> => {
       const consumer = this.kafka.consumer({
         groupId: options.groupId,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        sessionTimeout: consumerSession.sessionTimeoutMs,
+        heartbeatInterval: consumerSession.heartbeatIntervalMs,
         // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
         maxWaitTimeInMs: 1_000,
         // Bounded retries (about 35 s): a consumer whose requests keep failing crashes and kafkajs

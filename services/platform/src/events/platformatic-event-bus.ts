@@ -9,7 +9,7 @@
 // together, and an offset is committed only after its message was handled.
 import { Admin, Consumer, Producer, type Message, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";
-import type { BusMessage, ConsumedMessage, DeliveryControl, EventBus, Subscription, SubscriptionOptions } from "./event-bus.ts";
+import { consumerSession, type BusMessage, type ConsumedMessage, type DeliveryControl, type EventBus, type Subscription, type SubscriptionOptions } from "./event-bus.ts";
 
 export interface PlatformaticEventBusOptions {
   brokers: string[];
@@ -218,8 +218,8 @@ class PlatformaticSubscription {
       // A consumer's requests may wait out a whole long poll.
       timeout: 30_000,
       groupId: this.options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: consumerSession.sessionTimeoutMs,
+      heartbeatInterval: consumerSession.heartbeatIntervalMs,
     });
     this.consumer = consumer;
     // Events of a consumer this subscription has already replaced are ignored.
@@ -253,8 +253,8 @@ class PlatformaticSubscription {
         fallbackMode: (this.options.fromBeginning ?? true) ? "earliest" : "latest",
         // Long polls of at most 1 s: a stopping consumer waits for the fetch in flight.
         maxWaitTime: 1_000,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        sessionTimeout: consumerSession.sessionTimeoutMs,
+        heartbeatInterval: consumerSession.heartbeatIntervalMs,
       });
     } catch (err) {
       this.consumer = undefined;
