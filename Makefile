@@ -77,7 +77,7 @@ trace-saga: install ## Place one order and print its saga hop by hop from the da
 	$(NPM) exec -- tsx scripts/bench/saga-trace.ts $(ARGS)
 
 .PHONY: bench
-bench: install ## Every benchmark (RPC, events, sagas, overload, memory) -> .local/bench/results.json, report.md, report.html (ARGS="--sections rpc,events --quick"); then bench-hostile and bench-tracing
+bench: install ## Every benchmark (RPC, events, the two Kafka clients and their recovery, sagas, overload, memory) -> .local/bench/results.json, report.md, report.html (ARGS="--sections rpc,events --quick"); then bench-hostile and bench-tracing
 	$(NPM) exec -- tsx scripts/bench/main.ts $(ARGS)
 	$(MAKE) --no-print-directory bench-hostile ARGS=
 	$(MAKE) --no-print-directory bench-tracing ARGS=
