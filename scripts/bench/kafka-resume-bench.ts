@@ -15,6 +15,7 @@ import { repoRoot } from "@meshmart/infra/paths";
 import { consumerSession } from "@meshmart/platform/events/event-bus";
 import { createEventWorld, emitPrice, type EventWorld } from "@meshmart/platform/events/event-test-kit";
 import { kafkaClients, type KafkaClient } from "@meshmart/platform/events/kafka-client";
+import { eventually } from "@meshmart/platform/test-support";
 
 export interface ResumeOptions {
   adminUrl: string;
@@ -73,7 +74,7 @@ async function measureResume(client: KafkaClient, options: ResumeOptions): Promi
     await ready;
     // The child consumes: its effects grow.
     const applied = async () => Number((await world.db.query<{ n: string }>("SELECT count(*) AS n FROM effects")).rows[0]!.n);
-    await until(async () => (await applied()) >= options.rate, "the child consumer to apply a second of events");
+    await eventually(async () => ((await applied()) >= options.rate ? true : undefined), { timeoutMs: giveUpMs, what: "the child consumer to apply a second of events" });
 
     const killedAt = performance.now();
     child.kill("SIGKILL");
@@ -101,15 +102,8 @@ async function firstHandled(world: EventWorld, start: () => Promise<void>): Prom
     handledAt ??= performance.now();
   };
   await start();
-  await until(async () => handledAt !== undefined, "the replacement consumer to handle an event");
+  // The time is taken in the handler, so the polling interval does not blur it.
+  const at = await eventually(() => handledAt, { timeoutMs: giveUpMs, intervalMs: 20, what: "the replacement consumer to handle an event" });
   world.beforeEffect = () => {};
-  return handledAt!;
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + giveUpMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${giveUpMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return at;
 }
