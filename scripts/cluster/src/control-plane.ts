@@ -112,6 +112,7 @@ export async function startControlPlane(profile: ClusterProfile, tools: ControlP
     processes.push(record);
     return record;
   };
+  await mkdir(path.dirname(paths.etcdData), { recursive: true }); // parents keep the default mode; only the data is private
   await mkdir(paths.etcdData, { recursive: true, mode: 0o700 });
 
   const etcd = await start("etcd", tools.etcd, [

@@ -47,6 +47,7 @@ async function ecKey(file: string, cwd: string): Promise<void> {
 
 /** Creates what is missing in `dir` and returns the paths. */
 export async function ensurePki(dir: string, requests: readonly CertificateRequest[]): Promise<Pki> {
+  await mkdir(path.dirname(dir), { recursive: true }); // parents keep the default mode; only dir is private
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const at = (file: string) => path.join(dir, file);
   if (!existsSync(at("ca.crt"))) {

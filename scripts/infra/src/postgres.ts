@@ -420,6 +420,8 @@ async function initdb(initdbBin: string, files: PostgresFiles, owner: Owner | un
   log(`initialising PostgreSQL cluster in ${display(files.dataDir)} (first run only)`);
   // A directory without PG_VERSION is an interrupted initdb: start over.
   await rm(files.dataDir, { recursive: true, force: true });
+  // Parents keep the default mode (initdb, as another user, must enter them); only the data directory is private.
+  await mkdir(path.dirname(files.dataDir), { recursive: true });
   await mkdir(files.dataDir, { recursive: true, mode: 0o700 });
   if (owner) await chown(files.dataDir, owner.uid, owner.gid);
   const pwfile = path.join(os.tmpdir(), `meshmart-pg-${randomBytes(6).toString("hex")}`);

@@ -56,6 +56,9 @@ export function ensureSigningKey(dir: string): SigningKey {
     return signingKeyFromPrivateJwk(jwk);
   }
   const key = generateSigningKey();
+  // Only the key's own directory is private: a recursive mkdir would give the mode to every parent it creates too
+  // (.local among them), and PostgreSQL's initdb, running as another user, must enter those.
+  mkdirSync(path.dirname(dir), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
     writeFileSync(file, JSON.stringify(key.privateJwk) + "\n", { mode: 0o600, flag: "wx" });
