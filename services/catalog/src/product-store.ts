@@ -3,7 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ProductSchema, type Product } from "@meshmart/proto/catalog/v1/catalog_pb";
-import type { Queryable } from "@meshmart/platform";
+import { keysetPage, SqlConditions, type Queryable } from "@meshmart/platform";
 
 type ProductRow = {
   id: string;
@@ -73,22 +73,17 @@ export async function listProducts(
   limit: number,
   afterId?: string,
 ): Promise<{ products: Product[]; more: boolean }> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    values.push(value);
-    where.push(clause.replace("?", `$${values.length}`));
-  };
-  if (filter.category) add("category = ?", filter.category);
-  if (filter.minPriceMinor !== undefined) add("price_minor >= ?", filter.minPriceMinor.toString());
-  if (filter.maxPriceMinor !== undefined) add("price_minor <= ?", filter.maxPriceMinor.toString());
-  if (afterId) add("id > ?", afterId);
-  values.push(limit + 1);
+  const conditions = new SqlConditions();
+  if (filter.category) conditions.add("category = ?", filter.category);
+  if (filter.minPriceMinor !== undefined) conditions.add("price_minor >= ?", filter.minPriceMinor.toString());
+  if (filter.maxPriceMinor !== undefined) conditions.add("price_minor <= ?", filter.maxPriceMinor.toString());
+  if (afterId) conditions.add("id > ?", afterId);
   const { rows } = await db.query<ProductRow>(
-    `SELECT ${columns} FROM products ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT $${values.length}`,
-    values,
+    `SELECT ${columns} FROM products ${conditions.where} ORDER BY id LIMIT ${conditions.param(limit + 1)}`,
+    conditions.values,
   );
-  return { products: rows.slice(0, limit).map(toProduct), more: rows.length > limit };
+  const { page, more } = keysetPage(rows, limit);
+  return { products: page.map(toProduct), more };
 }
 
 const insertSql = `INSERT INTO products (id, sku, name, description, currency_code, price_minor, category, image_urls)

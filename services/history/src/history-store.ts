@@ -4,7 +4,7 @@
 // units (bigint in Postgres and TypeScript).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Queryable, Transaction } from "@meshmart/platform";
+import { keysetPage, SqlConditions, type Queryable, type Transaction } from "@meshmart/platform";
 import { OrderSummarySchema, PaymentState, ShipmentState, type OrderSummary } from "@meshmart/proto/history/v1/history_pb";
 import { CancelReason, OrderStatus } from "@meshmart/proto/orders/v1/orders_pb";
 import type { LineOf, MoneyMinor, PaymentStateName, ShipmentStateName, StatusName, SummaryState } from "./summary-fold.ts";
@@ -213,25 +213,19 @@ export async function listSummaries(
   limit: number,
   after?: string,
 ): Promise<{ summaries: OrderSummary[]; next?: string }> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  const add = (clause: (n: number) => string, ...params: unknown[]) => {
-    where.push(clause(values.length + 1));
-    values.push(...params);
-  };
-  if (filter.customerId) add((n) => `s.customer_id = $${n} AND s.placed`, filter.customerId);
-  if (filter.status) add((n) => `s.status = $${n}`, filter.status);
+  const conditions = new SqlConditions();
+  if (filter.customerId) conditions.add("s.customer_id = ? AND s.placed", filter.customerId);
+  if (filter.status) conditions.add("s.status = ?", filter.status);
   if (after) {
     const [micros, id] = after.split("_") as [string, string];
-    add((n) => `(s.list_time, s.order_id) < (timestamptz 'epoch' + $${n}::bigint * interval '1 microsecond', $${n + 1}::uuid)`, micros, id);
+    conditions.add("(s.list_time, s.order_id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)", micros, id);
   }
-  values.push(limit + 1);
   const { rows } = await db.query<ReadRow>(
-    `${selectSummaries} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY s.list_time DESC, s.order_id DESC LIMIT $${values.length}`,
-    values,
+    `${selectSummaries} ${conditions.where} ORDER BY s.list_time DESC, s.order_id DESC LIMIT ${conditions.param(limit + 1)}`,
+    conditions.values,
   );
-  const page = rows.slice(0, limit);
-  return { summaries: page.map(toSummary), next: rows.length > limit ? page.at(-1)?.sort_key : undefined };
+  const { page, more } = keysetPage(rows, limit);
+  return { summaries: page.map(toSummary), next: more ? page.at(-1)?.sort_key : undefined };
 }
 
 export async function countSummaries(db: Queryable): Promise<number> {

@@ -8,7 +8,7 @@ import {
   StockRejectionReason,
   type Reservation,
 } from "@meshmart/proto/inventory/v1/inventory_pb";
-import type { Queryable, Transaction } from "@meshmart/platform";
+import { keysetPage, SqlConditions, type Queryable, type Transaction } from "@meshmart/platform";
 import type { StockItem } from "./stock-store.ts";
 
 export type StateName = "RESERVED" | "REJECTED" | "RELEASED" | "COMMITTED";
@@ -93,9 +93,12 @@ export async function listReservations(
   limit: number,
   afterId?: string,
 ): Promise<{ reservations: ReservationRow[]; more: boolean }> {
+  const conditions = new SqlConditions();
+  if (afterId) conditions.add("order_id > ?", afterId);
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${columns} FROM reservations ${afterId ? "WHERE order_id > $2" : ""} ORDER BY order_id LIMIT $1`,
-    afterId ? [limit + 1, afterId] : [limit + 1],
+    `SELECT ${columns} FROM reservations ${conditions.where} ORDER BY order_id LIMIT ${conditions.param(limit + 1)}`,
+    conditions.values,
   );
-  return { reservations: rows.slice(0, limit), more: rows.length > limit };
+  const { page, more } = keysetPage(rows, limit);
+  return { reservations: page, more };
 }

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NotificationKind, NotificationSchema, type Notification } from "@meshmart/proto/notifications/v1/notifications_pb";
-import type { Queryable } from "@meshmart/platform";
+import { keysetPage, SqlConditions, type Queryable } from "@meshmart/platform";
 
 type KindName = "ORDER_CONFIRMED" | "ORDER_CANCELLED";
 
@@ -76,20 +76,14 @@ export async function listNotifications(
   limit: number,
   afterSeq?: string,
 ): Promise<{ notifications: Notification[]; next?: string }> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    values.push(value);
-    where.push(clause.replace("?", `$${values.length}`));
-  };
-  if (filter.customerId) add("customer_id = ?", filter.customerId);
-  if (filter.orderId) add("order_id = ?", filter.orderId);
-  if (afterSeq) add("seq > ?", afterSeq);
-  values.push(limit + 1);
+  const conditions = new SqlConditions();
+  if (filter.customerId) conditions.add("customer_id = ?", filter.customerId);
+  if (filter.orderId) conditions.add("order_id = ?", filter.orderId);
+  if (afterSeq) conditions.add("seq > ?", afterSeq);
   const { rows } = await db.query<NotificationRow>(
-    `SELECT ${columns} FROM notifications ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT $${values.length}`,
-    values,
+    `SELECT ${columns} FROM notifications ${conditions.where} ORDER BY seq LIMIT ${conditions.param(limit + 1)}`,
+    conditions.values,
   );
-  const page = rows.slice(0, limit);
-  return { notifications: page.map(toNotification), next: rows.length > limit ? page.at(-1)?.seq : undefined };
+  const { page, more } = keysetPage(rows, limit);
+  return { notifications: page.map(toNotification), next: more ? page.at(-1)?.seq : undefined };
 }

@@ -10,7 +10,7 @@ import {
   type Order,
   type Saga,
 } from "@meshmart/proto/orders/v1/orders_pb";
-import type { Queryable } from "@meshmart/platform";
+import { keysetPage, SqlConditions, type Queryable } from "@meshmart/platform";
 import type { ReasonName, SagaChanges, SagaState, StatusName, StepName } from "./saga-decision.ts";
 
 export type OrderRow = {
@@ -207,26 +207,20 @@ export async function listOrders(
   limit: number,
   after?: string,
 ): Promise<{ rows: OrderRow[]; next?: string }> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  const add = (clause: (n: number) => string, ...vals: unknown[]) => {
-    where.push(clause(values.length + 1));
-    values.push(...vals);
-  };
-  if (filter.customerId) add((n) => `o.customer_id = $${n}`, filter.customerId);
-  if (filter.status) add((n) => `o.status = $${n}`, filter.status);
+  const conditions = new SqlConditions();
+  if (filter.customerId) conditions.add("o.customer_id = ?", filter.customerId);
+  if (filter.status) conditions.add("o.status = ?", filter.status);
   if (after) {
     const [micros, id] = after.split("_") as [string, string];
-    add((n) => `(o.created_at, o.id) < (timestamptz 'epoch' + $${n}::bigint * interval '1 microsecond', $${n + 1}::uuid)`, micros, id);
+    conditions.add("(o.created_at, o.id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)", micros, id);
   }
-  values.push(limit + 1);
   const { rows } = await db.query<OrderRow & { sort_key: string }>(
     `${selectOrder.replace("SELECT o.*,", "SELECT o.*, (extract(epoch FROM o.created_at) * 1000000)::bigint || '_' || o.id AS sort_key,")}
-     ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.created_at DESC, o.id DESC LIMIT $${values.length}`,
-    values,
+     ${conditions.where} ORDER BY o.created_at DESC, o.id DESC LIMIT ${conditions.param(limit + 1)}`,
+    conditions.values,
   );
-  const page = rows.slice(0, limit);
-  return { rows: page, next: rows.length > limit ? page.at(-1)?.sort_key : undefined };
+  const { page, more } = keysetPage(rows, limit);
+  return { rows: page, next: more ? page.at(-1)?.sort_key : undefined };
 }
 
 /** Every order in id order, for the invariant checker. */

@@ -5,7 +5,7 @@
 // The inbox dedups event ids; the order id dedups the rest: a PaymentRequested
 // for an order that already has a payment (a redelivery under a new event id)
 // changes nothing and emits nothing.
-import { meshmartAttributes, type EventConsumer, type EventContext } from "@meshmart/platform";
+import { isCancelled, meshmartAttributes, recordCancellation, type EventConsumer, type EventContext } from "@meshmart/platform";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
 import { OrderCancelledSchema, PaymentRequestedSchema, type OrderCancelled, type PaymentRequested } from "@meshmart/proto/orders/v1/events_pb";
 import { PaymentCapturedSchema, PaymentDeclinedSchema } from "@meshmart/proto/payments/v1/events_pb";
@@ -49,7 +49,7 @@ async function capture(request: PaymentRequested, { tx, outbox, logger }: EventC
   }
 
   // A cancel that got here first wins: nothing is charged.
-  const result: ChargeResult = (await store.isCancelled(tx, orderId))
+  const result: ChargeResult = (await isCancelled(tx, orderId))
     ? { approved: false, reason: DeclineReason.ORDER_CANCELLED, message: "the order was cancelled before the payment was processed" }
     : await provider.charge({ orderId, currencyCode: amount.currencyCode, amountMinor: amount.unitsMinor });
 
@@ -80,7 +80,7 @@ async function compensate(cancelled: OrderCancelled, { tx, outbox, logger }: Eve
   const { orderId } = cancelled;
   await store.lockOrder(tx, orderId);
   const reason = CancelReason[cancelled.reason] ?? "UNSPECIFIED";
-  await store.recordCancellation(tx, orderId, reason, cancelled.message);
+  await recordCancellation(tx, orderId, reason, cancelled.message);
 
   const payment = await store.getPayment(tx, orderId);
   if (!payment) {

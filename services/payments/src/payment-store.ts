@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { DeclineReason, PaymentSchema, PaymentStatus, type Payment } from "@meshmart/proto/payments/v1/payments_pb";
-import type { Queryable, Transaction } from "@meshmart/platform";
+import { keysetPage, SqlConditions, type Queryable, type Transaction } from "@meshmart/platform";
 
 type StatusName = "AUTHORIZED" | "CAPTURED" | "DECLINED" | "REFUNDED";
 
@@ -116,34 +116,13 @@ export async function listPayments(
   limit: number,
   afterOrderId?: string,
 ): Promise<{ payments: Payment[]; more: boolean }> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  if (filter.status) {
-    values.push(PaymentStatus[filter.status]);
-    where.push(`status = $${values.length}`);
-  }
-  if (afterOrderId) {
-    values.push(afterOrderId);
-    where.push(`order_id > $${values.length}`);
-  }
-  values.push(limit + 1);
+  const conditions = new SqlConditions();
+  if (filter.status) conditions.add("status = ?", PaymentStatus[filter.status]);
+  if (afterOrderId) conditions.add("order_id > ?", afterOrderId);
   const { rows } = await db.query<PaymentRow>(
-    `SELECT ${columns} FROM payments ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY order_id LIMIT $${values.length}`,
-    values,
+    `SELECT ${columns} FROM payments ${conditions.where} ORDER BY order_id LIMIT ${conditions.param(limit + 1)}`,
+    conditions.values,
   );
-  return { payments: rows.slice(0, limit).map(toPayment), more: rows.length > limit };
-}
-
-/** Remembers that the order was cancelled; false if it already was. */
-export async function recordCancellation(db: Queryable, orderId: string, reason: string, message: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    "INSERT INTO cancelled_orders (order_id, reason, message) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    [orderId, reason, message],
-  );
-  return rowCount === 1;
-}
-
-export async function isCancelled(db: Queryable, orderId: string): Promise<boolean> {
-  const { rowCount } = await db.query("SELECT 1 FROM cancelled_orders WHERE order_id = $1", [orderId]);
-  return (rowCount ?? 0) > 0;
+  const { page, more } = keysetPage(rows, limit);
+  return { payments: page.map(toPayment), more };
 }

@@ -1,4 +1,5 @@
 // The public surface of @meshmart/platform: what a service builds on.
+export * from "./cancelled-orders.ts";
 export * from "./config.ts";
 export { clientPolicy, type ClientPolicy, type ServiceMesh } from "./client-policy.ts";
 export * from "./clients.ts";
@@ -19,4 +20,5 @@ export * from "./retry.ts";
 export * from "./server-limits.ts";
 export * from "./service.ts";
 export * from "./simulated-draw.ts";
+export * from "./sql-conditions.ts";
 export * from "./telemetry/index.ts";

@@ -5,7 +5,7 @@
 // The inbox dedups event ids; the order id dedups the rest: a
 // ShipmentRequested for an order that already has a shipment (a redelivery
 // under a new event id) changes nothing and emits nothing.
-import { meshmartAttributes, type EventConsumer, type EventContext } from "@meshmart/platform";
+import { isCancelled, meshmartAttributes, recordCancellation, type EventConsumer, type EventContext } from "@meshmart/platform";
 import { CancelReason } from "@meshmart/proto/orders/v1/orders_pb";
 import { OrderCancelledSchema, ShipmentRequestedSchema, type OrderCancelled, type ShipmentRequested } from "@meshmart/proto/orders/v1/events_pb";
 import { ShipmentBookedSchema, ShipmentCancelledSchema, ShipmentFailedSchema } from "@meshmart/proto/shipping/v1/events_pb";
@@ -47,7 +47,7 @@ async function book(request: ShipmentRequested, { tx, outbox, logger }: EventCon
 
   const itemCount = request.items.reduce((sum, item) => sum + item.quantity, 0);
   // A cancel that got here first wins: nothing is booked.
-  const result: BookingResult = (await store.isCancelled(tx, orderId))
+  const result: BookingResult = (await isCancelled(tx, orderId))
     ? { booked: false, reason: ShipmentFailureReason.ORDER_CANCELLED, message: "the order was cancelled before the shipment was booked" }
     : await carrier.book({ orderId, itemCount }).catch((err: Error): BookingResult => {
         // A carrier that errors could not book: the order is cancelled and compensated now, not
@@ -94,7 +94,7 @@ async function compensate(cancelled: OrderCancelled, { tx, outbox, logger }: Eve
   const { orderId } = cancelled;
   await store.lockOrder(tx, orderId);
   const reason = CancelReason[cancelled.reason] ?? "UNSPECIFIED";
-  await store.recordCancellation(tx, orderId, reason, cancelled.message);
+  await recordCancellation(tx, orderId, reason, cancelled.message);
 
   const shipment = await store.getShipment(tx, orderId);
   if (!shipment) {
