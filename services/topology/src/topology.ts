@@ -205,3 +205,28 @@ export function retentionForeverTopics(): string[] {
 export function callersOf(target: ServiceName): ServiceName[] {
   return serviceNames.filter((name) => services[name].calls.includes(target));
 }
+
+/**
+ * Every service, each after the services it calls (catalog before orders, the backends before the gateway):
+ * the order a stack starts them in, so that a service's first calls find their peers up.
+ */
+export function startOrder(): ServiceName[] {
+  const ordered: ServiceName[] = [];
+  // In rounds: every service whose callees are all started comes next, in table order.
+  while (ordered.length < serviceNames.length) {
+    const ready = serviceNames.filter((name) => !ordered.includes(name) && services[name].calls.every((callee) => ordered.includes(callee)));
+    if (ready.length === 0) throw new Error(`topology: these services call each other in a cycle: ${serviceNames.filter((n) => !ordered.includes(n)).join(", ")}`);
+    ordered.push(...ready);
+  }
+  return ordered;
+}
+
+/** The services that serve RPCs (every one but the REST gateway). */
+export function rpcServiceNames(): ServiceName[] {
+  return serviceNames.filter((name) => services[name].rpcService !== undefined);
+}
+
+/** The services with an outbox (they publish events), whose backlog must be empty at rest. */
+export function outboxServiceNames(): ServiceName[] {
+  return serviceNames.filter((name) => services[name].produces.length > 0);
+}

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { services, type ServiceName } from "@meshmart/topology";
+import { services, startOrder, type ServiceName } from "@meshmart/topology";
 import { repoRoot } from "../paths.ts";
 
 export interface ServiceProcessesOptions {
@@ -103,10 +103,9 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
       await Promise.all([...children.keys()].map((name) => kill(name, "SIGTERM")));
     },
   };
-  // Dependencies first: catalog before orders, the backends before the gateway.
-  const order: ServiceName[] = ["catalog", "inventory", "payments", "shipping", "notifications", "history", "orders", "gateway"];
   try {
-    for (const name of order.filter((n) => options.names.includes(n))) await start(name);
+    // Dependencies first: catalog before orders, the backends before the gateway.
+    for (const name of startOrder().filter((n) => options.names.includes(n))) await start(name);
   } catch (err) {
     await processes.stop();
     throw err;

@@ -7,7 +7,7 @@
 // taken by something that answers /healthz (a running `make port-forward
 // ARGS=--all`), that forward is used instead.
 import net from "node:net";
-import { services, type ServiceName } from "@meshmart/topology";
+import { rpcServiceNames, services, type ServiceName } from "@meshmart/topology";
 import type { KubeOps, PodInfo } from "./kube-ops.ts";
 
 export interface ServiceForwards {
@@ -15,7 +15,7 @@ export interface ServiceForwards {
   close(): Promise<void>;
 }
 
-export const forwardedServices: ServiceName[] = ["catalog", "inventory", "orders", "payments", "shipping", "notifications", "history"];
+export const forwardedServices: ServiceName[] = rpcServiceNames();
 
 export function forwardPort(name: ServiceName, offset: number): number {
   return services[name].localPort + offset;

@@ -3,7 +3,7 @@
 // when the relay published it, and when each consumer recorded it in its
 // inbox. The gaps between them are where a saga's time goes.
 import { Database } from "@meshmart/platform";
-import type { ServiceName } from "@meshmart/topology";
+import { serviceNames, services, type ServiceName } from "@meshmart/topology";
 
 export interface TraceStep {
   /** ms since the order was created. */
@@ -19,8 +19,10 @@ export interface SagaTrace {
   hops: Array<{ event: string; relayMs: number; deliveryMs: Record<string, number> }>;
 }
 
-const producers: ServiceName[] = ["orders", "inventory", "payments", "shipping"];
-const consumers: ServiceName[] = ["orders", "inventory", "payments", "shipping", "notifications"];
+// The saga's events: what orders (its orchestrator) publishes and what it consumes; everyone who writes or reads them.
+const sagaTopics = new Set([...services.orders.produces, ...services.orders.consumes]);
+const producers = serviceNames.filter((name) => services[name].produces.some((topic) => sagaTopics.has(topic)));
+const consumers = serviceNames.filter((name) => services[name].consumes.some((topic) => sagaTopics.has(topic)));
 
 export async function traceSaga(orderId: string, databaseUrl: (name: ServiceName) => string): Promise<SagaTrace> {
   const dbs = new Map<ServiceName, Database>();

@@ -9,7 +9,7 @@
 // namespace (kube-dry-run.ts) and changes nothing.
 import { setTimeout as sleep } from "node:timers/promises";
 import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import { callersOf, serviceNames, services, type ServiceName } from "@meshmart/topology";
+import { callersOf, outboxServiceNames, serviceNames, services, type ServiceName } from "@meshmart/topology";
 import { meshOptions } from "@meshmart/mesh/mesh-options";
 import { rpcPath, serviceVirtualService } from "@meshmart/mesh/virtual-service";
 import { createSystemClients } from "../system-clients.ts";
@@ -216,7 +216,7 @@ export class KindSession implements Session {
     const health = await fetch(`${this.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, (err: Error) => err.message);
     if (health !== 200) return notConfirmed(`the gateway at ${this.gatewayUrl} answers /healthz with ${health}`);
     const pending = await Promise.all(
-      (["orders", "catalog", "inventory", "payments", "shipping"] as const).map(async (name) => {
+      outboxServiceNames().map(async (name) => {
         const text = await fetch(`${this.forwards.urls[name]}/metrics`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text());
         return [name, metricValue(text, "outbox_backlog"), name === "orders" ? metricValue(text, "saga_pending") : 0] as const;
       }),
