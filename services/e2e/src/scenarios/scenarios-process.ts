@@ -61,7 +61,8 @@ export const processScenarios: ScenarioDefinition[] = [
     holdMs: 5_000,
     cooldownMs: 4_000,
     serviceEnv: { orders: { SAGA_TIMEOUT_MS: String(sagaTimeoutMs) }, payments: { PAYMENT_LATENCY_MS: "1500" } },
-    hypothesis: hypothesis(whileKilled.orders!),
+    // It passed this 30% bound during its kill (2026-12-03 run), so it keeps it; two-services-kill did not.
+    hypothesis: hypothesis({ during: { minAccepted: 0.3 } }),
     effect: cancelledByDeadline,
   },
   kill("catalog", "PlaceOrder refuses with 503 + Retry-After while prices cannot be had, and accepts again once catalog is back"),
