@@ -11,11 +11,14 @@
 //   npm run test                 # everything
 //   npm run test -- orders       # only test files whose path contains "orders" (no type-check or lint)
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { glob } from "node:fs/promises";
+import path from "node:path";
 import { once } from "node:events";
 import { repoRoot } from "@meshmart/infra/paths";
 import { startKafka } from "@meshmart/infra/kafka";
 import { startPostgres } from "@meshmart/infra/postgres";
+import type { RecordedFailure } from "./test-failures-reporter.ts";
 
 const patterns = ["services/*/src/**/*.test.ts", "services/proto/*.test.ts", "scripts/**/*.test.ts", "cdk8s/**/*.test.ts", "mesh/**/*.test.ts"];
 const filters = process.argv.slice(2); // optional substrings to pick test files
@@ -100,6 +103,8 @@ async function runTests(testFiles: string[]): Promise<number> {
       "--test-reporter-destination=stdout",
       "--test-reporter=./scripts/test-durations-reporter.ts",
       "--test-reporter-destination=stdout",
+      "--test-reporter=./scripts/test-failures-reporter.ts",
+      "--test-reporter-destination=stdout",
       "--test-concurrency=1",
       "--test-timeout=3600000",
       ...testFiles,
@@ -109,6 +114,32 @@ async function runTests(testFiles: string[]): Promise<number> {
   const [exitCode] = (await once(running, "exit")) as [number | null];
   running = undefined;
   return exitCode ?? 1;
+}
+
+/** Where the failures reporter writes (scripts/test-failures-reporter.ts); printed last by printFailures. */
+const failuresFile = path.join(repoRoot, ".local", "test", "failures.jsonl");
+mkdirSync(path.dirname(failuresFile), { recursive: true });
+rmSync(failuresFile, { force: true });
+
+/** Every failure again, as the last lines of the run: what CI keeps of it is its tail. */
+function printFailures(): void {
+  let lines: string[];
+  try {
+    lines = readFileSync(failuresFile, "utf8").trim().split("\n").filter(Boolean);
+  } catch {
+    return;
+  }
+  const all = lines.map((line) => JSON.parse(line) as RecordedFailure);
+  // A test cancelled because its suite's hook failed says nothing the suite's own line does not.
+  const failed = all.filter((f) => f.failureType !== "cancelledByParent");
+  const shown = 10;
+  const cancelled = all.length - failed.length;
+  console.log(`\n[test] ${failed.length} failed${cancelled ? `, ${cancelled} cancelled with their suite` : ""} (each in full in the spec reporter's output above):`);
+  for (const f of failed.slice(0, shown)) {
+    console.log(`✖ ${f.file} › ${f.name}${f.failureType && f.failureType !== "testCodeFailure" ? ` [${f.failureType}]` : ""}`);
+    for (const l of f.message.split("\n")) console.log(`    ${l}`);
+  }
+  if (failed.length > shown) console.log(`  ... and ${failed.length - shown} more in ${path.relative(repoRoot, failuresFile)}`);
 }
 
 function printPhases(): void {
@@ -144,7 +175,7 @@ const [postgres, kafka] = await phase("PostgreSQL and Kafka", () =>
   Promise.all([startPostgres({ profile: "test", log }), startKafka({ profile: "test", log })]),
 );
 console.log(`[infra] ${postgres.adminUrl}, Kafka ${kafka.brokers.join(",")}`);
-const testEnv = { ...process.env, MESHMART_TEST_PG_URL: postgres.adminUrl, KAFKA_BROKERS: kafka.brokers.join(","), LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" };
+const testEnv = { ...process.env, MESHMART_TEST_FAILURES_FILE: failuresFile, MESHMART_TEST_PG_URL: postgres.adminUrl, KAFKA_BROKERS: kafka.brokers.join(","), LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" };
 
 let interrupted = false;
 let running: ChildProcess | undefined;
@@ -171,4 +202,5 @@ if (toolFiles.length > 0 && !interrupted) {
 if (interrupted) code = 130;
 await Promise.allSettled([kafka.stop(), postgres.stop()]);
 printPhases();
+printFailures();
 process.exit(code);

@@ -64,7 +64,13 @@ describe("rebuilding the projection", () => {
     assert.ok(before.summaries.some((s) => s.lines.some((l) => l.productName === "")), "a line whose product was never created");
 
     const running = rebuild(a);
-    // While A's rebuild waits for the group to empty, B refuses to start another.
+    // Once A has claimed the rebuild (asked first, but on a busy machine B's request could reach
+    // the database first), and while A's rebuild waits for the group to empty, B refuses another.
+    await eventually(async () => ((await (await fetch(`${b.service.url}${rebuildPath}`)).json()) as { rebuilding: boolean }).rebuilding || undefined, {
+      what: "A's rebuild under way",
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
     const second = await eventually(async () => {
       const res = await rebuild(b);
       return res.status === 409 ? res : undefined;
