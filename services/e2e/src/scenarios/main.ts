@@ -99,7 +99,8 @@ const seconds = (Date.now() - started) / 1000;
 const rows = selected.map((scenario) => {
   const result = results.find((r) => r.scenario === scenario.name);
   if (!result) {
-    const why = openError ? `not run: ${openError.message}` : "not run (interrupted)";
+    // The error itself is printed once, above: not again in each scenario's row.
+    const why = openError ? "not run: the target could not be opened (the error above)" : "not run (interrupted)";
     return { scenario: scenario.name, target: options.target, verdict: options.dryRun ? ("DRY-RUN" as const) : ("NOT-INJECTED" as const), seconds: 0, accepted: 0, detail: why };
   }
   if (!result.verdict) return { scenario: result.scenario, target: result.target, verdict: "DRY-RUN" as const, seconds: result.seconds, accepted: 0, detail: "plan printed, nothing changed" };
