@@ -81,9 +81,17 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
     offset = await freePortOffset();
   });
 
+  // A safety net for a test that failed midway (make cluster-down's own test proves the clean-up):
+  // it fails the suite only if the cluster is still there afterwards, and says why either way.
   after(async () => {
     forward?.kill("SIGTERM");
-    if ((await clusterState(profile)).state !== "stopped") await clusterDown(profile).catch(() => undefined);
+    try {
+      if ((await clusterState(profile)).state !== "stopped") await clusterDown(profile);
+    } catch (err) {
+      console.error(`[real-cluster] clean-up after the tests failed: ${(err as Error).stack ?? String(err)}`);
+      const left = await clusterState(profile).catch((e: Error) => ({ state: `unreadable (${e.message})` }));
+      if (left.state !== "stopped") throw new Error(`${context} is still ${left.state} after the clean-up`, { cause: err });
+    }
   });
 
   it("make cluster-up starts the node; a second cluster-up says so and changes nothing", () => {

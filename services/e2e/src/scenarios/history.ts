@@ -103,11 +103,12 @@ export class History {
     return [...seen.values()];
   }
 
-  /** Count of answers per status, e.g. { "201": 120, "503": 7 }. */
-  statusCounts(phase?: Phase): Record<string, number> {
+  /** Count of answers per status, e.g. { "201": 120, "503": 7 }: of one phase, or of the attempts `phase` picks. */
+  statusCounts(phase?: Phase | ((op: Operation) => boolean)): Record<string, number> {
     const counts: Record<string, number> = {};
+    const picked = typeof phase === "function" ? phase : (op: Operation) => !phase || op.phase === phase;
     for (const op of this.placements()) {
-      if (phase && op.phase !== phase) continue;
+      if (!picked(op)) continue;
       const key = op.status === 0 ? "no-answer" : String(op.status);
       counts[key] = (counts[key] ?? 0) + 1;
     }
@@ -115,7 +116,7 @@ export class History {
   }
 
   /** "201×120 503×7" */
-  summary(phase?: Phase): string {
+  summary(phase?: Phase | ((op: Operation) => boolean)): string {
     const counts = Object.entries(this.statusCounts(phase)).sort(([a], [b]) => a.localeCompare(b));
     return counts.length === 0 ? "no operations" : counts.map(([status, n]) => `${status}×${n}`).join(" ");
   }

@@ -79,6 +79,33 @@ describe("the steady-state hypothesis over a history", () => {
     assert.match(after.summary, /^1\/2 keys accepted \(50%\); 1 more only refused with a Retry-After past the end of the load/);
   });
 
+  it("judges keys first tried within the recovery allowance after the heal by the during bounds, and says so in the after checks' names", () => {
+    let now = 0;
+    const history = new History("test", "local", () => now);
+    const place = (key: string, status: number) =>
+      history.record({ at: history.now(), durationMs: 10, phase: history.phase(), customerId: "c-1", idempotencyKey: key, attempt: 1, status, ...(status === 201 ? { orderId: `o-${key}` } : { retryAfter: "1" }) });
+    place("k-before", 201);
+    history.mark("fault-injected");
+    now = 1_000;
+    history.mark("fault-healed");
+    now = 2_000;
+    place("k-recovering-1", 503); // 1 s after the heal: still recovering
+    place("k-recovering-2", 503);
+    now = 13_500;
+    place("k-recovered", 201); // 12.5 s after the heal
+    now = 20_000;
+    history.mark("load-stopped");
+    const strict = hypothesisChecks(history, hypothesis({ during: { minAccepted: 0 } }));
+    assert.equal(byName(strict, "client after the fault: at least").pass, false, "without an allowance: 1 of 3 keys");
+    const allowed = hypothesisChecks(history, hypothesis({ during: { minAccepted: 0 }, recoveryMs: 12_000 }));
+    const after = byName(allowed, "client after the fault (from 12 s after the heal): at least");
+    assert.equal(after.pass, true);
+    assert.match(after.summary, /^1\/1 keys accepted/);
+    assert.match(byName(allowed, "client during the fault: at least").summary, /^0\/2 keys accepted/);
+    assert.match(byName(allowed, "client during the fault: every answer").summary, /^2 attempts: 503×2$/);
+    assert.ok(isLoadSensitiveBound(after.name), "printed, not asserted, by make test like the other accepted-share bounds");
+  });
+
   it("bounds the p99 of each phase and names the slowest attempts", () => {
     const ops = Array.from({ length: 100 }, (_, i) => ({ phase: "during" as const, status: 201, orderId: `o-${i}`, durationMs: i < 98 ? 100 : 9_000 }));
     const results = hypothesisChecks(historyWith([{ phase: "before", status: 201, orderId: "b" }, ...ops]), hypothesis({ during: { maxP99Ms: 1_000 } }));

@@ -63,7 +63,7 @@ export const dataScenarios: ScenarioDefinition[] = [
     name: "database-outage",
     group: "data",
     summary: "only payments' database refuses connections for 8 s (its sessions terminated), the others serve",
-    proves: "one service's database outage stays that service's: payments pauses its consumer, the saga waits, nothing else stops",
+    proves: "one service's database outage stays that service's: payments pauses its consumer and the saga waits, the other services keep serving, and orders beyond what can finish in time are refused with Retry-After, not failed",
     how: {
       local: "ALTER DATABASE <payments db> ALLOW_CONNECTIONS false and pg_terminate_backend of its sessions (a new connection must be refused), back 8 s later",
     },
@@ -72,6 +72,9 @@ export const dataScenarios: ScenarioDefinition[] = [
     warmupMs: 3_000,
     holdMs: 8_000,
     cooldownMs: 4_000,
-    hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+    // Payments' step of every saga waits meanwhile: once ADMISSION_MIN_PENDING sagas are pending the
+    // gateway's admission control refuses new orders with 503 + Retry-After (77% were accepted in
+    // the 2026-12-03 run), as with scale-to-zero, so the default half is the bound while it lasts.
+    hypothesis: hypothesis({}),
   },
 ];

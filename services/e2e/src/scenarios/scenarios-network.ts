@@ -3,7 +3,7 @@
 // connection runs through a proxy of its own: local-topology.ts).
 import type { Fault, ProxyEdge, Toxic } from "./fault.ts";
 import { describeEdge } from "./fault.ts";
-import { hypothesis } from "./hypothesis.ts";
+import { hypothesis, recoveryAfterLostMember } from "./hypothesis.ts";
 import type { ScenarioDefinition } from "./scenario-definitions.ts";
 
 const localOnly = { kind: "Toxiproxy runs only in front of the local stack; the mesh's delay fault is istio-delay" };
@@ -56,6 +56,9 @@ export const networkScenarios: ScenarioDefinition[] = [
     { type: "reset_peer", stream: "upstream", attributes: { timeout: 500 } },
     "inventory's Kafka connections reset (TCP RST) 0.5 s after they open",
     "a flapping broker connection makes the consumer reconnect and re-fetch; what it had not committed is redone and skipped",
+    // The consumer crashes and rejoins as a new member while the one it was, unable to leave the
+    // group over reset connections, keeps its partitions until its session times out.
+    { cooldownMs: recoveryAfterLostMember + 4_000, hypothesis: hypothesis({ recoveryMs: recoveryAfterLostMember }) },
   ),
   toxic(
     "net-slicer",
@@ -74,7 +77,11 @@ export const networkScenarios: ScenarioDefinition[] = [
     fault: { kind: "edge-cut", edge: { to: "kafka", service: "payments" } },
     warmupMs: 3_000,
     holdMs: 10_000,
-    cooldownMs: 4_000,
-    hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+    // Cut off for as long as a session lasts, payments loses its group membership and rejoins after the heal.
+    cooldownMs: recoveryAfterLostMember + 4_000,
+    // Payments' step of every saga waits meanwhile: once ADMISSION_MIN_PENDING sagas are pending the
+    // gateway's admission control refuses new orders with 503 + Retry-After, as with scale-to-zero,
+    // so the default half of the orders, not 90%, is the bound while it lasts.
+    hypothesis: hypothesis({ recoveryMs: recoveryAfterLostMember }),
   },
 ];

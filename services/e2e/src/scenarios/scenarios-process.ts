@@ -3,7 +3,7 @@
 // away for a while (scale to zero on Kubernetes).
 import { services, type ServiceName } from "@meshmart/topology";
 import { cancelledByDeadline } from "./effects.ts";
-import { hypothesis } from "./hypothesis.ts";
+import { hypothesis, recoveryAfterLostMember } from "./hypothesis.ts";
 import type { ScenarioDefinition } from "./scenario-definitions.ts";
 
 const podDelete = (service: string) => `CoreV1Api.deleteNamespacedPod on one Ready ${service} pod (gracePeriodSeconds 0); a new pod must become Ready`;
@@ -26,7 +26,14 @@ const whileKilled: Partial<Record<ServiceName, Parameters<typeof hypothesis>[0]>
   orders: { during: { minAccepted: 0 } },
 };
 
+/**
+ * A kill -9 of a Kafka consumer leaves its member in the group until the session times out:
+ * the scenario allows that recovery after the restart and runs the load on past it.
+ */
+const killedConsumer = { recoveryMs: recoveryAfterLostMember, cooldownMs: recoveryAfterLostMember + 4_000 };
+
 function kill(service: ServiceName, proves: string, downMs = 1_000, quick = false): ScenarioDefinition {
+  const consumes = services[service].consumes.length > 0;
   return {
     name: service === "inventory" ? "service-kill" : `${service}-kill`,
     group: "processes",
@@ -36,8 +43,8 @@ function kill(service: ServiceName, proves: string, downMs = 1_000, quick = fals
     fault: { kind: "process-kill", services: [service], signal: "SIGKILL", downMs },
     warmupMs: 3_000,
     holdMs: downMs,
-    cooldownMs: 4_000,
-    hypothesis: hypothesis(whileKilled[service] ?? {}),
+    cooldownMs: consumes ? killedConsumer.cooldownMs : 4_000,
+    hypothesis: hypothesis({ ...whileKilled[service], ...(consumes ? { recoveryMs: killedConsumer.recoveryMs } : {}) }),
     ...(quick ? { quick } : {}),
   };
 }
@@ -59,10 +66,11 @@ export const processScenarios: ScenarioDefinition[] = [
     fault: { kind: "process-kill", services: ["orders"], signal: "SIGKILL", downMs: 5_000, sagasPending: true },
     warmupMs: 3_000,
     holdMs: 5_000,
-    cooldownMs: 4_000,
+    cooldownMs: killedConsumer.cooldownMs,
     serviceEnv: { orders: { SAGA_TIMEOUT_MS: String(sagaTimeoutMs) }, payments: { PAYMENT_LATENCY_MS: "1500" } },
-    // It passed this 30% bound during its kill (2026-12-03 run), so it keeps it; two-services-kill did not.
-    hypothesis: hypothesis({ during: { minAccepted: 0.3 } }),
+    // Its keys accepted during the kill came to 24% and 22% in two runs of 2026-12-03 after 30%+ in an
+    // earlier one: a matter of when the restart lands between a key's retries, not a promise.
+    hypothesis: hypothesis({ ...whileKilled.orders, recoveryMs: killedConsumer.recoveryMs }),
     effect: cancelledByDeadline,
   },
   kill("catalog", "PlaceOrder refuses with 503 + Retry-After while prices cannot be had, and accepts again once catalog is back"),
@@ -80,8 +88,8 @@ export const processScenarios: ScenarioDefinition[] = [
     fault: { kind: "process-kill", services: ["orders", "payments"], signal: "SIGKILL", downMs: 3_000 },
     warmupMs: 3_000,
     holdMs: 3_000,
-    cooldownMs: 4_000,
-    hypothesis: hypothesis(whileKilled.orders!),
+    cooldownMs: killedConsumer.cooldownMs,
+    hypothesis: hypothesis({ ...whileKilled.orders, recoveryMs: killedConsumer.recoveryMs }),
   },
   {
     name: "scale-to-zero",

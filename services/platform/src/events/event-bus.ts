@@ -4,10 +4,16 @@
 
 /**
  * Every consumer's group session: a member that stops heartbeating (a process
- * killed with -9) keeps its partitions this long before the broker gives them
- * to another member. Both adapters use it, so their recovery times compare.
+ * killed with -9, or one whose broker connections broke so it could not leave
+ * the group before it rejoined as a new member) keeps its partitions this
+ * long before the broker gives them to another member, so it is the floor of
+ * recovery from a lost consumer. 10 s rather than kafkajs' 30 s: consumers
+ * heartbeat every second, during slow handling too (event-consumer.ts), so
+ * only a process stalled for 10 s is taken for dead; Kafka's floor
+ * (group.min.session.timeout.ms) is 6 s. Both adapters use it, so their
+ * recovery times compare.
  */
-export const consumerSession = { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 } as const;
+export const consumerSession = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 } as const;
 
 /** A message on the wire: key, value and string headers. */
 export interface BusMessage {
