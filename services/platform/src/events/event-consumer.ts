@@ -67,6 +67,11 @@ export interface EventConsumerOptions {
   /** Partitions handled at the same time; events of one aggregate share a partition, so their order holds. */
   concurrency?: number;
   initialBackoffMs?: number;
+  /**
+   * Longest wait between attempts (default 1 s): a paused partition probes its
+   * database about once a second while it is down, so it resumes within about
+   * a second of the heal (at 5 s, a saga's six hops could each wait up to 5 s).
+   */
   maxBackoffMs?: number;
   /** Most messages handled in one transaction by batchable handlers; 1 turns batching off. Default 64. */
   maxBatch?: number;
@@ -115,7 +120,7 @@ export class EventConsumer {
   constructor(private readonly options: EventConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.initialBackoffMs = options.initialBackoffMs ?? 200;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
     this.maxBatch = options.maxBatch ?? 64;
     const registers = [options.registry];
     this.lag = new Gauge({

@@ -32,6 +32,7 @@ export interface OutboxRelayOptions {
   registry: Registry;
   batchSize?: number;
   pollIntervalMs?: number;
+  /** Longest wait between failed cycles (default 1 s): publishing resumes within about a second of the database's or the broker's return. */
   maxBackoffMs?: number;
   /** Published rows older than this are deleted. */
   retentionMs?: number;
@@ -74,7 +75,7 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
     this.retentionMs = options.retentionMs ?? 24 * 3_600_000;
     const registers = [options.registry];
     const db = options.db;
