@@ -31,7 +31,7 @@ export interface SteadyStateHypothesis {
    * The recovery time the fault is allowed after its heal (default 0): the
    * "after" bounds apply to keys first tried from then on; keys first tried
    * in between are judged by the "during" bounds. A fault that costs a Kafka
-   * consumer its group membership needs one session timeout (recoveryAfterLostMember).
+   * consumer its group membership needs one session timeout (lostMember).
    */
   recoveryMs: number;
 }
@@ -46,14 +46,17 @@ export const defaultHypothesis: SteadyStateHypothesis = {
 
 /**
  * The recovery a fault needs when it costs a Kafka consumer its group membership (a
- * kill -9, or broker connections that broke so it could not leave the group): the
- * member it was keeps its partitions until the session times out (consumerSession),
- * then the group rebalances; two seconds for that and for the backlog to start
- * draining. Its scenarios run the load this long after the heal plus the usual cooldown.
+ * kill -9, a crash point, or broker connections that broke so it could not leave the
+ * group): the member it was keeps its partitions until the session times out
+ * (consumerSession), then the group rebalances; two seconds for that and for the
+ * backlog to start draining (`recoveryMs`). Its scenarios run the load on 4 s past it
+ * (`cooldownMs`), so that the "after" bounds have keys to judge.
  */
-export const recoveryAfterLostMember = consumerSession.sessionTimeoutMs + 2_000;
+export const lostMember = {
+  recoveryMs: consumerSession.sessionTimeoutMs + 2_000,
+  cooldownMs: consumerSession.sessionTimeoutMs + 6_000,
+} as const;
 
-/** A hypothesis with some bounds changed. */
 /**
  * Whether a check is one of the two client bounds that measure how loaded the
  * machine is as much as the platform (share of orders accepted, p99 latency):
@@ -63,6 +66,7 @@ export function isLoadSensitiveBound(check: string): boolean {
   return /^client .* the fault( \(from [\d.]+ s after the heal\))?: (at least \d+% of orders accepted|p99 latency at most \d+ ms)$/.test(check);
 }
 
+/** A hypothesis with some bounds changed. */
 export function hypothesis(changes: {
   before?: Partial<PhaseBounds>;
   during?: Partial<PhaseBounds>;

@@ -3,7 +3,7 @@
 // a storm of redeliveries, poison on a topic, and consumers of one group coming
 // and going under load.
 import { topics } from "@meshmart/topology";
-import { hypothesis } from "./hypothesis.ts";
+import { hypothesis, lostMember } from "./hypothesis.ts";
 import type { ScenarioDefinition } from "./scenario-definitions.ts";
 
 export const eventScenarios: ScenarioDefinition[] = [
@@ -20,11 +20,12 @@ export const eventScenarios: ScenarioDefinition[] = [
     kindFault: { kind: "fault-switch", service: "orders", rules: "relay:after-publish=crash@0.05" },
     warmupMs: 3_000,
     holdMs: 1_000,
-    cooldownMs: 4_000,
     // orders itself is down from the crash until its restart is serving (a few seconds with its
     // migrations check), and the gateway's breaker refuses for 2 s after: most of what is placed
-    // during the fault is refused with 503 + Retry-After, which is the right answer.
-    hypothesis: hypothesis({ during: { minAccepted: 0.1 } }),
+    // during the fault is refused with 503 + Retry-After, which is the right answer. Killed at the
+    // crash point, orders' consumer loses its group membership: the recovery of a lost member.
+    cooldownMs: lostMember.cooldownMs,
+    hypothesis: hypothesis({ during: { minAccepted: 0.1 }, recoveryMs: lostMember.recoveryMs }),
     quick: true,
   },
   {
@@ -40,8 +41,10 @@ export const eventScenarios: ScenarioDefinition[] = [
     kindFault: { kind: "fault-switch", service: "payments", rules: "committed:PaymentRequested=crash@0.1" },
     warmupMs: 3_000,
     holdMs: 1_000,
-    cooldownMs: 4_000,
-    hypothesis: hypothesis({}),
+    // Killed at the crash point, payments' consumer loses its group membership: until its session
+    // times out nobody charges, sagas wait and admission control refuses with Retry-After.
+    cooldownMs: lostMember.cooldownMs,
+    hypothesis: hypothesis({ recoveryMs: lostMember.recoveryMs }),
   },
   {
     name: "projection-rebuild",
@@ -72,7 +75,12 @@ export const eventScenarios: ScenarioDefinition[] = [
     warmupMs: 6_000,
     holdMs: 1_000,
     cooldownMs: 4_000,
-    hypothesis: hypothesis({ during: { minAccepted: 0.9 } }),
+    // The fault window holds the four consumers' stop, the rewind and their restart (27 s on the
+    // 2-core machine on 2026-12-03, four processes starting at once): no saga can finish meanwhile,
+    // so admission control refuses with Retry-After (checked) and no accepted share is promised
+    // (22% and 29% in two runs). What the storm must not do is hurt after the heal: the "after"
+    // bounds, and the invariants over every redelivered event.
+    hypothesis: hypothesis({ during: { minAccepted: 0 } }),
   },
   {
     name: "poison-message",

@@ -3,7 +3,7 @@
 // connection runs through a proxy of its own: local-topology.ts).
 import type { Fault, ProxyEdge, Toxic } from "./fault.ts";
 import { describeEdge } from "./fault.ts";
-import { hypothesis, recoveryAfterLostMember } from "./hypothesis.ts";
+import { hypothesis, lostMember } from "./hypothesis.ts";
 import type { ScenarioDefinition } from "./scenario-definitions.ts";
 
 const localOnly = { kind: "Toxiproxy runs only in front of the local stack; the mesh's delay fault is istio-delay" };
@@ -58,7 +58,7 @@ export const networkScenarios: ScenarioDefinition[] = [
     "a flapping broker connection makes the consumer reconnect and re-fetch; what it had not committed is redone and skipped",
     // The consumer crashes and rejoins as a new member while the one it was, unable to leave the
     // group over reset connections, keeps its partitions until its session times out.
-    { cooldownMs: recoveryAfterLostMember + 4_000, hypothesis: hypothesis({ recoveryMs: recoveryAfterLostMember }) },
+    { cooldownMs: lostMember.cooldownMs, hypothesis: hypothesis({ recoveryMs: lostMember.recoveryMs }) },
   ),
   toxic(
     "net-slicer",
@@ -78,10 +78,10 @@ export const networkScenarios: ScenarioDefinition[] = [
     warmupMs: 3_000,
     holdMs: 10_000,
     // Cut off for as long as a session lasts, payments loses its group membership and rejoins after the heal.
-    cooldownMs: recoveryAfterLostMember + 4_000,
+    cooldownMs: lostMember.cooldownMs,
     // Payments' step of every saga waits meanwhile: once ADMISSION_MIN_PENDING sagas are pending the
     // gateway's admission control refuses new orders with 503 + Retry-After, as with scale-to-zero,
     // so the default half of the orders, not 90%, is the bound while it lasts.
-    hypothesis: hypothesis({ recoveryMs: recoveryAfterLostMember }),
+    hypothesis: hypothesis({ recoveryMs: lostMember.recoveryMs }),
   },
 ];
