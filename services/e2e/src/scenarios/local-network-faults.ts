@@ -99,7 +99,10 @@ export async function cutEdge(local: LocalStack, edge: ProxyEdge): Promise<Injec
  * refunded: a Refund of a confirmed order is no caller's business.
  */
 export async function refundsThroughRetryingProxy(local: LocalStack, fault: Fault & { kind: "retrying-proxy" }, context: FaultContext): Promise<Injected> {
-  const slowCharges = await putFaults(urlOf(local, "payments"), "provider:charge=stall:1500");
+  // 250 ms a charge keeps the sagas pending for the cancel that follows; 1.5 s (until 2026-12-03)
+  // held payments to 2 charges a second on its 3 partitions, a quarter of the load, and admission
+  // control then refused half the orders for that overload, not for the proxy.
+  const slowCharges = await putFaults(urlOf(local, "payments"), "provider:charge=stall:250");
   if (!slowCharges.confirmed) return { applied: slowCharges, heal: async () => putFaults(urlOf(local, "payments"), "") };
   const proxy = await startRetryingProxy({ port: local.topology.retryingProxyPort, upstream: local.stack.processes.urls.payments, method: fault.method, repeats: fault.repeats });
   const gateway = local.topology.gatewayUrl;
@@ -137,13 +140,18 @@ export async function refundsThroughRetryingProxy(local: LocalStack, fault: Faul
       await sleep(100);
     }
   })();
-  await sleep(Math.min(3_000, context.holdMs));
+  // Confirmed by the first repeated delivery: a Refund answers only after the stalled charge it
+  // races and its own three deliveries, so this waits up to the hold, not a fixed 3 s
+  // (one Refund still on its way at 3 s made the run of 2026-12-03 13:28 NOT-INJECTED).
+  const waitStarted = Date.now();
+  while (proxy.stats().repeats === 0 && Date.now() - waitStarted < Math.max(3_000, context.holdMs)) await sleep(100);
   const early = proxy.stats();
+  const waited = ((Date.now() - waitStarted) / 1000).toFixed(1);
   return {
     applied:
       early.repeats > 0
         ? confirmed(`the proxy at ${proxy.url} repeats every ${fault.method}: ${early.requests} request(s), ${early.repeats} repeated deliveries so far`)
-        : notConfirmed(`no ${fault.method} went through the repeating proxy within 3 s (${early.requests} requests)`),
+        : notConfirmed(`no ${fault.method} was repeated by the proxy within ${waited} s (${early.requests} requests)`),
     observe: async () => {
       const s = proxy.stats();
       return s.repeats > 0 ? confirmed(`${s.requests} Refund(s) reached payments ${1 + fault.repeats} times each (${s.repeats} repeats; answers ${JSON.stringify(s.statuses)})`) : notConfirmed("nothing was repeated");

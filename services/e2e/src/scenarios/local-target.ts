@@ -295,7 +295,7 @@ function dryRunSession(scenario: ScenarioDefinition, topology: LocalTopology, lo
       case "poison-message":
         return { inject: `publish ${fault.count} undecodable messages to <prefix>${fault.topic}; PUT ${fault.failing.service}/admin/faults "${fault.failing.rules}"`, heal: `fault switch off, redrive the valid letters ${fault.failing.service} dead-lettered from <prefix>${fault.topic}.dlq (and again after rest)` };
       case "retrying-proxy":
-        return { inject: `PUT payments/admin/faults "provider:charge=stall:1500"; start the repeating proxy on 127.0.0.1:${topology.retryingProxyPort} (each ${fault.method} sent ${1 + fault.repeats} times); cancel accepted orders and refund the cancelled ones through it`, heal: "stop the proxy; fault switch off" };
+        return { inject: `PUT payments/admin/faults "provider:charge=stall:250"; start the repeating proxy on 127.0.0.1:${topology.retryingProxyPort} (each ${fault.method} sent ${1 + fault.repeats} times); cancel accepted orders and refund the cancelled ones through it`, heal: "stop the proxy; fault switch off" };
       case "rebalance-storm":
         return { inject: `${fault.cycles} cycles: start ${fault.extra} more ${fault.service} processes on ${topology.extraPort(0)}.., stop them ${fault.periodMs / 1000} s later`, heal: "wait for the cycles to end, the group back at 1 member" };
       case "fault-switch":

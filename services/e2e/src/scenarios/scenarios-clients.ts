@@ -40,9 +40,9 @@ export const clientScenarios: ScenarioDefinition[] = [
   {
     name: "retrying-proxy-refunds",
     group: "clients",
-    summary: "orders cancelled right after they are placed (the provider's charges slowed to 1.5 s so sagas are pending), and Refund called for each cancelled one through a proxy that repeats every Refund POST twice after its answer",
+    summary: "orders cancelled right after they are placed (the provider's charges slowed to 250 ms so sagas are pending), and Refund called for each cancelled one through a proxy that repeats every Refund POST twice after its answer",
     proves: "payments' write RPC is safe to retry (as the mesh's policy claims): a Refund delivered three times, racing the saga's own compensation, refunds once",
-    how: { local: "PUT /admin/faults on payments \"provider:charge=stall:1500\"; an HTTP proxy in front of payments that sends each Refund again twice after the answer came (a retried POST whose answer was lost); cancels through the gateway, refunds of the cancelled orders through the proxy" },
+    how: { local: "PUT /admin/faults on payments \"provider:charge=stall:250\"; an HTTP proxy in front of payments that sends each Refund again twice after the answer came (a retried POST whose answer was lost); cancels through the gateway, refunds of the cancelled orders through the proxy" },
     notOn: { kind: "the repeating proxy is a local process; on Kubernetes the mesh's retries of Refund (retryableMethods) play its part" },
     fault: { kind: "retrying-proxy", service: "payments", method: "Refund", repeats: 2 },
     warmupMs: 3_000,
