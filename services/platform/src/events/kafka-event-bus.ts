@@ -88,6 +88,12 @@ export class KafkaEventBus implements EventBus {
     // The watchdog's view of the consumer: when it last fetched, how many batches are in hand,
     // and whether kafkajs gave it up (a crash it does not restart after).
     const health = { lastFetchAt: Date.now(), batchesInHand: 0, givenUp: false };
+    // Consumers the watchdog replaced. kafkajs can still restart one after its disconnect (a
+    // restart scheduled by a crash before it): such a zombie joined the group again and held
+    // partitions it never committed (history's lag grew for minutes after a broker restart on the
+    // local cluster, 2026-12-03, with four members for two pods). A retired consumer is not
+    // restarted, and one that joins anyway is disconnected.
+    const retired = new WeakSet<Consumer>();
     const open = async (): Promise<Consumer> => {
       const consumer = this.kafka.consumer({
         groupId: options.groupId,
@@ -98,7 +104,7 @@ export class KafkaEventBus implements EventBus {
         // Bounded retries (about 35 s): a consumer whose requests keep failing crashes and kafkajs
         // restarts it (restartOnFailure), which rejoins the group and finds the coordinator again.
         // Endless retries could keep one stuck on a coordinator that moved (a broker restart) for good.
-        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => running },
+        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => running && !retired.has(consumer) },
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         this.options.logger?.warn(
@@ -110,7 +116,11 @@ export class KafkaEventBus implements EventBus {
       });
       consumer.on(consumer.events.FETCH_START, () => (health.lastFetchAt = Date.now()));
       // Told on every (re)join: messages may have been missed while out of the group.
-      consumer.on(consumer.events.GROUP_JOIN, () => options.onMembership?.(true));
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        if (!retired.has(consumer)) return options.onMembership?.(true);
+        log?.warn({ groupId: options.groupId }, "a replaced Kafka consumer rejoined its group; disconnecting it");
+        void consumer.disconnect().catch(() => {});
+      });
       consumer.on(consumer.events.STOP, () => options.onMembership?.(false));
       this.consumers.add(consumer);
       try {
@@ -199,6 +209,7 @@ export class KafkaEventBus implements EventBus {
       log?.warn({ groupId: options.groupId, givenUp: health.givenUp, idleMs: Date.now() - health.lastFetchAt }, "Kafka consumer stopped fetching; replacing it");
       replacing = (async () => {
         const old = consumer;
+        retired.add(old);
         this.consumers.delete(old);
         await old.disconnect().catch(() => {});
         health.givenUp = false;
