@@ -350,7 +350,10 @@ class LocalBroker {
 
   /** First run only: KRaft needs its log directory formatted with a cluster id. */
   private async formatStorage(classpath: string): Promise<void> {
-    const clusterId = randomBytes(16).toString("base64url"); // what `kafka-storage random-uuid` prints
+    // What `kafka-storage random-uuid` prints, and like Kafka's Uuid.randomUuid() never starting with
+    // "-": the storage tool would read such an id as an option (1 run in 64 failed to format).
+    let clusterId = randomBytes(16).toString("base64url");
+    while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
     try {
       await promisify(execFile)(
         "java",
