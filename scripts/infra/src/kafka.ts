@@ -352,8 +352,9 @@ class LocalBroker {
   private async formatStorage(classpath: string): Promise<void> {
     // What `kafka-storage random-uuid` prints, and like Kafka's Uuid.randomUuid() never starting with
     // "-": the storage tool would read such an id as an option (1 run in 64 failed to format).
-    let clusterId = randomBytes(16).toString("base64url");
-    while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
+    let clusterId: string;
+    do clusterId = randomBytes(16).toString("base64url");
+    while (clusterId.startsWith("-"));
     try {
       await promisify(execFile)(
         "java",

@@ -88,11 +88,11 @@ export class KafkaEventBus implements EventBus {
     // The watchdog's view of the consumer: when it last fetched, how many batches are in hand,
     // and whether kafkajs gave it up (a crash it does not restart after).
     const health = { lastFetchAt: Date.now(), batchesInHand: 0, givenUp: false };
-    // Consumers the watchdog replaced. kafkajs can still restart one after its disconnect (a
-    // restart scheduled by a crash before it): such a zombie joined the group again and held
-    // partitions it never committed (history's lag grew for minutes after a broker restart on the
-    // local cluster, 2026-12-03, with four members for two pods). A retired consumer is not
-    // restarted, and one that joins anyway is disconnected.
+    // Consumers the watchdog replaced: one is not restarted by kafkajs (restartOnFailure), and one
+    // that joins its group anyway is disconnected. After a broker restart on the local cluster
+    // (2026-12-03) history's group had four members for two pods and its lag grew for minutes; a
+    // replaced consumer coming back is our reading of the broker log, not proven, and the stuck
+    // lag was seen again with this guard in place (shipping, the next run).
     const retired = new WeakSet<Consumer>();
     const open = async (): Promise<Consumer> => {
       const consumer = this.kafka.consumer({
