@@ -1,5 +1,6 @@
 // A broker outage only delays events: with a private Kafka broker stopped,
-// 500 writes still succeed; when it returns, all 500 events arrive, once each.
+// 500 writes still succeed; when it returns, all 500 events arrive, once each,
+// and the consumer group commits past all of them.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
@@ -47,6 +48,8 @@ for (const client of kafkaClients) {
       assert.equal(effects.length, 501, "none applied twice");
       const unpublished = await world.db.query("SELECT 1 FROM outbox WHERE published_at IS NULL");
       assert.equal(unpublished.rowCount, 0);
+      // At rest: the group committed past every message it handled, with no later message to carry the commit.
+      await eventually(async () => ((await world.bus.groupLag(world.group, [world.topic])) === 0 ? true : undefined), { what: "group lag 0 after the outage", timeoutMs: 60_000 });
     });
   });
 }

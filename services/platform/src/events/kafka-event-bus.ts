@@ -1,6 +1,7 @@
 // The EventBus on Kafka, through kafkajs. The one file that imports kafkajs.
 import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import type { Logger } from "../logger.ts";
+import { OffsetCommitter } from "./offset-committer.ts";
 import { consumerSession, type BusMessage, type EventBus, type Subscription, type SubscriptionOptions } from "./event-bus.ts";
 
 export interface KafkaEventBusOptions {
@@ -81,18 +82,28 @@ export class KafkaEventBus implements EventBus {
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
     let running = true;
     const stopping = new AbortController();
-    // Offsets are committed behind the consumer's back, in order, not awaited before the next
-    // fetch: a commit lost in a crash only redelivers messages the inbox already holds.
-    let commits: Promise<void> = Promise.resolve();
     const log = this.options.logger;
+    let consumer: Consumer | undefined;
+    // Offsets are committed behind the consumer's back, coalesced (offset-committer.ts), not
+    // awaited before the next fetch: a commit lost in a crash only redelivers what the inbox holds.
+    const committer = new OffsetCommitter({
+      commit: async (offsets) => {
+        if (!consumer) throw new Error("no consumer to commit with");
+        await consumer.commitOffsets(offsets);
+      },
+      onFailing: (err, offsets) => log?.warn({ err: err.message, groupId: options.groupId, partitions: offsets.length }, "offset commits failing; retrying every second with the newest offsets"),
+      onRecovered: () => log?.info({ groupId: options.groupId }, "offset commits succeed again"),
+    });
+    // Joins so far: a batch fetched before the latest join offers no offset (its partition may be another member's now).
+    let joins = 0;
     // The watchdog's view of the consumer: when it last fetched, how many batches are in hand,
     // and whether kafkajs gave it up (a crash it does not restart after).
     const health = { lastFetchAt: Date.now(), batchesInHand: 0, givenUp: false };
     // Consumers the watchdog replaced: one is not restarted by kafkajs (restartOnFailure), and one
     // that joins its group anyway is disconnected. After a broker restart on the local cluster
-    // (2026-12-03) history's group had four members for two pods and its lag grew for minutes; a
-    // replaced consumer coming back is our reading of the broker log, not proven, and the stuck
-    // lag was seen again with this guard in place (shipping, the next run).
+    // (2026-12-03) history's group had four members for two pods; a replaced consumer coming back
+    // is our reading of the broker log, not proven. The committed offsets that stood still for
+    // minutes then are what offset-committer.ts addresses.
     const retired = new WeakSet<Consumer>();
     const open = async (): Promise<Consumer> => {
       const consumer = this.kafka.consumer({
@@ -117,7 +128,11 @@ export class KafkaEventBus implements EventBus {
       consumer.on(consumer.events.FETCH_START, () => (health.lastFetchAt = Date.now()));
       // Told on every (re)join: messages may have been missed while out of the group.
       consumer.on(consumer.events.GROUP_JOIN, () => {
-        if (!retired.has(consumer)) return options.onMembership?.(true);
+        if (!retired.has(consumer)) {
+          joins++;
+          committer.reset();
+          return options.onMembership?.(true);
+        }
         log?.warn({ groupId: options.groupId }, "a replaced Kafka consumer rejoined its group; disconnecting it");
         void consumer.disconnect().catch(() => {});
       });
@@ -140,13 +155,11 @@ export class KafkaEventBus implements EventBus {
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const { topic, partition } = batch;
           health.batchesInHand++;
+          const joinedAt = joins;
           let lastHandled: string | undefined;
           const commit = () => {
-            if (lastHandled === undefined || options.commitOffsets === false) return;
-            const offset = (BigInt(lastHandled) + 1n).toString();
-            commits = commits
-              .then(() => consumer.commitOffsets([{ topic, partition, offset }]))
-              .catch((err: Error) => log?.debug({ err: err.message, topic, partition }, "offset commit failed; the next one covers it"));
+            if (lastHandled === undefined || options.commitOffsets === false || joinedAt !== joins) return;
+            committer.offer({ topic, partition, offset: (BigInt(lastHandled) + 1n).toString() });
           };
           // kafkajs tells a batch it must end only when asked (isRunning, isStale): watch for it, so that waits can end on a signal.
           const ended = new AbortController();
@@ -197,7 +210,7 @@ export class KafkaEventBus implements EventBus {
       return consumer;
     };
 
-    let consumer = await open();
+    consumer = await open();
     // After a broker restart the outage tests and the local cluster have seen consumers stop
     // consuming for good (sagas stuck until the process restarted); kafkajs can also give a consumer
     // up after a crash it deems not retriable. A consumer that neither fetches nor holds a batch for
@@ -209,9 +222,11 @@ export class KafkaEventBus implements EventBus {
       log?.warn({ groupId: options.groupId, givenUp: health.givenUp, idleMs: Date.now() - health.lastFetchAt }, "Kafka consumer stopped fetching; replacing it");
       replacing = (async () => {
         const old = consumer;
-        retired.add(old);
-        this.consumers.delete(old);
-        await old.disconnect().catch(() => {});
+        if (old) {
+          retired.add(old);
+          this.consumers.delete(old);
+          await old.disconnect().catch(() => {});
+        }
         health.givenUp = false;
         health.lastFetchAt = Date.now();
         if (running) consumer = await open();
@@ -229,9 +244,9 @@ export class KafkaEventBus implements EventBus {
         clearInterval(watchdog);
         stopping.abort();
         await replacing;
-        await commits;
-        await consumer.disconnect();
-        this.consumers.delete(consumer);
+        await committer.close();
+        await consumer?.disconnect();
+        if (consumer) this.consumers.delete(consumer);
       },
     };
   }

@@ -335,6 +335,8 @@ class PlatformaticSubscription {
         if (handled === 0 || signal.aborted) break;
         const last = batch[handled - 1]!;
         // Not awaited before the next message: a commit lost in a crash only redelivers what the inbox already holds.
+        // Not retried either (the kafkajs adapter's offset-committer.ts is): a failed last commit before rest
+        // leaves lag until the next message or join.
         if (this.options.commitOffsets !== false) {
           Promise.resolve(last.commit()).catch((err: Error) =>
             this.bus.logger?.debug({ err: err.message, key }, "offset commit failed; the next one covers it"),
