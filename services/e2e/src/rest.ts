@@ -1,7 +1,7 @@
 // "At rest": every outbox published, every consumer group caught up, no saga
 // outstanding. Read from the services' /metrics and from Kafka's offsets.
 import { setTimeout as sleep } from "node:timers/promises";
-import { KafkaEventBus } from "@meshmart/platform";
+import { KafkaEventBus, type GroupLagReport } from "@meshmart/platform";
 import { services, serviceNames, type ServiceName } from "@meshmart/topology";
 import type { RestState } from "./invariants.ts";
 
@@ -59,7 +59,7 @@ const atRest = (r: RestReading) =>
 export async function waitForRest(
   options: RestProbeOptions,
   { timeoutMs = 120_000, onProgress }: { timeoutMs?: number; onProgress?: (reading: RestReading) => void } = {},
-): Promise<{ rest: boolean; reading: RestReading }> {
+): Promise<{ rest: boolean; reading: RestReading; behind?: Record<string, GroupLagReport> }> {
   const bus = new KafkaEventBus({ brokers: options.brokers, clientId: "meshmart-verify" });
   const deadline = Date.now() + timeoutMs;
   let calm = 0;
@@ -76,11 +76,31 @@ export async function waitForRest(
       }
       if (calm >= 2 && reading) return { rest: true, reading };
       if (Date.now() > deadline) {
-        return { rest: false, reading: reading ?? { outboxBacklog: {}, consumerLag: {}, sagasPending: -1 } };
+        const last = reading ?? { outboxBacklog: {}, consumerLag: {}, sagasPending: -1 };
+        return { rest: false, reading: last, behind: await describeBehind(options, bus, last).catch(() => undefined) };
       }
       await sleep(500);
     }
   } finally {
     await bus.close();
   }
+}
+
+/** For each consumer group still behind: its state, members and the partitions it has not committed past. */
+async function describeBehind(options: RestProbeOptions, bus: KafkaEventBus, reading: RestReading): Promise<Record<string, GroupLagReport>> {
+  const reports: Record<string, GroupLagReport> = {};
+  for (const name of consumers.filter((c) => (reading.consumerLag[c] ?? 0) > 0)) {
+    const topics = services[name].consumes.map((topic) => (options.topicPrefix ?? "") + topic);
+    reports[name] = await bus.describeGroupLag((options.groupPrefix ?? "") + name, topics);
+  }
+  return reports;
+}
+
+/** One line per member and per partition behind, for a log. */
+export function formatGroupLag(name: string, report: GroupLagReport): string[] {
+  const owner = (topic: string, partition: number) => report.members.find((m) => m.partitions[topic]?.includes(partition));
+  return [
+    `${name}: group ${report.state}, ${report.members.length} member(s): ${report.members.map((m) => `${m.clientId}@${m.host} [${Object.entries(m.partitions).map(([t, ps]) => `${t}:${ps.join(",")}`).join(" ")}]`).join("; ") || "none"}`,
+    ...report.behind.map((p) => `  ${p.topic}/${p.partition}: committed ${p.committed} of ${p.end} (lag ${p.lag}), held by ${owner(p.topic, p.partition)?.memberId ?? "no member"}`),
+  ];
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectToCluster, parsePortOffset } from "./cluster/cluster-connection.ts";
 import { checkInvariants, type AcceptedOrder, type InvariantResult } from "./invariants.ts";
-import { waitForRest, type RestProbeOptions } from "./rest.ts";
+import { formatGroupLag, waitForRest, type RestProbeOptions } from "./rest.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { createSystemClients } from "./system-clients.ts";
 
@@ -19,6 +19,8 @@ export interface VerifyOptions extends Omit<RestProbeOptions, "urls"> {
 
 export interface Verdict {
   rest: boolean;
+  /** When not at rest: the last reading, and each consumer group still behind (members, partitions). */
+  restDetail?: string[];
   results: InvariantResult[];
   pass: boolean;
 }
@@ -28,7 +30,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
   const clients = createSystemClients(options.env);
   log(`waiting for rest (outboxes empty, consumer lag 0, no saga pending; up to ${(options.restTimeoutMs ?? 120_000) / 1000}s)...`);
   let last = "";
-  const { rest, reading } = await waitForRest(
+  const { rest, reading, behind } = await waitForRest(
     { ...options, urls: clients.urls },
     {
       timeoutMs: options.restTimeoutMs,
@@ -40,6 +42,13 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     },
   );
   log(rest ? "at rest." : "NOT at rest within the bound: checking anyway, failures below are real.");
+  const restDetail = rest
+    ? undefined
+    : [
+        `last reading: outbox ${JSON.stringify(reading.outboxBacklog)} lag ${JSON.stringify(reading.consumerLag)} sagas pending ${reading.sagasPending}`,
+        ...Object.entries(behind ?? {}).flatMap(([name, report]) => formatGroupLag(name, report)),
+      ];
+  for (const line of restDetail?.slice(1) ?? []) log(`  ${line}`);
   const snapshot = await readSnapshot(clients);
   const results = checkInvariants(snapshot, reading, options.accepted);
   for (const r of results) {
@@ -47,7 +56,7 @@ export async function verify(options: VerifyOptions): Promise<Verdict> {
     for (const offender of r.offenders.slice(0, 20)) log(`        ${offender}`);
     if (r.offenders.length > 20) log(`        ... and ${r.offenders.length - 20} more`);
   }
-  return { rest, results, pass: rest && results.every((r) => r.pass) };
+  return { rest, ...(restDetail ? { restDetail } : {}), results, pass: rest && results.every((r) => r.pass) };
 }
 
 /** History written by `make demo` (and scenarios): the orders PlaceOrder accepted. */

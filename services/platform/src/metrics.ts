@@ -3,6 +3,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type Koa from "koa";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { probePaths } from "./server.ts";
 
 const rpcBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -18,7 +19,6 @@ export interface Metrics {
   watchServer(server: { readonly connections: number; readonly inFlight: number }): void;
 }
 
-const probePaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export function createMetrics(service: string, options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -98,6 +98,18 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
     buckets: rpcBuckets,
     registers: [registry],
   });
+  // Children cached by route and status, as for the RPC series above (routes are bounded: RPC paths,
+  // REST templates and "unmatched").
+  const httpChildren = new Map<string, { duration: { observe(v: number): void }; total: { inc(): void } }>();
+  const httpChild = (route: string, status: string) => {
+    const key = `${route} ${status}`;
+    let found = httpChildren.get(key);
+    if (!found) {
+      found = { duration: httpDuration.labels(route, status), total: httpTotal.labels(route, status) };
+      httpChildren.set(key, found);
+    }
+    return found;
+  };
   const httpMiddleware: Koa.Middleware = async (ctx, next) => {
     if (probePaths.has(ctx.path)) {
       await next();
@@ -110,9 +122,9 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
     ctx.res.once("close", () => {
       // Connect answers itself (ctx.respond = false) on the RPC's path; a REST route names its template in ctx.state.route.
       const route = (ctx.state as { route?: string }).route ?? (ctx.respond === false ? ctx.path : "unmatched");
-      const labels = { route, status: String(ctx.res.statusCode) };
-      httpTotal.inc(labels);
-      httpDuration.observe(labels, (performance.now() - started) / 1000);
+      const child = httpChild(route, String(ctx.res.statusCode));
+      child.total.inc();
+      child.duration.observe((performance.now() - started) / 1000);
     });
     await next();
   };

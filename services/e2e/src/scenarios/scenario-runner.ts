@@ -142,7 +142,7 @@ export async function runScenario(scenario: ScenarioDefinition, target: Target, 
       restMs = Date.now() - verifyStarted;
       outcome.checks = { rest: checked.rest, results: checked.results };
       checks.push(
-        { name: `rest: at rest within ${scenario.hypothesis.restWithinMs / 1000} s after the load`, pass: checked.rest, offenders: checked.rest ? [] : ["not at rest (outbox backlog, consumer lag or sagas pending)"], summary: `checked ${(restMs / 1000).toFixed(1)} s after the load` },
+        { name: `rest: at rest within ${scenario.hypothesis.restWithinMs / 1000} s after the load`, pass: checked.rest, offenders: checked.rest ? [] : ["not at rest (outbox backlog, consumer lag or sagas pending)", ...(checked.restDetail ?? [])], summary: `checked ${(restMs / 1000).toFixed(1)} s after the load` },
         ...checked.results,
       );
       if (healing.afterRest) {

@@ -13,6 +13,7 @@ import { activeTraceIds } from "../telemetry/trace-context.ts";
 import { createLogger } from "../logger.ts";
 import { DependencyUnavailableError } from "./event-consumer.ts";
 import { startInvalidationFeed } from "./invalidation-feed.ts";
+import { KafkaEventBus } from "./kafka-event-bus.ts";
 import type { ConsumedMessage } from "./event-bus.ts";
 import { createEventWorld, emitPrice, type EventWorld } from "./event-test-kit.ts";
 import type { KafkaClient } from "./kafka-client.ts";
@@ -209,6 +210,16 @@ export function describeBackbone(client: KafkaClient, brokers: () => string[]): 
       }
       assert.deepEqual(seen.find((e) => e.key === after)?.type, "meshmart.catalog.v1.ProductPriceChanged");
       assert.ok(!seen.some((e) => e.key === before), "nothing from before it joined (latest offset)");
+      if (client === "kafkajs") {
+        // The operator's view of a group behind (make verify prints it when not at rest): the one member holds every partition, none committed.
+        const admin = new KafkaEventBus({ brokers: brokers(), clientId: "backbone-test" });
+        const report = await admin.describeGroupLag(feed.groupId, [world.topic]).finally(() => admin.close());
+        assert.equal(report.state, "Stable");
+        assert.equal(report.members.length, 1);
+        assert.deepEqual([...(report.members[0]!.partitions[world.topic] ?? [])].sort(), [0, 1, 2]);
+        assert.equal(report.behind.reduce((sum, p) => sum + p.lag, 0), published);
+        assert.ok(report.behind.every((p) => p.committed === "-1"), JSON.stringify(report.behind));
+      }
       await feed.stop();
       assert.equal(live.at(-1), false, "told it is no longer live once stopped");
       // No commits: the group's lag counts every message on the topic.

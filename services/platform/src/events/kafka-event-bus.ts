@@ -1,5 +1,5 @@
 // The EventBus on Kafka, through kafkajs. The one file that imports kafkajs.
-import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from "kafkajs";
+import { AssignerProtocol, Kafka, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import type { Logger } from "../logger.ts";
 import { OffsetCommitter } from "./offset-committer.ts";
 import { consumerSession, type BusMessage, type EventBus, type Subscription, type SubscriptionOptions } from "./event-bus.ts";
@@ -256,19 +256,28 @@ export class KafkaEventBus implements EventBus {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      let lag = 0n;
-      for (const topic of topics.filter((t) => existing.has(t))) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        for (const end of ends) {
-          const mine = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
-          // No offset (-1), or the earliest marker (-2) that rewind's resetOffsets commits until the group commits a real one.
-          const from = BigInt(mine) < 0n ? BigInt(end.low) : BigInt(mine);
-          lag += BigInt(end.high) - from;
-        }
-      }
-      return Number(lag);
+      return (await partitionLag(admin, groupId, topics)).reduce((sum, p) => sum + p.lag, 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Why a group is behind, for an operator: its state, its members (client id,
+   * host, partitions held) and each partition it has not caught up on.
+   */
+  async describeGroupLag(groupId: string, topics: string[]): Promise<GroupLagReport> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([groupId]);
+      const group = groups[0];
+      const members = (group?.members ?? []).map((m) => {
+        const assignment = m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+        return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, partitions: assignment?.assignment ?? {} };
+      });
+      const behind = (await partitionLag(admin, groupId, topics)).filter((p) => p.lag > 0);
+      return { state: group?.state ?? "Unknown", members, behind };
     } finally {
       await admin.disconnect();
     }
@@ -307,6 +316,39 @@ export class KafkaEventBus implements EventBus {
     })();
     return this.connecting;
   }
+}
+
+export interface GroupLagReport {
+  /** The group coordinator's state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
+  state: string;
+  members: Array<{ memberId: string; clientId: string; host: string; partitions: Record<string, number[]> }>;
+  /** Partitions with messages the group has not committed past. */
+  behind: PartitionLag[];
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The group's committed offset (-1: none yet). */
+  committed: string;
+  end: string;
+  lag: number;
+}
+
+async function partitionLag(admin: Admin, groupId: string, topics: string[]): Promise<PartitionLag[]> {
+  const existing = new Set(await admin.listTopics());
+  const result: PartitionLag[] = [];
+  for (const topic of topics.filter((t) => existing.has(t))) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    for (const end of ends) {
+      const mine = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
+      // No offset (-1), or the earliest marker (-2) that rewind's resetOffsets commits until the group commits a real one.
+      const from = BigInt(mine) < 0n ? BigInt(end.low) : BigInt(mine);
+      result.push({ topic, partition: end.partition, committed: mine, end: end.high, lag: Number(BigInt(end.high) - from) });
+    }
+  }
+  return result;
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {

@@ -18,11 +18,10 @@ import {
   ATTR_RPC_SYSTEM_NAME,
   ATTR_URL_PATH,
 } from "@opentelemetry/semantic-conventions";
+import { probePaths } from "../server.ts";
 import { recordError } from "./spans.ts";
 import { contextFromHeaders } from "./trace-context.ts";
 import { platformTracer } from "./tracing.ts";
-
-const probePaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /** What a route tells the span about itself (set on ctx.state). */
 export interface SpanRouteState {
