@@ -12,6 +12,8 @@
 set -euo pipefail
 
 say() { printf 'ensure-packages: %s\n' "$*" >&2; }
+# shellcheck source=scripts/tools/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 check_only=0
 if [[ "${1:-}" == "--check" ]]; then
@@ -101,7 +103,7 @@ export DEBIAN_FRONTEND=noninteractive
 say "installing ${missing[*]} (apt-get; the first time takes a minute or two)"
 if ! apt-cache policy "${missing[0]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
   say "running: apt-get update"
-  "${sudo_cmd[@]}" apt-get update -qq >&2 || { say "apt-get update failed"; exit 1; }
+  apt_get update -qq >&2 || { say "apt-get update failed"; exit 1; }
 fi
 # Do not let package scripts start daemons: PID 1 here is often not an init
 # system, and the cluster scripts run containerd with a configuration of their own.
@@ -112,7 +114,7 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   policy_added=1
 fi
 status=0
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
+apt_get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
 ((policy_added)) && "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d
 if ((status != 0)); then
   say "apt-get install ${missing[*]} failed (exit $status)"

@@ -9,6 +9,8 @@
 set -euo pipefail
 
 say() { printf 'ensure-shellcheck: %s\n' "$*" >&2; }
+# shellcheck source=scripts/tools/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 if command -v shellcheck >/dev/null 2>&1; then
   say "shellcheck $(shellcheck --version | sed -n 's/^version: //p') already at $(command -v shellcheck)"
@@ -34,10 +36,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 if ! apt-cache show shellcheck >/dev/null 2>&1; then
   say "running: apt-get update"
-  "${sudo_cmd[@]}" apt-get update -qq >&2 || { say "apt-get update failed"; exit 1; }
+  apt_get update -qq >&2 || { say "apt-get update failed"; exit 1; }
 fi
 say "running: apt-get install -y shellcheck"
-if ! "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends shellcheck >&2; then
+if ! apt_get install -y -qq --no-install-recommends shellcheck >&2; then
   say "apt-get install shellcheck failed"
   exit 1
 fi

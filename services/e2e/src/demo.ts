@@ -19,6 +19,7 @@ import type { AcceptedOrder } from "./invariants.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { createSystemClients, localUrl } from "./system-clients.ts";
 import { historyFileFor, readHistory, verify } from "./verify.ts";
+import { exitFlushed } from "./exit-flushed.ts";
 
 const { values } = parseArgs({
   options: {
@@ -130,4 +131,4 @@ if (shippingFailed.length > 0) {
   console.log(`  ${refundedAll} of ${shippingFailed.length} refunded in full${shippingFailed.length > 5 ? " (first 5 shown)" : ""}`);
 }
 console.log(verdict.pass ? "\ndemo: every invariant holds." : "\ndemo: invariants FAILED (see above).");
-process.exit(verdict.pass ? 0 : 1);
+await exitFlushed(verdict.pass ? 0 : 1);

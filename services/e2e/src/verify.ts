@@ -9,6 +9,7 @@ import { checkInvariants, type AcceptedOrder, type InvariantResult } from "./inv
 import { formatGroupLag, waitForRest, type RestProbeOptions } from "./rest.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { createSystemClients } from "./system-clients.ts";
+import { exitFlushed } from "./exit-flushed.ts";
 
 export interface VerifyOptions extends Omit<RestProbeOptions, "urls"> {
   env?: NodeJS.ProcessEnv;
@@ -103,5 +104,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         },
       );
   console.log(verdict.pass ? "\nverify: every invariant holds." : "\nverify: FAILED.");
-  process.exit(verdict.pass ? 0 : 1);
+  await exitFlushed(verdict.pass ? 0 : 1);
 }

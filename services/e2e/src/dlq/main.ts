@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { startKafka } from "@meshmart/infra/kafka";
 import { deadLetterTopicOf, kafkaClient, listDeadLetterTopics, readDeadLetters, redrive, selectLetters, type DeadLetter } from "./dead-letters.ts";
+import { exitFlushed } from "../exit-flushed.ts";
 
 const usage = `usage: make dlq ARGS="list | show <topic> | redrive <topic> [--id ID]... [--consumer GROUP]"
        npx tsx services/e2e/src/dlq/main.ts <command> [options]
@@ -98,4 +99,4 @@ try {
   console.error(`dlq: ${(err as Error).message}`);
   process.exit(1);
 }
-process.exit(0);
+await exitFlushed(0);

@@ -14,6 +14,7 @@ import { findScenario, listScenarios, quickScenarios, scenariosFor } from "./sce
 import { runScenario, type ScenarioResult } from "./scenario-runner.ts";
 import type { Target } from "./target.ts";
 import { exitCode, formatTable } from "./verdict.ts";
+import { exitFlushed } from "../exit-flushed.ts";
 
 let options: CliOptions;
 try {
@@ -130,4 +131,4 @@ if (options.report && !options.dryRun) {
   if (process.env.DISPLAY || process.platform === "darwin") spawn(opener, [report], { stdio: "ignore", detached: true }).on("error", () => {}).unref();
 }
 const code = openError ? 1 : exitCode(rows.map((r) => r.verdict));
-process.exit(code);
+await exitFlushed(code);
