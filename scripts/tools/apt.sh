@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the ensure-*.sh scripts that install Debian packages. apt_get
 # runs apt-get one at a time on this machine (make test builds the cluster
 # tools in the background while lint may install shellcheck) and waits for a
@@ -10,6 +11,7 @@ apt_get() {
   local lock="${TMPDIR:-/tmp}/meshmart-apt.lock" try status
   for try in 1 2 3 4 5 6; do
     status=0
+    # shellcheck disable=SC2154 # sudo_cmd comes from the sourcing script
     "${sudo_cmd[@]}" flock --timeout 900 "$lock" apt-get -o DPkg::Lock::Timeout=300 "$@" || status=$?
     ((status == 0)) && return 0
     ((try < 6)) && { printf 'apt: apt-get %s failed (exit %s, try %s of 6); trying again in 10 s\n' "$1" "$status" "$try" >&2; sleep 10; }
