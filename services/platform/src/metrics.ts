@@ -53,19 +53,8 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
     registers: [registry],
   });
 
-  // One child per (service, method, code), looked up by a string key: prom-client hashes a label
-  // object on every observation otherwise, which is most of what measuring an RPC cost.
   const measure = (duration: Histogram<(typeof labelNames)[number]>, total: Counter<(typeof labelNames)[number]>): Interceptor => {
-    const children = new Map<string, { duration: { observe(v: number): void }; total: { inc(): void } }>();
-    const child = (service: string, method: string, code: string) => {
-      const key = `${service}/${method}/${code}`;
-      let found = children.get(key);
-      if (!found) {
-        found = { duration: duration.labels(service, method, code), total: total.labels(service, method, code) };
-        children.set(key, found);
-      }
-      return found;
-    };
+    const child = cachedChildren(duration, total);
     return (next) => async (req) => {
       const started = performance.now();
       const record = (code: string) => {
@@ -98,18 +87,8 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
     buckets: rpcBuckets,
     registers: [registry],
   });
-  // Children cached by route and status, as for the RPC series above (routes are bounded: RPC paths,
-  // REST templates and "unmatched").
-  const httpChildren = new Map<string, { duration: { observe(v: number): void }; total: { inc(): void } }>();
-  const httpChild = (route: string, status: string) => {
-    const key = `${route} ${status}`;
-    let found = httpChildren.get(key);
-    if (!found) {
-      found = { duration: httpDuration.labels(route, status), total: httpTotal.labels(route, status) };
-      httpChildren.set(key, found);
-    }
-    return found;
-  };
+  // Routes are bounded: RPC paths, REST templates and "unmatched".
+  const httpChild = cachedChildren(httpDuration, httpTotal);
   const httpMiddleware: Koa.Middleware = async (ctx, next) => {
     if (probePaths.has(ctx.path)) {
       await next();
@@ -158,4 +137,22 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
 /** Connect code in the snake_case used on the wire, e.g. "invalid_argument". */
 export function codeName(code: Code): string {
   return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+/**
+ * A histogram's and a counter's children for one set of label values, looked
+ * up by a string key: prom-client hashes a label object on every observation
+ * otherwise, which was most of what measuring an RPC cost.
+ */
+function cachedChildren<T extends string>(duration: Histogram<T>, total: Counter<T>) {
+  const children = new Map<string, { duration: { observe(v: number): void }; total: { inc(): void } }>();
+  return (...values: string[]) => {
+    const key = values.join("\u0000");
+    let found = children.get(key);
+    if (!found) {
+      found = { duration: duration.labels(...values), total: total.labels(...values) };
+      children.set(key, found);
+    }
+    return found;
+  };
 }

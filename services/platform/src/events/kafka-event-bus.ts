@@ -94,8 +94,6 @@ export class KafkaEventBus implements EventBus {
       onFailing: (err, offsets) => log?.warn({ err: err.message, groupId: options.groupId, partitions: offsets.length }, "offset commits failing; retrying every second with the newest offsets"),
       onRecovered: () => log?.info({ groupId: options.groupId }, "offset commits succeed again"),
     });
-    // Joins so far: a batch fetched before the latest join offers no offset (its partition may be another member's now).
-    let joins = 0;
     // The watchdog's view of the consumer: when it last fetched, how many batches are in hand,
     // and whether kafkajs gave it up (a crash it does not restart after).
     const health = { lastFetchAt: Date.now(), batchesInHand: 0, givenUp: false };
@@ -129,8 +127,7 @@ export class KafkaEventBus implements EventBus {
       // Told on every (re)join: messages may have been missed while out of the group.
       consumer.on(consumer.events.GROUP_JOIN, () => {
         if (!retired.has(consumer)) {
-          joins++;
-          committer.reset();
+          committer.reset(); // a batch fetched before this join offers nothing: its partition may be another member's now
           return options.onMembership?.(true);
         }
         log?.warn({ groupId: options.groupId }, "a replaced Kafka consumer rejoined its group; disconnecting it");
@@ -155,11 +152,11 @@ export class KafkaEventBus implements EventBus {
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const { topic, partition } = batch;
           health.batchesInHand++;
-          const joinedAt = joins;
+          const epoch = committer.epoch;
           let lastHandled: string | undefined;
           const commit = () => {
-            if (lastHandled === undefined || options.commitOffsets === false || joinedAt !== joins) return;
-            committer.offer({ topic, partition, offset: (BigInt(lastHandled) + 1n).toString() });
+            if (lastHandled === undefined || options.commitOffsets === false) return;
+            committer.offer({ topic, partition, offset: (BigInt(lastHandled) + 1n).toString() }, epoch);
           };
           // kafkajs tells a batch it must end only when asked (isRunning, isStale): watch for it, so that waits can end on a signal.
           const ended = new AbortController();

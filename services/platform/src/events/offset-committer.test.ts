@@ -93,6 +93,17 @@ describe("OffsetCommitter", () => {
     await committer.close();
   });
 
+  it("drops an offer from before a rejoin (a batch fetched in the old generation)", async () => {
+    const r = recorder();
+    const committer = new OffsetCommitter({ commit: r.commit() });
+    const epoch = committer.epoch;
+    committer.reset();
+    committer.offer(at(0, 3), epoch);
+    committer.offer(at(1, 4), committer.epoch);
+    await committer.close();
+    assert.deepEqual(r.calls, [[at(1, 4)]]);
+  });
+
   it("commits what waits when closed, and accepts nothing after", async () => {
     const r = recorder();
     const committer = new OffsetCommitter({ commit: r.commit() });
