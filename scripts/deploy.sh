@@ -121,10 +121,12 @@ if [[ "$KUBE_CONTEXT" == meshmart-local && -z "$external_postgres$external_kafka
     external_kafka="$(sed -n 's/^EXTERNAL_KAFKA=//p' <<<"$externals")"
   fi
 fi
-if [[ "$KUBE_CONTEXT" == meshmart-local && -z "${MESHMART_JAEGER:-}" ]]; then
-  # Nor for jaegertracing/jaeger: no in-cluster Jaeger there (and no span export) unless MESHMART_JAEGER=true.
-  note "meshmart-local has no registry for the jaegertracing/jaeger image either: the synth leaves the Jaeger out (MESHMART_JAEGER=false)"
-  export MESHMART_JAEGER=false
+jaeger_image=""
+if [[ "$KUBE_CONTEXT" == meshmart-local && "${MESHMART_JAEGER:-true}" == true && -z "${MESHMART_JAEGER_IMAGE:-}" ]]; then
+  # Nor for jaegertracing/jaeger: its image is built here around the Jaeger binary of make dev.
+  jaeger_image="$(jaeger_image_ref)"
+  note "meshmart-local has no registry for jaegertracing/jaeger either: the in-cluster Jaeger runs $jaeger_image, FROM scratch around the binary built from the Go module proxy (scripts/images/jaeger; MESHMART_JAEGER=false leaves it out)"
+  export MESHMART_JAEGER_IMAGE="$jaeger_image"
 fi
 [[ -z "$external_postgres" ]] || note "external PostgreSQL: $external_postgres"
 [[ -z "$external_kafka" ]] || note "external Kafka: $external_kafka"
@@ -194,8 +196,10 @@ if ((skip_images)); then
 else
   log "5/10 build the service images (x ${#services[@]})"
   build_images "${services[@]}"
-  log "6/10 get the images to the nodes ($images_target x ${#services[@]})"
+  [[ -z "$jaeger_image" ]] || build_jaeger_image "$jaeger_image"
+  log "6/10 get the images to the nodes ($images_target x ${#services[@]}${jaeger_image:+, and the Jaeger})"
   load_images "$images_target" "${services[@]}"
+  [[ -z "$jaeger_image" ]] || load_image_refs "$images_target" "$jaeger_image"
 fi
 
 log "7/10 namespace $MESHMART_NAMESPACE and its install-time Secrets"
@@ -226,6 +230,7 @@ fi
 for service in "${services[@]}"; do
   run "${kubectl_ns[@]}" rollout status "deployment/$service" --timeout=300s
 done
+if [[ "${MESHMART_JAEGER:-true}" == true ]]; then run "${kubectl_ns[@]}" rollout status deployment/jaeger --timeout=300s; fi
 # The HPAs own the replica count: a first deploy starts one pod each until they raise it to their minimum.
 for service in "${services[@]}"; do
   if is_dry_run; then

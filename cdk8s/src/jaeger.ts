@@ -1,5 +1,6 @@
-// Jaeger v2 in the namespace (optional, on by default for kind): the upstream
-// image with meshmart's configuration (the one `make dev` runs: OTLP gRPC and
+// Jaeger v2 in the namespace (optional, on by default): the upstream image,
+// or on a cluster without a registry one built from the same release
+// (scripts/images/jaeger), with meshmart's configuration (the one `make dev` runs: OTLP gRPC and
 // HTTP in, an in-memory store, the query API and UI on 16686, a health
 // endpoint, no self-tracing), a Service, and the NetworkPolicies that let
 // every pod of the namespace send spans to it. It runs without an Istio

@@ -25,8 +25,10 @@ describe("settingsFromEnv", () => {
       KAFKA_REPLICAS: "3",
       EXTERNAL_POSTGRES: "db.example:6432",
       EXTERNAL_KAFKA: "k1:9092,k2",
+      MESHMART_JAEGER_IMAGE: "localhost/meshmart/jaeger:2.13.0",
     });
     assert.deepEqual([s.namespace, s.imageRepository, s.imageTag, s.imagePullPolicy, s.kafka.replicas], ["shop", "r", "t", "Never", 3]);
+    assert.deepEqual([s.observability.jaeger, s.observability.jaegerImage], [true, "localhost/meshmart/jaeger:2.13.0"]);
     assert.deepEqual(s.postgres.external, { host: "db.example", port: 6432 });
     assert.deepEqual(s.kafka.external, { brokers: ["k1:9092", "k2:9092"] });
     assert.equal(s.kafka.partitions, defaultPlatformSettings.kafka.partitions);

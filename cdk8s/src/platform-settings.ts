@@ -164,7 +164,8 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
 /**
  * Overrides from the environment: MESHMART_NAMESPACE, IMAGE_REPOSITORY,
  * IMAGE_TAG, IMAGE_PULL_POLICY, KAFKA_REPLICAS, MESHMART_DEMO_DATA (true|false), EXTERNAL_POSTGRES
- * (host:port), EXTERNAL_KAFKA (host:port,...), MESHMART_JAEGER, MESHMART_PROMETHEUS_RULES,
+ * (host:port), EXTERNAL_KAFKA (host:port,...), MESHMART_JAEGER, MESHMART_JAEGER_IMAGE (the
+ * local cluster's own build, say), MESHMART_PROMETHEUS_RULES,
  * MESHMART_POD_MONITOR, MESHMART_DASHBOARDS (true|false), OTEL_EXPORTER_OTLP_ENDPOINT
  * (a collector of your own), OTEL_TRACES_SAMPLER(_ARG), and the token issuer's public
  * keys: MESHMART_JWKS (the set itself), else the key pair of
@@ -194,6 +195,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformS
   const observability: Partial<PlatformSettings["observability"]> = Object.fromEntries(
     Object.entries({
       jaeger: flag("MESHMART_JAEGER"),
+      jaegerImage: pick("MESHMART_JAEGER_IMAGE"),
       prometheusRules: flag("MESHMART_PROMETHEUS_RULES"),
       podMonitor: flag("MESHMART_POD_MONITOR"),
       dashboards: flag("MESHMART_DASHBOARDS"),

@@ -81,23 +81,60 @@ build_images() {
   done
 }
 
-# load_images TARGET SERVICE...: gets the images to where the cluster's nodes find them.
+# jaeger_image_ref: the reference of the locally built Jaeger image, tagged with the
+# release the binary reports (ensure-tool.sh builds the binary when it is missing).
+jaeger_image_ref() {
+  local binary release
+  if is_dry_run && [[ ! -x "$MESHMART_LOCAL_BIN/jaeger" ]]; then
+    printf 'localhost/meshmart/jaeger:<release>'
+    return 0
+  fi
+  binary="$(bash "$MESHMART_ROOT/scripts/tools/ensure-tool.sh" jaeger)" || die "could not build the Jaeger binary (scripts/tools/ensure-tool.sh jaeger)"
+  release="$("$binary" version 2>/dev/null | sed -n 's/.*"gitVersion":"v\([^"]*\)".*/\1/p')"
+  [[ -n "$release" ]] || die "$binary version did not report a release"
+  printf 'localhost/meshmart/jaeger:%s' "$release"
+}
+
+# build_jaeger_image REF: the Jaeger image FROM scratch around the local binary
+# (scripts/images/jaeger/Containerfile), unless the builder already has REF.
+build_jaeger_image() {
+  local ref="$1" work
+  detect_builder
+  if ! is_dry_run && "$IMAGE_BUILDER" image inspect "$ref" >/dev/null 2>&1; then
+    note "$ref exists"
+    return 0
+  fi
+  work="$(mktemp -d "${TMPDIR:-/tmp}/meshmart-jaeger-image.XXXXXX")"
+  run cp "$MESHMART_LOCAL_BIN/jaeger" "$work/jaeger"
+  run "$IMAGE_BUILDER" build --file "$MESHMART_ROOT/scripts/images/jaeger/Containerfile" --tag "$ref" "$work"
+  rm -rf "$work"
+}
+
+# load_images TARGET SERVICE...: gets the services' images to where the cluster's nodes find them.
+load_images() {
+  local target="$1" service refs=()
+  shift
+  for service in "$@"; do refs+=("$(image_ref "$service")"); done
+  load_image_refs "$target" "${refs[@]}"
+}
+
+# load_image_refs TARGET REF...: gets these images to where the cluster's nodes find them.
 #   kind        kind load (docker-image, or image-archive from podman)
 #   containerd  import into the local cluster's containerd (make cluster-up)
-#   registry    push to IMAGE_REPOSITORY's registry
+#   registry    push to their registry
 #   none        the cluster pulls them itself
-load_images() {
-  local target="$1" service archive socket
+load_image_refs() {
+  local target="$1" ref archive socket
   shift
   detect_builder
   case "$target" in
     kind)
-      for service in "$@"; do
+      for ref in "$@"; do
         if [[ "$IMAGE_BUILDER" == docker ]]; then
-          run kind load docker-image "$(image_ref "$service")" --name "$CLUSTER_NAME"
+          run kind load docker-image "$ref" --name "$CLUSTER_NAME"
         else
           archive="$(mktemp "${TMPDIR:-/tmp}/meshmart-image.XXXXXX.tar")"
-          run podman save --quiet --output "$archive" "$(image_ref "$service")"
+          run podman save --quiet --output "$archive" "$ref"
           run kind load image-archive "$archive" --name "$CLUSTER_NAME"
           rm -f "$archive"
         fi
@@ -105,20 +142,20 @@ load_images() {
       ;;
     containerd)
       socket="$(cd "$MESHMART_ROOT" && npm exec --silent --no -- tsx scripts/cluster/src/main.ts containerd)"
-      for service in "$@"; do
+      for ref in "$@"; do
         if is_dry_run; then
-          run "$IMAGE_BUILDER" save "$(image_ref "$service")" "|" ctr --address "$socket" --namespace k8s.io images import -
+          run "$IMAGE_BUILDER" save "$ref" "|" ctr --address "$socket" --namespace k8s.io images import -
         else
-          printf '+ %s save %s | ctr --address %s --namespace k8s.io images import -\n' "$IMAGE_BUILDER" "$(image_ref "$service")" "$socket"
-          "$IMAGE_BUILDER" save "$(image_ref "$service")" | ctr --address "$socket" --namespace k8s.io images import - >/dev/null ||
-            die "could not import $(image_ref "$service") into the local cluster's containerd"
+          printf '+ %s save %s | ctr --address %s --namespace k8s.io images import -\n' "$IMAGE_BUILDER" "$ref" "$socket"
+          "$IMAGE_BUILDER" save "$ref" | ctr --address "$socket" --namespace k8s.io images import - >/dev/null ||
+            die "could not import $ref into the local cluster's containerd"
         fi
       done
       ;;
     registry)
-      for service in "$@"; do run "$IMAGE_BUILDER" push "$(image_ref "$service")"; done
+      for ref in "$@"; do run "$IMAGE_BUILDER" push "$ref"; done
       ;;
-    none) note "images are not loaded: the cluster pulls $(image_ref '<service>')" ;;
+    none) note "images are not loaded: the cluster pulls $*" ;;
     *) die "unknown image target '$target' (kind, containerd, registry, none)" ;;
   esac
 }

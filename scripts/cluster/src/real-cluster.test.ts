@@ -2,8 +2,9 @@
 // machine (`make cluster-up`), the platform deployed to it the way a user
 // does (`make deploy ARGS="--context meshmart-local"`: images built with
 // podman, imported into containerd, the synth applied), then the README's
-// calls through `make port-forward`, `make demo`, `make verify` and the
-// scenario runner's Kubernetes target, and `make cluster-down` leaving the
+// calls through `make port-forward`, `make demo`, `make verify`, the
+// port-forwarded order's trace in the in-cluster Jaeger (its image built
+// here), the scenario runner's Kubernetes target, and `make cluster-down` leaving the
 // machine as it was. Needs root on Linux; elsewhere it says so in one loud
 // line and is skipped.
 import assert from "node:assert/strict";
@@ -12,7 +13,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "@meshmart/infra/paths";
 import { serviceNames, services } from "@meshmart/topology";
-import { isPortOpen, sleep } from "@meshmart/infra/processes";
+import { freePorts, isPortOpen, sleep } from "@meshmart/infra/processes";
+import { standardJaegerPorts as jaegerPorts } from "@meshmart/observability/jaeger-config";
+import { readTrace, traceIdsOfOrder, type TraceSpan } from "@meshmart/observability/jaeger-traces";
 import { kafkaStatus } from "@meshmart/infra/kafka";
 import { postgresStatus } from "@meshmart/infra/postgres";
 import { externalsProfile } from "./cluster-externals.ts";
@@ -70,6 +73,8 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
   let footprintBefore: Record<string, string>;
   let forward: ChildProcess | undefined;
   let offset = 1000;
+  /** The order placed through `make port-forward`: its trace is looked for in the in-cluster Jaeger. */
+  let placedOrderId: string | undefined;
 
   before(async () => {
     const state = await clusterState(profile);
@@ -150,7 +155,9 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
       headers: { authorization: `Bearer ${token}`, "idempotency-key": crypto.randomUUID(), "content-type": "application/json" },
       body: JSON.stringify({ items: [{ productId: products.products[0]!.id, quantity: 1 }] }),
     });
-    assert.equal(placed.status, 201, await placed.text());
+    const placedBody = await placed.text();
+    assert.equal(placed.status, 201, placedBody);
+    placedOrderId = (JSON.parse(placedBody) as { id: string }).id;
     const connect = await fetch(`${catalog}/meshmart.catalog.v1.CatalogService/ListProducts`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -176,6 +183,46 @@ describe("the platform on real pods (make cluster-up, deploy, port-forward, demo
     const verify = run("make", ["-s", "verify", `ARGS=--context ${context} --port-offset ${offset}`], 10 * 60_000);
     assert.equal(verify.status, 0, verify.out.slice(-4000));
     assert.match(verify.out, /verify: every invariant holds/);
+  });
+
+  it("the in-cluster Jaeger (its image built here) holds the port-forwarded order as one trace: the gateway's POST its root, spans of every service, the Kafka consumers carrying the order id", async () => {
+    assert.ok(placedOrderId, "the port-forward test placed an order");
+    const [port] = await freePorts(1, 27_400, 27_500);
+    let output = "";
+    // The README's way in: kubectl port-forward to the Service's query port.
+    const jaegerForward = spawn(".local/bin/kubectl", ["--context", context, "-n", "meshmart", "port-forward", "svc/jaeger", `${port}:${jaegerPorts.query}`], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    for (const stream of [jaegerForward.stdout, jaegerForward.stderr]) stream.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const jaegerUrl = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 60 && !(await isPortOpen(port!)); i++) await sleep(500);
+      // Spans leave each pod in batches: wait until the trace is whole (every parent arrived, the notification consumed).
+      let spans: TraceSpan[] = [];
+      let traceIds: string[] = [];
+      // Every service: the seven the saga crosses, and history, which consumes its events too.
+      const expected = [...serviceNames].sort();
+      for (let i = 0; i < 60; i++) {
+        traceIds = await traceIdsOfOrder(jaegerUrl, "gateway", placedOrderId).catch(() => []);
+        spans = traceIds.length === 1 ? await readTrace(jaegerUrl, traceIds[0]!) : [];
+        const ids = new Set(spans.map((s) => s.spanID));
+        const present = new Set(spans.map((s) => s.service));
+        if (expected.every((name) => present.has(name)) && spans.every((s) => !s.parentId || ids.has(s.parentId))) break;
+        await sleep(1_000);
+      }
+      assert.equal(traceIds.length, 1, `one trace of order ${placedOrderId} in the in-cluster Jaeger (kubectl port-forward said: ${output.trim()})`);
+      const present = [...new Set(spans.map((s) => s.service))].sort();
+      console.log(`[real-cluster] trace ${traceIds[0]}: ${spans.length} spans from ${present.join(", ")}`);
+      assert.deepEqual(present, expected, "spans of every service");
+      const roots = spans.filter((s) => !s.parentId).map((s) => `${s.service} ${s.operationName}`);
+      assert.deepEqual(roots, ["gateway POST /api/v1/orders"], "the gateway's request is the one root");
+      const consumers = spans.filter((s) => s.tag["span.kind"] === "consumer");
+      for (const name of ["inventory", "payments", "shipping", "notifications", "orders"]) {
+        const mine = consumers.filter((s) => s.service === name);
+        assert.ok(mine.length > 0, `${name} has Kafka consumer spans`);
+        for (const span of mine) assert.equal(span.tag["meshmart.order_id"], placedOrderId, `${name} ${span.operationName} carries the order id`);
+      }
+    } finally {
+      jaegerForward.kill("SIGTERM");
+    }
   });
 
   it("the scenarios' Kubernetes target on real pods: pod-kill, scale-to-zero, the Kafka outage and the env-patch stall are injected and every invariant holds after each; the Istio fault is NOT-INJECTED", () => {

@@ -19,7 +19,7 @@ import { eventually, testKafkaBrokers } from "@meshmart/platform/test-support";
 import { serviceNames } from "@meshmart/topology";
 import { GatewayShopper } from "./gateway-shopper.ts";
 import type { AcceptedOrder } from "./invariants.ts";
-import { ancestry, readTrace, traceIdsOfOrder, type TraceSpan } from "./jaeger-traces.ts";
+import { ancestry, readTrace, traceIdsOfOrder, type TraceSpan } from "@meshmart/observability/jaeger-traces";
 import { startTestStack, type TestStack } from "./test-stack.ts";
 
 const portRange = { from: Number(process.env.MESHMART_OBSERVABILITY_PORTS ?? 27200), span: 100 };
