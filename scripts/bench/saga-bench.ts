@@ -28,6 +28,8 @@ export interface SagaBenchOptions {
   portBase: number;
   rates: number[];
   stepMs: number;
+  /** Load at the first rate before the ladder, not recorded: JIT, pools, caches and consumer fetches warm. */
+  warmupMs: number;
   overloadMs: number;
   /** p99 saga latency a rate must keep to hold, ms. */
   p99LimitMs: number;
@@ -111,7 +113,7 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaResul
     log(`  idle: ${idleCommitsPerSecond.toFixed(1)} commits/s in the services' databases; RSS ${JSON.stringify(idleMb)} MB`);
 
     const gatewayUrl = stack.processes.urls.gateway;
-    const runStep = async (rate: number, durationMs: number): Promise<{ step: SagaStepResult; run: OrderLoadRun }> => {
+    const runStep = async (rate: number, durationMs: number, warmUp = false): Promise<{ step: SagaStepResult; run: OrderLoadRun }> => {
       const peak: Record<string, number> = {};
       const sampler = setInterval(() => {
         for (const [name, mb] of Object.entries(memory(stack))) peak[name] = Math.max(peak[name] ?? 0, mb);
@@ -147,11 +149,16 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaResul
       };
       log(
         `  ${String(rate).padStart(4)}/s: accepted ${accepted}/${step.sent} (refused ${step.refused}, errors ${step.errors}); saga p50 ${saga.latency.p50} ms p99 ${saga.latency.p99} ms; ` +
-          `goodput ${step.goodput} confirmed/s; ${step.commitsPerOrder} commits/order; ${step.holds ? "holds" : "does NOT hold"}`,
+          `goodput ${step.goodput} confirmed/s; ${step.commitsPerOrder} commits/order; ${warmUp ? "warm-up, not judged" : step.holds ? "holds" : "does NOT hold"}`,
       );
       return { step, run };
     };
 
+    if (options.warmupMs > 0) {
+      log(`  warm-up: ${options.rates[0]}/s for ${options.warmupMs / 1000} s (not recorded)...`);
+      await runStep(options.rates[0]!, options.warmupMs, true);
+      await sleep(2_000);
+    }
     const steps: SagaStepResult[] = [];
     for (const rate of options.rates) {
       const { step } = await runStep(rate, options.stepMs);
