@@ -97,7 +97,7 @@ bench-hostile: install ## Memory a service holds under hostile clients with the 
 .PHONY: clean
 clean: ## Stop local PostgreSQL and Kafka of every profile, then remove .local and build output (keeps node_modules)
 	-@if [ -d node_modules ]; then for profile in dev test test-outage bench scenarios; do $(NPM) run infra -- down --profile $$profile; done; fi
-	rm -rf .local cdk8s/dist
+	rm -rf .local cdk8s/dist services/*/dist
 
 # --- Kubernetes (kind, Istio, cdk8s) ---
 # The scripts take --dry-run (print every command in order, run none):

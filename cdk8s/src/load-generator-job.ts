@@ -5,7 +5,8 @@
 //
 // What it needs beside the platform:
 // - an image with the e2e workspace: `<imageRepository>/e2e:<imageTag>`, built
-//   from the Dockerfile like a service's (SERVICE=e2e);
+//   from the Dockerfile like a service's, with the load generator as its entry
+//   (--build-arg SERVICE=e2e --build-arg ENTRY=src/load/main.ts);
 // - the Secret `load-generator-signing-key` (key `private.jwk`: the private key
 //   of the installation's token issuer, whose public keys the gateway trusts),
 //   mounted as MESHMART_KEY_DIR so the generator signs its customers' tokens;
@@ -71,7 +72,7 @@ export class LoadGeneratorJob extends Construct {
               {
                 name: "load",
                 image: options.image,
-                command: ["node", "--import", "tsx", "services/e2e/src/load/main.ts"],
+                command: ["node", "--enable-source-maps", "services/e2e/dist/image/main.mjs"],
                 args: ["--rate", String(options.rate), "--duration", options.duration, "--arrival", options.arrival ?? "constant", "--gateway", `http://gateway:${gatewayPort}`, "--no-saga", "--out", "/tmp/load.json"],
                 env: [{ name: "MESHMART_KEY_DIR", value: "/keys" }, { name: "MESHMART_HISTORY", value: "/tmp/history.json" }],
                 resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "256Mi" } },

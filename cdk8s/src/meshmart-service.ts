@@ -168,7 +168,7 @@ export class MeshmartService extends Construct {
             allowPrivilegeEscalation: false,
             privileged: false,
           },
-          // Generous start budget (tsx compiles on first load), then quick, cheap checks.
+          // Generous start budget (migrations and the first broker connection run before /healthz answers), then quick, cheap checks.
           startup: kplus.Probe.fromHttpGet("/healthz", {
             port: probePort,
             periodSeconds: Duration.seconds(2),
@@ -194,7 +194,7 @@ export class MeshmartService extends Construct {
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: selector }));
 
-    // tsx's compile cache in /tmp and the container's log files.
+    // A writable /tmp on the read-only root filesystem, and the container's log files.
     setEphemeralStorage(this.deployment, {
       request: `${settings.ephemeralStorageRequestMebibytes}Mi`,
       limit: `${settings.ephemeralStorageLimitMebibytes}Mi`,

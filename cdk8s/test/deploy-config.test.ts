@@ -70,10 +70,12 @@ describe("Dockerfile", () => {
     assert.match(dockerfile, /^ARG SERVICE$/m);
   });
 
-  it("installs production dependencies only and runs as a non-root user with node as PID 1", () => {
+  it("installs production dependencies only and runs the service's bundle as a non-root user with node as PID 1", () => {
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(dockerfile, /^USER node$/m);
-    assert.match(dockerfile, /exec node --import tsx/);
+    assert.match(dockerfile, /bundle-service\.mjs \/app "services\/\$\{SERVICE\}" "services\/\$\{SERVICE\}\/dist\/image"/);
+    assert.match(dockerfile, /exec node --enable-source-maps \\"services\/\$\{SERVICE\}\/dist\/image\/main\.mjs\\"/);
+    assert.doesNotMatch(dockerfile, /--import tsx/, "no TypeScript loader at run time");
     assert.doesNotMatch(dockerfile, /^HEALTHCHECK/m);
   });
 
@@ -81,5 +83,6 @@ describe("Dockerfile", () => {
     for (const pattern of ["**/node_modules", ".local", ".git", "**/dist"]) assert.ok(dockerignore.split("\n").includes(pattern), pattern);
     assert.match(dockerignore, /^!cdk8s\/package\.json$/m);
     assert.match(dockerignore, /^!mesh\/package\.json$/m);
+    assert.match(dockerignore, /^!scripts\/infra\/src\/stack\/bundle-service\.mjs$/m);
   });
 });

@@ -7,13 +7,13 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http2 from "node:http2";
 import net from "node:net";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectRaw, flags, frame, frameType, headerBlock, openRawHttp2, type RawConnection } from "@meshmart/platform/raw-http2";
 import { createTestDatabase } from "@meshmart/platform/test-support";
 import { repoRoot } from "@meshmart/infra/paths";
 import { startKafka } from "@meshmart/infra/kafka";
 import { startPostgres } from "@meshmart/infra/postgres";
+import { serviceBundle } from "@meshmart/infra/stack/service-bundles";
 
 const { values: args } = parseArgs({ options: { port: { type: "string", default: "28990" } } });
 const port = Number(args.port);
@@ -25,7 +25,8 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 log("starting PostgreSQL and Kafka (profile bench)...");
 const [postgres, kafka] = await Promise.all([startPostgres({ profile: "bench", log: () => {} }), startKafka({ profile: "bench", log: () => {} })]);
 process.env.MESHMART_TEST_PG_URL = postgres.adminUrl;
-const catalog = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", path.join(repoRoot, "services/catalog/src/main.ts")], {
+// Its bundle, as its image and the local stack run it.
+const catalog = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--enable-source-maps", await serviceBundle("catalog")], {
   cwd: repoRoot,
   env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), DATABASE_URL: await createTestDatabase("bench_hostile"), KAFKA_BROKERS: kafka.brokers.join(","), LOG_LEVEL: "warn", CATALOG_SEED: "true" },
   stdio: ["ignore", "ignore", "inherit"],

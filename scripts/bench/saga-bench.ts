@@ -63,7 +63,12 @@ export interface SagaResults {
   steps: SagaStepResult[];
   highestHoldingRate: number;
   overload?: SagaStepResult & { peakGoodput: number; goodputRatio: number; invariants: { pass: boolean; failed: string[] } };
-  memory: { idleMb: Record<string, number>; underLoadMb: Record<string, number> };
+  /**
+   * idleMb: the services as they run (their bundles); idleTsxMb: the same
+   * services through the tsx loader, in a stack started just before, to show
+   * what running pre-built code saves; underLoadMb: the peak during the steps.
+   */
+  memory: { idleMb: Record<string, number>; idleTsxMb: Record<string, number>; underLoadMb: Record<string, number> };
 }
 
 function rssMb(pid: number | undefined): number {
@@ -79,6 +84,16 @@ function memory(stack: TestStack): Record<string, number> {
   return Object.fromEntries(serviceNames.map((name) => [name, rssMb(stack.processes.pid(name))]));
 }
 
+async function idleMemory(options: SagaBenchOptions, runtime: "bundle" | "tsx"): Promise<Record<string, number>> {
+  const stack = await startTestStack({ brokers: options.brokers, portBase: options.portBase, runtime, env: { LOG_LEVEL: "info", OUTBOX_POLL_MS: "250" } });
+  try {
+    await sleep(3_000);
+    return memory(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function commits(admin: pg.Pool, databases: string[]): Promise<number> {
   const { rows } = await admin.query<{ n: string }>("SELECT coalesce(sum(xact_commit), 0) AS n FROM pg_stat_database WHERE datname = ANY($1)", [databases]);
   return Number(rows[0]!.n);
@@ -90,6 +105,11 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaResul
   log("  raw PostgreSQL commit rate (16 writers, single-row transactions)...");
   const rawCommitsPerSecond = Math.round(await rawPostgresCommitRate(options.adminUrl, 4_000, 16));
   log(`  raw PostgreSQL: ${rawCommitsPerSecond} commits/s`);
+
+  // Idle memory through the TypeScript loader first, in a stack of its own, for the side-by-side figure.
+  log("  idle memory of the services run through tsx (a stack of its own, stopped again)...");
+  const idleTsxMb = await idleMemory(options, "tsx");
+  log(`  idle through tsx: RSS ${JSON.stringify(idleTsxMb)} MB`);
 
   log(`  starting the services (gateway on ${options.portBase})...`);
   const stack = await startTestStack({
@@ -200,7 +220,7 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaResul
       steps,
       highestHoldingRate,
       ...(overload ? { overload } : {}),
-      memory: { idleMb, underLoadMb },
+      memory: { idleMb, idleTsxMb, underLoadMb },
     };
   } finally {
     await admin.end();

@@ -36,6 +36,8 @@ export async function startTestStack(options: {
   portBase?: number;
   /** More environment per service, computed from its database's URL (the scenarios route it through proxies). */
   envFor?: (name: ServiceName, databaseUrl: string | undefined) => Record<string, string>;
+  /** How the services run (see startServiceProcesses); the bundle unless told. */
+  runtime?: "bundle" | "tsx";
 }): Promise<TestStack> {
   const topicPrefix = `t${randomBytes(4).toString("hex")}.`;
   const databases = new Map<ServiceName, string>();
@@ -62,7 +64,7 @@ export async function startTestStack(options: {
     if (process.env.STACK_LOG) console.log(`[${name}] ${line}`);
     options.onLine?.(name, line);
   };
-  const common = { databaseUrl: (name: ServiceName) => databases.get(name)!, brokers: options.brokers, env, serviceEnv, onLine };
+  const common = { databaseUrl: (name: ServiceName) => databases.get(name)!, brokers: options.brokers, env, serviceEnv, onLine, ...(options.runtime ? { runtime: options.runtime } : {}) };
   const processes = await startServiceProcesses({ names: serviceNames, ports, ...common });
   const urlEnv = Object.fromEntries(serviceNames.map((name) => [`${name.toUpperCase()}_URL`, processes.urls[name]]));
   return {

@@ -1,12 +1,14 @@
-// Runs meshmart services as real processes (node + tsx on each main.ts), the
-// way `make dev` and the end-to-end tests need them: each with its database,
-// the broker, and the URLs of the others; killable and restartable one by one.
+// Runs meshmart services as real processes (node on each service's bundle,
+// built from its main.ts when the stack starts: service-bundles.ts), the way
+// `make dev` and the end-to-end tests need them: each with its database, the
+// broker, and the URLs of the others; killable and restartable one by one.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { services, startOrder, type ServiceName } from "@meshmart/topology";
 import { repoRoot } from "../paths.ts";
+import { serviceBundle } from "./service-bundles.ts";
 
 export interface ServiceProcessesOptions {
   names: ServiceName[];
@@ -22,6 +24,12 @@ export interface ServiceProcessesOptions {
   /** Receives every line a service prints (JSON log lines). */
   onLine?: (name: ServiceName, line: string) => void;
   readyTimeoutMs?: number;
+  /**
+   * "bundle" (default): node on the service's pre-built bundle, as in its image.
+   * "tsx": node with the tsx loader on its main.ts, only for the benchmark
+   * that measures what the bundle saves.
+   */
+  runtime?: "bundle" | "tsx";
 }
 
 export interface ServiceProcesses {
@@ -42,6 +50,9 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
     (Object.keys(services) as ServiceName[]).map((name) => [name, `http://127.0.0.1:${port(name)}`]),
   ) as Record<ServiceName, string>;
   const children = new Map<ServiceName, ChildProcess>();
+  const runtime = options.runtime ?? "bundle";
+  // Built once per stack: a restarted service runs the code it started with.
+  const bundles = runtime === "bundle" ? new Map(await Promise.all(options.names.map(async (name) => [name, await serviceBundle(name)] as const))) : new Map<ServiceName, string>();
 
   const envFor = (name: ServiceName, overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     ...process.env,
@@ -58,10 +69,13 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
   const start = async (name: ServiceName, overrides?: Record<string, string>) => {
     const running = children.get(name);
     if (running && running.exitCode === null && running.signalCode === null) return;
-    const main = path.join(repoRoot, "services", name, "src", "main.ts");
     // MESHMART_NODE_ARGS: extra node flags for every service, e.g. "--cpu-prof --cpu-prof-dir=.local/prof" to profile a stack.
     const extra = (process.env.MESHMART_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", ...extra, "--import", "tsx", main], {
+    const entry =
+      runtime === "tsx"
+        ? ["--import", "tsx", path.join(repoRoot, "services", name, "src", "main.ts")]
+        : ["--enable-source-maps", bundles.get(name) ?? (await serviceBundle(name))];
+    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", ...extra, ...entry], {
       cwd: repoRoot,
       env: envFor(name, overrides),
       stdio: ["ignore", "pipe", "pipe"],
