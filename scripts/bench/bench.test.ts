@@ -11,12 +11,13 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { repoRoot } from "@meshmart/infra/paths";
+import { serviceNames } from "@meshmart/topology";
 import type { BenchResults } from "./bench-results.ts";
 
 test("make bench --quick writes a well-formed results file and both reports", { timeout: 300_000 }, async () => {
   const out = await mkdtemp(path.join(os.tmpdir(), "meshmart-bench-"));
   try {
-    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", path.join(repoRoot, "scripts/bench/main.ts"), "--quick", "--sections", "rpc,events,kafka-clients", "--out", out], {
+    const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", "--import", "tsx", path.join(repoRoot, "scripts/bench/main.ts"), "--quick", "--sections", "rpc,events,kafka-clients,memory", "--out", out], {
       cwd: repoRoot,
       // The test PostgreSQL and Kafka (scripts/test.ts), used as external servers.
       env: { ...process.env, DATABASE_URL: process.env.MESHMART_TEST_PG_URL },
@@ -50,12 +51,18 @@ test("make bench --quick writes a well-formed results file and both reports", { 
       assert.ok(c.endToEndPerSecond > 0 && c.outboxWritesPerSecond > 0, c.client);
       assert.ok(c.latency.count > 0, `${c.client} latency measured`);
     }
-    // The goals judged from them: the events and RPC ones, each with a verdict.
+    // Idle memory of every service, as deployed and through tsx, each read from a live process.
+    for (const runtime of ["bundleMb", "tsxMb"] as const) {
+      const mb = results.memory?.[runtime] ?? {};
+      assert.deepEqual(Object.keys(mb).sort(), [...serviceNames].sort(), runtime);
+      for (const [name, value] of Object.entries(mb)) assert.ok(value > 0, `${runtime} ${name}: ${value}`);
+    }
+    // The goals judged from them: the events, RPC and memory ones, each with a verdict.
     assert.ok(results.goals.length >= 5);
     for (const goal of results.goals) assert.equal(typeof goal.met, "boolean", goal.name);
 
     const markdown = await readFile(path.join(out, "report.md"), "utf8");
-    for (const heading of ["## Goals", "## RPC", "## Events", "## Kafka clients"]) assert.ok(markdown.includes(heading), heading);
+    for (const heading of ["## Goals", "## RPC", "## Events", "## Kafka clients", "## Idle memory"]) assert.ok(markdown.includes(heading), heading);
     const html = await readFile(path.join(out, "report.html"), "utf8");
     assert.match(html, /<svg /);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, "the page loads nothing from anywhere");

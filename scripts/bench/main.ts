@@ -2,7 +2,8 @@
 // bench (or DATABASE_URL / KAFKA_BROKERS): RPC (rpc-bench.ts), events
 // (events-bench.ts), the event pipeline through each Kafka client
 // (kafka-clients-bench.ts), each client's time to resume after its consumer is
-// killed (kafka-resume-bench.ts), sagas with overload and memory (saga-bench.ts). Writes
+// killed (kafka-resume-bench.ts), idle memory as deployed beside through tsx
+// (memory-bench.ts), sagas with overload and memory under load (saga-bench.ts). Writes
 // .local/bench/results.json, report.md and report.html, every figure beside
 // its baseline from the same run. Prints numbers; never fails on them.
 //
@@ -25,11 +26,12 @@ import { runEventsBench } from "./events-bench.ts";
 import { runKafkaClientsBench } from "./kafka-clients-bench.ts";
 import { runKafkaResumeBench } from "./kafka-resume-bench.ts";
 import { runRpcBench, type Call, type Protocol } from "./rpc-bench.ts";
+import { runMemoryBench } from "./memory-bench.ts";
 import { runSagaBench } from "./saga-bench.ts";
 
 const { values } = parseArgs({
   options: {
-    sections: { type: "string", default: "rpc,events,kafka-clients,kafka-resume,sagas" },
+    sections: { type: "string", default: "rpc,events,kafka-clients,kafka-resume,memory,sagas" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: path.join(repoRoot, ".local", "bench") },
     "rpc-duration": { type: "string" },
@@ -46,9 +48,9 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const sections = new Set(values.sections.split(",").map((s) => s.trim()));
-const unknown = [...sections].filter((s) => !["rpc", "events", "kafka-clients", "kafka-resume", "sagas"].includes(s));
+const unknown = [...sections].filter((s) => !["rpc", "events", "kafka-clients", "kafka-resume", "memory", "sagas"].includes(s));
 if (unknown.length > 0) {
-  console.error(`bench: unknown section(s) ${unknown.join(", ")} (rpc, events, kafka-clients, kafka-resume, sagas)`);
+  console.error(`bench: unknown section(s) ${unknown.join(", ")} (rpc, events, kafka-clients, kafka-resume, memory, sagas)`);
   process.exit(2);
 }
 const log = (line: string) => console.log(line);
@@ -104,6 +106,10 @@ try {
   await section("kafka-resume", async () => {
     log("\nKafka clients: time to resume after the consumer is killed with -9 (and after a graceful stop), events flowing");
     results.kafkaResume = await runKafkaResumeBench({ adminUrl: postgres.adminUrl, brokers: kafka.brokers, rate: quick ? 20 : 50, log });
+  });
+  await section("memory", async () => {
+    log("\nMemory: idle RSS of every service, its bundle (as deployed) beside tsx on its TypeScript, alternating stacks");
+    results.memory = await runMemoryBench({ brokers: kafka.brokers, portBase: Number(values["port-base"] ?? 23_000 + Math.floor(Math.random() * 400) * 10), rounds: quick ? 1 : 2, settleMs: quick ? 1_000 : 5_000, log });
   });
   await section("sagas", async () => {
     log("\nSagas: open-loop orders through the gateway at rising rates, then twice the highest that holds");

@@ -9,7 +9,6 @@
 // Retry-After, late confirmations, how late overdue sagas were cancelled, and
 // the seven invariants afterwards. And the services' resident memory, idle and
 // under load.
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { devTokenFor } from "@meshmart/infra/stack/dev-env";
@@ -17,6 +16,7 @@ import { demoProducts } from "@meshmart/fixtures";
 import type { LatencySummary } from "@meshmart/e2e/load/latency-histogram";
 import { runOrderLoad, type OrderLoadRun } from "@meshmart/e2e/load/order-load";
 import type { SagaSummary } from "@meshmart/e2e/load/saga-timings";
+import { rssMb } from "./memory-bench.ts";
 import { createSystemClients } from "@meshmart/e2e/system-clients";
 import { startTestStack, type TestStack } from "@meshmart/e2e/test-stack";
 import { serviceNames } from "@meshmart/topology";
@@ -63,35 +63,11 @@ export interface SagaResults {
   steps: SagaStepResult[];
   highestHoldingRate: number;
   overload?: SagaStepResult & { peakGoodput: number; goodputRatio: number; invariants: { pass: boolean; failed: string[] } };
-  /**
-   * idleMb: the services as they run (their bundles); idleTsxMb: the same
-   * services through the tsx loader, in a stack started just before, to show
-   * what running pre-built code saves; underLoadMb: the peak during the steps.
-   */
-  memory: { idleMb: Record<string, number>; idleTsxMb: Record<string, number>; underLoadMb: Record<string, number> };
-}
-
-function rssMb(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024);
-  } catch {
-    return Number.NaN;
-  }
+  memory: { idleMb: Record<string, number>; underLoadMb: Record<string, number> };
 }
 
 function memory(stack: TestStack): Record<string, number> {
   return Object.fromEntries(serviceNames.map((name) => [name, rssMb(stack.processes.pid(name))]));
-}
-
-async function idleMemory(options: SagaBenchOptions, runtime: "bundle" | "tsx"): Promise<Record<string, number>> {
-  const stack = await startTestStack({ brokers: options.brokers, portBase: options.portBase, runtime, env: { LOG_LEVEL: "info", OUTBOX_POLL_MS: "250" } });
-  try {
-    await sleep(3_000);
-    return memory(stack);
-  } finally {
-    await stack.stop();
-  }
 }
 
 async function commits(admin: pg.Pool, databases: string[]): Promise<number> {
@@ -105,11 +81,6 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaResul
   log("  raw PostgreSQL commit rate (16 writers, single-row transactions)...");
   const rawCommitsPerSecond = Math.round(await rawPostgresCommitRate(options.adminUrl, 4_000, 16));
   log(`  raw PostgreSQL: ${rawCommitsPerSecond} commits/s`);
-
-  // Idle memory through the TypeScript loader first, in a stack of its own, for the side-by-side figure.
-  log("  idle memory of the services run through tsx (a stack of its own, stopped again)...");
-  const idleTsxMb = await idleMemory(options, "tsx");
-  log(`  idle through tsx: RSS ${JSON.stringify(idleTsxMb)} MB`);
 
   log(`  starting the services (gateway on ${options.portBase})...`);
   const stack = await startTestStack({
@@ -220,7 +191,7 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaResul
       steps,
       highestHoldingRate,
       ...(overload ? { overload } : {}),
-      memory: { idleMb, idleTsxMb, underLoadMb },
+      memory: { idleMb, underLoadMb },
     };
   } finally {
     await admin.end();
